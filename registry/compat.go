@@ -1,0 +1,111 @@
+package registry
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/hamba/avro/v2"
+)
+
+// Compatibility levels.
+const (
+	levelNone               = "NONE"
+	levelBackward           = "BACKWARD"
+	levelBackwardTransitive = "BACKWARD_TRANSITIVE"
+	levelForward            = "FORWARD"
+	levelForwardTransitive  = "FORWARD_TRANSITIVE"
+	levelFull               = "FULL"
+	levelFullTransitive     = "FULL_TRANSITIVE"
+
+	defaultLevel = levelBackward
+)
+
+// parseLevel validates a compatibility level, case-insensitively.
+func parseLevel(s string) (string, bool) {
+	l := strings.ToUpper(strings.TrimSpace(s))
+	switch l {
+	case levelNone, levelBackward, levelBackwardTransitive, levelForward,
+		levelForwardTransitive, levelFull, levelFullTransitive:
+		return l, true
+	}
+	return "", false
+}
+
+func isTransitive(level string) bool { return strings.HasSuffix(level, "_TRANSITIVE") }
+
+func checksBackward(level string) bool {
+	return strings.HasPrefix(level, levelBackward) || strings.HasPrefix(level, levelFull)
+}
+
+func checksForward(level string) bool {
+	return strings.HasPrefix(level, levelForward) || strings.HasPrefix(level, levelFull)
+}
+
+// compatible reports whether data written with writer can be read with reader.
+//
+// A new avro.SchemaCompatibility is made for every call on purpose: the checker
+// caches verdicts by the schemas' canonical-form fingerprints, and the canonical
+// form drops defaults and aliases, so a reused checker answers a later question
+// with the verdict of an earlier, different pair.
+func compatible(reader, writer avro.Schema) error {
+	return avro.NewSchemaCompatibility().Compatible(reader, writer)
+}
+
+// previousVersion is a registered version the new schema is checked against.
+type previousVersion struct {
+	version    int
+	schemaType string
+	schema     avro.Schema // nil when it could not be parsed
+	parseErr   error
+}
+
+// checkCompatibility checks schema against previous (ascending versions) under level
+// and returns one message per incompatibility; none means compatible. Non-transitive
+// levels look only at the last previous version.
+func checkCompatibility(schema avro.Schema, level string, previous []previousVersion) []string {
+	if level == levelNone || len(previous) == 0 {
+		return nil
+	}
+	if !isTransitive(level) {
+		previous = previous[len(previous)-1:]
+	}
+	var msgs []string
+	for i := len(previous) - 1; i >= 0; i-- {
+		p := previous[i]
+		switch {
+		case p.schemaType != typeAvro:
+			msgs = append(msgs, fmt.Sprintf("version %d is a %s schema and the new schema is AVRO: different schema types are never compatible", p.version, p.schemaType))
+			continue
+		case p.parseErr != nil:
+			msgs = append(msgs, fmt.Sprintf("version %d cannot be parsed: %v", p.version, p.parseErr))
+			continue
+		}
+		if checksBackward(level) {
+			if err := compatible(schema, p.schema); err != nil {
+				msgs = append(msgs, fmt.Sprintf("the new schema cannot read data written with version %d (new schema is the reader, version %d the writer): %v", p.version, p.version, err))
+			}
+		}
+		if checksForward(level) {
+			if err := compatible(p.schema, schema); err != nil {
+				msgs = append(msgs, fmt.Sprintf("version %d cannot read data written with the new schema (version %d is the reader, the new schema the writer): %v", p.version, p.version, err))
+			}
+		}
+	}
+	if len(msgs) > 0 {
+		msgs = append(msgs, fmt.Sprintf("compatibility level: %s", level))
+	}
+	return msgs
+}
+
+// previousVersions parses stored versions for a compatibility check.
+func previousVersions(st *state, versions []schemaValue) []previousVersion {
+	out := make([]previousVersion, 0, len(versions))
+	for _, v := range versions {
+		p := previousVersion{version: v.Version, schemaType: canonicalType(v.SchemaType)}
+		if p.schemaType == typeAvro {
+			p.schema, p.parseErr = parseAvro(st, v.Schema, v.References)
+		}
+		out = append(out, p)
+	}
+	return out
+}

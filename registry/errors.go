@@ -1,0 +1,85 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// Error codes of the Confluent Schema Registry REST contract.
+const (
+	codeSubjectNotFound          = 40401
+	codeVersionNotFound          = 40402
+	codeSchemaNotFound           = 40403
+	codeSubjectSoftDeleted       = 40404
+	codeSubjectNotSoftDeleted    = 40405
+	codeVersionSoftDeleted       = 40406
+	codeVersionNotSoftDeleted    = 40407
+	codeSubjectLevelNotConfigured = 40408
+	codeIncompatibleSchema       = 409
+	codeInvalidSchema            = 42201
+	codeInvalidVersion           = 42202
+	codeInvalidCompatibility     = 42203
+	codeStoreError               = 50001
+	codeStoreTimeout             = 50002
+)
+
+// apiError is an error the HTTP layer renders as {"error_code","message"}.
+type apiError struct {
+	status  int
+	code    int
+	message string
+	cause   error
+}
+
+func (e *apiError) Error() string { return e.message }
+func (e *apiError) Unwrap() error { return e.cause }
+
+func newAPIError(status, code int, format string, args ...any) *apiError {
+	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+}
+
+func errSubjectNotFound(subject string) *apiError {
+	return newAPIError(http.StatusNotFound, codeSubjectNotFound, "Subject '%s' not found.", subject)
+}
+
+func errVersionNotFound(subject string, version int) *apiError {
+	return newAPIError(http.StatusNotFound, codeVersionNotFound, "Version %d not found for subject '%s'.", version, subject)
+}
+
+func errSchemaNotFound(format string, args ...any) *apiError {
+	return newAPIError(http.StatusNotFound, codeSchemaNotFound, format, args...)
+}
+
+func errInvalidSchema(format string, args ...any) *apiError {
+	return newAPIError(http.StatusUnprocessableEntity, codeInvalidSchema, format, args...)
+}
+
+func errInvalidVersion(v string) *apiError {
+	return newAPIError(http.StatusUnprocessableEntity, codeInvalidVersion,
+		"The specified version '%s' is not a valid version id. Allowed values are between [1, 2^31-1] and the string \"latest\"", v)
+}
+
+func errInvalidCompatibility(level string) *apiError {
+	return newAPIError(http.StatusUnprocessableEntity, codeInvalidCompatibility,
+		"Invalid compatibility level %q. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive", level)
+}
+
+func errBadRequest(format string, args ...any) *apiError {
+	return newAPIError(http.StatusBadRequest, http.StatusBadRequest, format, args...)
+}
+
+// storeError turns a failed store write into a 500 (50002 when it timed out).
+func storeError(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	e := newAPIError(http.StatusInternalServerError, codeStoreError, "Error in the backend data store: %v", err)
+	if errors.Is(err, context.DeadlineExceeded) {
+		e = newAPIError(http.StatusInternalServerError, codeStoreTimeout, "Operation timed out in the backend data store: %v", err)
+	}
+	e.cause = err
+	return e
+}

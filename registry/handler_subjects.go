@@ -1,0 +1,172 @@
+package registry
+
+import (
+	"net/http"
+	"sort"
+)
+
+// schemaRequest is the body of register, lookup and compatibility requests.
+type schemaRequest struct {
+	Schema     string      `json:"schema"`
+	SchemaType string      `json:"schemaType"`
+	References []reference `json:"references"`
+}
+
+// subjectSchema is a subject version as the API returns it; schemaType is
+// omitted for AVRO, as Confluent does.
+type subjectSchema struct {
+	Subject    string      `json:"subject"`
+	Version    int         `json:"version"`
+	ID         int         `json:"id"`
+	SchemaType string      `json:"schemaType,omitempty"`
+	References []reference `json:"references,omitempty"`
+	Schema     string      `json:"schema"`
+}
+
+func toSubjectSchema(v schemaValue) subjectSchema {
+	t := canonicalType(v.SchemaType)
+	if t == typeAvro {
+		t = ""
+	}
+	return subjectSchema{Subject: v.Subject, Version: v.Version, ID: v.ID, SchemaType: t, References: v.References, Schema: v.Schema}
+}
+
+func (s *Server) handleListSubjects(w http.ResponseWriter, r *http.Request) {
+	var out []string
+	s.store.view(func(st *state) {
+		out = st.subjectNames(queryBool(r, "deleted"), queryBool(r, "deletedOnly"), r.URL.Query().Get("subjectPrefix"))
+	})
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) handleListVersions(w http.ResponseWriter, r *http.Request) {
+	subject := r.PathValue("subject")
+	deletedOnly := queryBool(r, "deletedOnly")
+	out := []int{}
+	s.store.view(func(st *state) {
+		for _, v := range st.versions(subject, queryBool(r, "deleted") || deletedOnly) {
+			if !deletedOnly || v.Deleted {
+				out = append(out, v.Version)
+			}
+		}
+	})
+	if len(out) == 0 {
+		s.writeError(w, r, errSubjectNotFound(subject))
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// findVersion resolves a {version} of subject; soft-deleted versions only when includeDeleted.
+func findVersion(st *state, subject string, vp versionParam, includeDeleted bool) (schemaValue, *apiError) {
+	all := st.versions(subject, includeDeleted)
+	if len(all) == 0 {
+		return schemaValue{}, errSubjectNotFound(subject)
+	}
+	if vp.latest {
+		return all[len(all)-1], nil
+	}
+	v, ok := st.version(subject, vp.n)
+	if !ok || (v.Deleted && !includeDeleted) {
+		return schemaValue{}, errVersionNotFound(subject, vp.n)
+	}
+	return v, nil
+}
+
+func (s *Server) getVersion(r *http.Request) (schemaValue, *apiError) {
+	subject := r.PathValue("subject")
+	vp, aerr := parseVersion(r.PathValue("version"))
+	if aerr != nil {
+		return schemaValue{}, aerr
+	}
+	var v schemaValue
+	s.store.view(func(st *state) { v, aerr = findVersion(st, subject, vp, queryBool(r, "deleted")) })
+	return v, aerr
+}
+
+func (s *Server) handleGetVersion(w http.ResponseWriter, r *http.Request) {
+	v, aerr := s.getVersion(r)
+	if aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	writeJSON(w, http.StatusOK, toSubjectSchema(v))
+}
+
+func (s *Server) handleGetVersionSchema(w http.ResponseWriter, r *http.Request) {
+	v, aerr := s.getVersion(r)
+	if aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	writeRaw(w, v.Schema)
+}
+
+func writeRaw(w http.ResponseWriter, text string) {
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(text))
+}
+
+func (s *Server) handleReferencedBy(w http.ResponseWriter, r *http.Request) {
+	v, aerr := s.getVersion(r)
+	if aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	ids := []int{}
+	seen := map[int]bool{}
+	s.store.view(func(st *state) {
+		for _, versions := range st.subjects {
+			for _, u := range versions {
+				for _, ref := range u.References {
+					if !u.Deleted && !seen[u.ID] && ref.Subject == v.Subject && ref.Version == v.Version {
+						seen[u.ID] = true
+						ids = append(ids, u.ID)
+					}
+				}
+			}
+		}
+	})
+	sort.Ints(ids)
+	writeJSON(w, http.StatusOK, ids)
+}
+
+func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
+	subject := r.PathValue("subject")
+	var req schemaRequest
+	if aerr := decodeBody(r, &req); aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	typ, aerr := checkType(req.SchemaType)
+	if aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	key := identityKey(typ, req.Schema, req.References)
+	var found schemaValue
+	s.store.view(func(st *state) {
+		if _, err := parseAvro(st, req.Schema, req.References); err != nil {
+			aerr = errInvalidSchema("Invalid schema: %v", err)
+			return
+		}
+		versions := st.versions(subject, queryBool(r, "deleted"))
+		if len(versions) == 0 {
+			aerr = errSubjectNotFound(subject)
+			return
+		}
+		for i := len(versions) - 1; i >= 0; i-- {
+			if info := st.ids[versions[i].ID]; info != nil && info.key == key {
+				found = versions[i]
+				return
+			}
+		}
+		aerr = errSchemaNotFound("Schema not found under subject '%s'.", subject)
+	})
+	if aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	writeJSON(w, http.StatusOK, toSubjectSchema(found))
+}

@@ -1,0 +1,209 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// KafkaStoreConfig configures a KafkaStore.
+type KafkaStoreConfig struct {
+	// Brokers are the seed brokers (host:port). Required.
+	Brokers []string
+	// Topic is the schemas topic; default "_schemas".
+	Topic string
+	// ReplicationFactor of the topic when the store creates it; default 1.
+	ReplicationFactor int16
+	// Logger receives records the store cannot decode and fetch errors; nil discards.
+	Logger *slog.Logger
+}
+
+func (c *KafkaStoreConfig) validate() error {
+	if len(c.Brokers) == 0 {
+		return errors.New("no brokers configured")
+	}
+	if c.Topic == "" {
+		c.Topic = "_schemas"
+	}
+	if c.ReplicationFactor == 0 {
+		c.ReplicationFactor = 1
+	}
+	if c.ReplicationFactor < -1 {
+		return fmt.Errorf("invalid replication factor %d", c.ReplicationFactor)
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// KafkaStore keeps the registry in a compacted single-partition Kafka topic in
+// Confluent's `_schemas` format. It reads the topic into memory at start and
+// follows it; a write returns once the store has read it back, so reads that
+// follow a write see it. Only one registry should write to a topic at a time.
+type KafkaStore struct {
+	cfg KafkaStoreConfig
+	cl  *kgo.Client
+
+	writeMu sync.Mutex // one writer at a time: read-check-write is atomic
+
+	mu      sync.RWMutex // guards st, applied, changed
+	st      *state
+	applied int64         // offset of the last record applied
+	changed chan struct{} // closed and replaced whenever applied advances
+
+	cancel    context.CancelFunc
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+var errStoreClosed = errors.New("schema store closed")
+
+// NewKafkaStore connects to the brokers, creates the topic if it is missing and
+// reads it to the end before returning. ctx bounds only this start-up.
+func NewKafkaStore(ctx context.Context, cfg KafkaStoreConfig) (*KafkaStore, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, fmt.Errorf("kafka schema store: %w", err)
+	}
+	cl, err := kgo.NewClient(
+		kgo.SeedBrokers(cfg.Brokers...),
+		kgo.RecordPartitioner(kgo.ManualPartitioner()),
+		kgo.ProducerLinger(0),
+		kgo.FetchMaxWait(time.Second),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("kafka schema store: creating client: %w", err)
+	}
+	if err := ensureTopic(ctx, cl, cfg.Topic, cfg.ReplicationFactor); err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("kafka schema store: %w", err)
+	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	k := &KafkaStore{
+		cfg:     cfg,
+		cl:      cl,
+		st:      newState(),
+		applied: -1,
+		changed: make(chan struct{}),
+		cancel:  cancel,
+		done:    make(chan struct{}),
+	}
+	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: {0: kgo.NewOffset().AtStart()}})
+	go k.follow(runCtx)
+	// Read to the end: write a NOOP and wait until it has been read back.
+	if err := k.produceAndWait(ctx, &kgo.Record{Topic: cfg.Topic, Key: noopRecordKey()}); err != nil {
+		k.Close()
+		return nil, fmt.Errorf("kafka schema store: reading %s to its end: %w", cfg.Topic, err)
+	}
+	return k, nil
+}
+
+// Close stops following the topic and closes the client.
+func (k *KafkaStore) Close() error {
+	k.closeOnce.Do(func() {
+		k.cancel()
+		k.cl.Close()
+		<-k.done
+	})
+	return nil
+}
+
+// follow applies every record of the topic to the state, in offset order.
+func (k *KafkaStore) follow(ctx context.Context) {
+	defer close(k.done)
+	for {
+		fetches := k.cl.PollFetches(ctx)
+		if fetches.IsClientClosed() || ctx.Err() != nil {
+			return
+		}
+		var failed bool
+		fetches.EachError(func(topic string, p int32, err error) {
+			failed = true
+			k.cfg.Logger.Warn("reading schemas topic", "topic", topic, "partition", p, "err", err)
+		})
+		var recs []*kgo.Record
+		fetches.EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
+		if len(recs) == 0 {
+			if failed { // do not spin on a persistent error
+				select {
+				case <-ctx.Done():
+					return
+				case <-time.After(250 * time.Millisecond):
+				}
+			}
+			continue
+		}
+		k.mu.Lock()
+		for _, r := range recs {
+			e, ok, err := decodeRecord(r.Key, r.Value)
+			if err != nil {
+				k.cfg.Logger.Warn("skipping undecodable schemas record", "topic", r.Topic, "offset", r.Offset, "err", err)
+			} else if ok {
+				k.st.apply(e)
+			}
+			k.applied = r.Offset
+		}
+		ch := k.changed
+		k.changed = make(chan struct{})
+		k.mu.Unlock()
+		close(ch)
+	}
+}
+
+func (k *KafkaStore) view(fn func(st *state)) {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	fn(k.st)
+}
+
+func (k *KafkaStore) update(ctx context.Context, fn func(st *state) ([]entry, error)) error {
+	k.writeMu.Lock()
+	defer k.writeMu.Unlock()
+	k.mu.RLock()
+	entries, err := fn(k.st)
+	k.mu.RUnlock()
+	if err != nil || len(entries) == 0 {
+		return err
+	}
+	recs := make([]*kgo.Record, 0, len(entries))
+	for _, e := range entries {
+		key, value, err := encodeEntry(e)
+		if err != nil {
+			return err
+		}
+		recs = append(recs, &kgo.Record{Topic: k.cfg.Topic, Key: key, Value: value})
+	}
+	return k.produceAndWait(ctx, recs...)
+}
+
+// produceAndWait writes recs to partition 0 and waits until follow has applied them.
+func (k *KafkaStore) produceAndWait(ctx context.Context, recs ...*kgo.Record) error {
+	results := k.cl.ProduceSync(ctx, recs...)
+	if err := results.FirstErr(); err != nil {
+		return fmt.Errorf("writing to %s: %w", k.cfg.Topic, err)
+	}
+	var last int64 = -1
+	for _, r := range results {
+		last = max(last, r.Record.Offset)
+	}
+	for {
+		k.mu.RLock()
+		applied, ch := k.applied, k.changed
+		k.mu.RUnlock()
+		if applied >= last {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-k.done:
+			return errStoreClosed
+		case <-ctx.Done():
+			return fmt.Errorf("waiting to read back offset %d of %s: %w", last, k.cfg.Topic, ctx.Err())
+		}
+	}
+}
