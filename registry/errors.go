@@ -9,20 +9,20 @@ import (
 
 // Error codes of the Confluent Schema Registry REST contract.
 const (
-	codeSubjectNotFound          = 40401
-	codeVersionNotFound          = 40402
-	codeSchemaNotFound           = 40403
-	codeSubjectSoftDeleted       = 40404
-	codeSubjectNotSoftDeleted    = 40405
-	codeVersionSoftDeleted       = 40406
-	codeVersionNotSoftDeleted    = 40407
+	codeSubjectNotFound           = 40401
+	codeVersionNotFound           = 40402
+	codeSchemaNotFound            = 40403
+	codeSubjectSoftDeleted        = 40404
+	codeSubjectNotSoftDeleted     = 40405
+	codeVersionSoftDeleted        = 40406
+	codeVersionNotSoftDeleted     = 40407
 	codeSubjectLevelNotConfigured = 40408
-	codeIncompatibleSchema       = 409
-	codeInvalidSchema            = 42201
-	codeInvalidVersion           = 42202
-	codeInvalidCompatibility     = 42203
-	codeStoreError               = 50001
-	codeStoreTimeout             = 50002
+	codeIncompatibleSchema        = 409
+	codeInvalidSchema             = 42201
+	codeInvalidVersion            = 42202
+	codeInvalidCompatibility      = 42203
+	codeStoreError                = 50001
+	codeStoreTimeout              = 50002
 )
 
 // apiError is an error the HTTP layer renders as {"error_code","message"}.

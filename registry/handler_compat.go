@@ -3,7 +3,7 @@ package registry
 import "net/http"
 
 type compatResponse struct {
-	IsCompatible bool     `json:"is_compatible"`
+	IsCompatible bool      `json:"is_compatible"`
 	Messages     *[]string `json:"messages,omitempty"` // only with ?verbose=true, then always present
 }
 
