@@ -1,0 +1,50 @@
+// Package codecs holds sluice's goka.Codec implementations: Avro in the Confluent wire
+// format through a schema registry (Avro), JSON, String and Bytes, and Schemas, the one
+// place that parses Avro schemas.
+//
+// # Canonical values
+//
+// Every decoded Avro value, every value Coerce returns, and what pipeline steps see, uses
+// one representation (Encode accepts it, plus anything Coerce accepts):
+//
+//	Avro type                           Go value
+//	record                              map[string]any (every field of the reader schema)
+//	string, uuid                        string
+//	int                                 int32
+//	long                                int64
+//	float                               float32
+//	double                              float64
+//	boolean                             bool
+//	bytes, fixed                        []byte
+//	enum                                string (the symbol)
+//	null                                nil
+//	array                               []any
+//	map                                 map[string]any
+//	timestamp-millis, timestamp-micros  time.Time (UTC)
+//	local-timestamp-millis/-micros      time.Time (UTC)
+//	date                                time.Time (midnight UTC)
+//	time-millis, time-micros            time.Duration
+//	decimal (bytes or fixed)            *big.Rat
+//	duration (fixed 12)                 avro.LogicalDuration
+//	union                               the branch's plain value (nil for null), never
+//	                                    hamba's map[string]any{"string": "x"} wrapping
+//
+// Decode normalises hamba/avro's output to this form (see normalise.go for what hamba
+// v2.31.0 does differently); Encode picks a union's branch from the Go value, like Coerce.
+// ToJSON turns canonical values into JSON-friendly ones (times as Unix milliseconds).
+//
+// # Errors
+//
+// Encode and Decode return *Error; errors.Is(err, ErrPoison) means the message will never
+// succeed (dead-letter it), errors.Is(err, ErrTransient) means retry later (the registry is
+// unreachable or failing). FrameSchemaID extracts the writer schema id for dead-letter
+// headers.
+//
+// # Cost
+//
+// Per writer schema id the Avro codec fetches the schema once, resolves it to the reader
+// schema once and compiles the normaliser once; the per-message path is a lock-free cache
+// lookup, hamba's decode into map[string]any and, only for schemas with int or fixed
+// fields, an in-place conversion of those fields. Encode writes the Avro binary directly
+// from the map without reflection.
+package codecs
