@@ -47,6 +47,9 @@ func isNotFound(err error) bool {
 		return strings.HasSuffix(ue.Err.Error(), "not found") // srclient's mock
 	}
 	// srclient's fallback for a non-JSON error body: the bare HTTP status.
+	for u := errors.Unwrap(err); u != nil; u = errors.Unwrap(err) {
+		err = u
+	}
 	msg := err.Error()
 	if len(msg) >= 3 {
 		if code, convErr := strconv.Atoi(msg[:3]); convErr == nil && (len(msg) == 3 || msg[3] == ' ') {
