@@ -1,0 +1,123 @@
+package pipeline
+
+import (
+	"time"
+
+	"github.com/hamba/avro/v2"
+
+	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/processors"
+)
+
+// Config is a loaded and checked pipelines.yaml.
+type Config struct {
+	// File is the path the configuration was read from.
+	File      string
+	Version   int
+	Kafka     Kafka
+	Registry  Registry
+	Pipelines []*Pipeline
+}
+
+// Kafka holds the connection and topic-creation settings shared by all pipelines.
+type Kafka struct {
+	Brokers  []string
+	ClientID string
+	// Version is the Kafka protocol version sarama speaks, e.g. "3.6.0".
+	Version string
+	// Partitions is the partition count of input topics sluice creates
+	// (outputs and dead-letter topics take their input's count).
+	Partitions int
+	// Replication is the replication factor of topics sluice creates,
+	// goka's tables included.
+	Replication int
+	// Partitioner is how keys map to partitions: murmur2 (Java clients, the
+	// default), fnv1a (sarama, goka) or crc32 (librdkafka).
+	Partitioner string
+	// SessionTimeout and Heartbeat tune the consumer group.
+	SessionTimeout time.Duration
+	Heartbeat      time.Duration
+}
+
+// Registry holds the schema registry settings.
+type Registry struct {
+	URL string
+	// SubjectStrategy names subjects of output schemas: topic_name (default),
+	// record_name or topic_record_name.
+	SubjectStrategy string
+}
+
+// Pipeline is one Goka processor group.
+type Pipeline struct {
+	Name  string
+	Group string
+	Pos   conf.Pos
+
+	Input      Input
+	Outputs    map[string]*Output
+	OutputList []string // output names in file order
+	DeadLetter string
+	State      *State
+	Retry      Retry
+	Steps      []*Step
+}
+
+// Stateful reports whether the pipeline keeps a group table.
+func (p *Pipeline) Stateful() bool { return p.State != nil }
+
+// Input is the topic a pipeline consumes.
+type Input struct {
+	Topic      string
+	Codec      string // avro, json, string or bytes
+	SchemaFile string
+	Schema     avro.Schema // the reader schema (avro)
+}
+
+// Output is a topic a pipeline writes.
+type Output struct {
+	Name       string
+	Topic      string
+	Codec      string
+	SchemaFile string
+	Schema     avro.Schema
+}
+
+// State is the pipeline's group table.
+type State struct {
+	SchemaFile string
+	Schema     avro.Schema
+}
+
+// Retry is how transient failures are retried.
+type Retry struct {
+	// Attempts is how many times a message is tried before it is
+	// dead-lettered as exhausted (1 = no retry).
+	Attempts       int
+	InitialBackoff time.Duration
+	MaxBackoff     time.Duration
+}
+
+// Step is one configured step.
+type Step struct {
+	Type  string
+	Pos   conf.Pos
+	Retry Retry
+	Impl  processors.Step
+	// Table is the pipeline a lookup step reads (for the graph).
+	Table string
+}
+
+// Codec names.
+const (
+	CodecAvro   = "avro"
+	CodecJSON   = "json"
+	CodecString = "string"
+	CodecBytes  = "bytes"
+)
+
+// Partitioner names.
+const (
+	PartitionerMurmur2 = "murmur2"
+	PartitionerFNV1a   = "fnv1a"
+	PartitionerCRC32   = "crc32"
+)

@@ -1,0 +1,41 @@
+package pipeline
+
+import (
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
+)
+
+// saramaConfig builds the client configuration of one pipeline. Each
+// pipeline gets its own: goka's global config is never touched.
+func saramaConfig(k Kafka, clientID string) (*sarama.Config, error) {
+	cfg := goka.DefaultConfig()
+	v, err := parseKafkaVersion(k.Version)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Version = v
+	cfg.ClientID = clientID
+	// A new group starts from the earliest offset.
+	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
+	cfg.Consumer.Group.Session.Timeout = k.SessionTimeout
+	cfg.Consumer.Group.Heartbeat.Interval = k.Heartbeat
+	cfg.Consumer.MaxWaitTime = 100 * time.Millisecond
+	cfg.Producer.RequiredAcks = sarama.WaitForAll
+	cfg.Producer.Flush.Frequency = 5 * time.Millisecond
+	cfg.Producer.Compression = sarama.CompressionNone
+	// Topics are created on purpose (by sluice or goka), never by a metadata request.
+	cfg.Metadata.AllowAutoTopicCreation = false
+	cfg.Admin.Timeout = 30 * time.Second
+	return cfg, nil
+}
+
+// topicManagerConfig makes goka create tables with the configured replication.
+func topicManagerConfig(k Kafka) *goka.TopicManagerConfig {
+	tmc := goka.NewTopicManagerConfig()
+	tmc.Table.Replication = k.Replication
+	tmc.Stream.Replication = k.Replication
+	tmc.CreateTopicTimeout = 30 * time.Second
+	return tmc
+}

@@ -1,0 +1,273 @@
+package pipeline
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hamba/avro/v2"
+
+	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/processors"
+)
+
+// Defaults of optional settings.
+const (
+	DefaultClientID       = "sluice"
+	DefaultKafkaVersion   = "3.6.0"
+	DefaultPartitions     = 6
+	DefaultReplication    = 1
+	DefaultSessionTimeout = 10 * time.Second
+	DefaultHeartbeat      = time.Second
+)
+
+// DefaultRetry is the retry policy of a pipeline that sets none.
+var DefaultRetry = Retry{Attempts: 5, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second}
+
+// LoadOption changes how a configuration is loaded.
+type LoadOption func(*loader)
+
+// WithSteps uses reg to find step types (custom Go steps) instead of processors.Default.
+func WithSteps(reg *processors.Registry) LoadOption {
+	return func(l *loader) { l.stepTypes = reg }
+}
+
+// WithGetenv reads ${VAR} values from getenv instead of the process environment.
+func WithGetenv(getenv func(string) string) LoadOption {
+	return func(l *loader) { l.getenv = getenv }
+}
+
+// WithSchemas parses schemas into s (shared with the codecs at run time).
+func WithSchemas(s *codecs.Schemas) LoadOption {
+	return func(l *loader) { l.schemas = s }
+}
+
+type loader struct {
+	file      string
+	dir       string
+	stepTypes *processors.Registry
+	getenv    func(string) string
+	schemas   *codecs.Schemas
+	rep       *conf.Reporter
+}
+
+// Load reads, expands and checks a pipelines file. Every problem is reported
+// at once as a conf.Errors whose lines read "file:line:col: message".
+func Load(path string, opts ...LoadOption) (*Config, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading pipelines: %w", err)
+	}
+	return Parse(path, src, opts...)
+}
+
+// Parse checks a pipelines document read from file (used in messages and to
+// resolve relative schema paths).
+func Parse(file string, src []byte, opts ...LoadOption) (*Config, error) {
+	l := &loader{
+		file:      file,
+		dir:       filepath.Dir(file),
+		stepTypes: processors.Default,
+		getenv:    os.Getenv,
+		rep:       &conf.Reporter{},
+	}
+	for _, o := range opts {
+		o(l)
+	}
+	if l.schemas == nil {
+		l.schemas = codecs.NewSchemas()
+	}
+	root, err := conf.Parse(file, src, l.getenv, l.rep)
+	if err != nil {
+		return nil, err
+	}
+	cfg := l.config(root)
+	if err := l.rep.Err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+func (l *loader) config(root *conf.Node) *Config {
+	cfg := &Config{File: l.file}
+	m := root.Map()
+	if m == nil {
+		return cfg
+	}
+	if n := m.Need("version"); n != nil {
+		if cfg.Version = n.Int(); cfg.Version != 1 && l.rep.Len() == 0 {
+			n.Errorf("unsupported version %d (this sluice reads version 1)", cfg.Version)
+		}
+	}
+	cfg.Kafka = l.kafka(m.Get("kafka"))
+	cfg.Registry = l.registry(m.Get("registry"))
+	retry := DefaultRetry
+	if d := m.Get("defaults"); d != nil {
+		if dm := d.Map(); dm != nil {
+			retry = l.retry(dm.Get("retry"), retry)
+			dm.Done()
+		}
+	}
+	if n := m.Need("pipelines"); n != nil {
+		cfg.Pipelines = l.pipelines(n, retry)
+	}
+	m.Done()
+	l.crossCheck(cfg)
+	return cfg
+}
+
+func (l *loader) kafka(n *conf.Node) Kafka {
+	k := Kafka{
+		ClientID:       DefaultClientID,
+		Version:        DefaultKafkaVersion,
+		Partitions:     DefaultPartitions,
+		Replication:    DefaultReplication,
+		Partitioner:    PartitionerMurmur2,
+		SessionTimeout: DefaultSessionTimeout,
+		Heartbeat:      DefaultHeartbeat,
+	}
+	if n == nil {
+		return k
+	}
+	m := n.Map()
+	if m == nil {
+		return k
+	}
+	if b := m.Get("brokers"); b != nil {
+		k.Brokers = brokerList(b)
+	}
+	k.ClientID = m.StringOr("client_id", k.ClientID)
+	if v := m.Get("version"); v != nil {
+		k.Version = v.String()
+		if _, err := parseKafkaVersion(k.Version); err != nil {
+			v.Errorf("%v", err)
+		}
+	}
+	if v := m.Get("partitions"); v != nil {
+		if k.Partitions = v.Int(); k.Partitions < 1 {
+			v.Errorf("partitions must be at least 1")
+		}
+	}
+	if v := m.Get("replication"); v != nil {
+		if k.Replication = v.Int(); k.Replication < 1 {
+			v.Errorf("replication must be at least 1")
+		}
+	}
+	if v := m.Get("partitioner"); v != nil {
+		k.Partitioner = v.String()
+		switch k.Partitioner {
+		case PartitionerMurmur2, PartitionerFNV1a, PartitionerCRC32:
+		default:
+			v.Errorf("unknown partitioner %q (murmur2, fnv1a or crc32)", k.Partitioner)
+		}
+	}
+	if v := m.Get("session_timeout"); v != nil {
+		if k.SessionTimeout = v.Duration(); k.SessionTimeout < 6*time.Second {
+			v.Errorf("session_timeout must be at least 6s (goka pauses 5s while rebalancing)")
+		}
+	}
+	if v := m.Get("heartbeat"); v != nil {
+		k.Heartbeat = v.Duration()
+		if k.Heartbeat <= 0 || k.Heartbeat >= k.SessionTimeout {
+			v.Errorf("heartbeat must be positive and shorter than session_timeout")
+		}
+	}
+	m.Done()
+	return k
+}
+
+// brokerList accepts a list or a comma-separated string.
+func brokerList(n *conf.Node) []string {
+	var raw []string
+	if n.IsList() {
+		for _, item := range n.List() {
+			raw = append(raw, item.String())
+		}
+	} else {
+		raw = strings.Split(n.String(), ",")
+	}
+	var out []string
+	for _, b := range raw {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+func (l *loader) registry(n *conf.Node) Registry {
+	r := Registry{SubjectStrategy: "topic_name"}
+	if n == nil {
+		return r
+	}
+	m := n.Map()
+	if m == nil {
+		return r
+	}
+	r.URL = m.StringOr("url", "")
+	if v := m.Get("subject_strategy"); v != nil {
+		r.SubjectStrategy = v.String()
+		if _, ok := subjectStrategies[r.SubjectStrategy]; !ok {
+			v.Errorf("unknown subject_strategy %q (topic_name, record_name or topic_record_name)", r.SubjectStrategy)
+		}
+	}
+	m.Done()
+	return r
+}
+
+var subjectStrategies = map[string]codecs.SubjectStrategy{
+	"topic_name":        codecs.TopicNameStrategy,
+	"record_name":       codecs.RecordNameStrategy,
+	"topic_record_name": codecs.TopicRecordNameStrategy,
+}
+
+func (l *loader) retry(n *conf.Node, base Retry) Retry {
+	if n == nil {
+		return base
+	}
+	m := n.Map()
+	if m == nil {
+		return base
+	}
+	r := base
+	if v := m.Get("attempts"); v != nil {
+		if r.Attempts = v.Int(); r.Attempts < 1 {
+			v.Errorf("attempts must be at least 1")
+		}
+	}
+	r.InitialBackoff = m.DurationOr("initial_backoff", r.InitialBackoff)
+	r.MaxBackoff = m.DurationOr("max_backoff", r.MaxBackoff)
+	if r.MaxBackoff < r.InitialBackoff {
+		m.Node().Errorf("max_backoff (%s) is shorter than initial_backoff (%s)", r.MaxBackoff, r.InitialBackoff)
+	}
+	m.Done()
+	return r
+}
+
+// schemaFile parses a schema file named relative to the configuration.
+func (l *loader) schemaFile(path string) (avro.Schema, error) {
+	if path == "" {
+		return nil, fmt.Errorf("empty schema path")
+	}
+	full := path
+	if !filepath.IsAbs(full) {
+		full = filepath.Join(l.dir, path)
+	}
+	if _, err := os.Stat(full); err != nil {
+		return nil, fmt.Errorf("schema file %s: %w", path, err)
+	}
+	return l.schemas.ParseFile(full)
+}
+
+func (l *loader) schemaAt(n *conf.Node) (string, avro.Schema) {
+	path := n.String()
+	s, err := l.schemaFile(path)
+	if err != nil {
+		n.Errorf("%v", err)
+		return path, nil
+	}
+	return path, s
+}

@@ -1,0 +1,254 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/lovoo/goka"
+
+	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/processors"
+)
+
+// errStopping fails a callback that is still retrying when the processor
+// stops: the message is not committed and is redelivered on restart.
+var errStopping = errors.New("pipeline stopping while the message was retried")
+
+// encoder writes one output's values.
+type encoder struct {
+	topic  string
+	encode func(any) ([]byte, error)
+}
+
+// runner processes one pipeline's messages. Its callback is goka's: it runs
+// once per message, per partition in order, and returns only when the
+// message is processed, filtered or dead-lettered.
+type runner struct {
+	p       *Pipeline
+	log     *slog.Logger
+	decode  func([]byte) (any, error)
+	outputs map[string]encoder
+	// lookupTables maps a looked-up pipeline's name to its group table.
+	lookupTables map[string]goka.Table
+	stats        *stats
+	// holdLogEvery limits how often a held message is logged.
+	holdLogEvery time.Duration
+}
+
+// attemptResult is the outcome of one try at a message.
+type attemptResult struct {
+	msg   *processors.Message
+	emits []encodedEmit
+	// dropped is true when a step dropped the message.
+	dropped bool
+}
+
+type encodedEmit struct {
+	topic string
+	key   string
+	value []byte
+}
+
+// attemptFailure says why a try failed and how to go on.
+type attemptFailure struct {
+	stage string
+	err   error
+	// transient failures are retried; hold ones (a dependency is down) are
+	// retried until they succeed, never dead-lettered.
+	transient bool
+	hold      bool
+	retry     Retry
+}
+
+func (r *runner) callback(ctx goka.Context, msg any) {
+	raw, _ := msg.([]byte)
+	meta := messageMeta(ctx)
+	var heldSince time.Time
+	var lastLog time.Time
+	for attempt := 1; ; attempt++ {
+		res, fail := r.attempt(ctx, raw, meta)
+		if fail == nil {
+			if !heldSince.IsZero() {
+				r.stats.setWaiting(false)
+				r.log.Info("dependency back, message processed", "partition", meta.Partition, "offset", meta.Offset, "held", time.Since(heldSince).Round(time.Millisecond))
+			}
+			r.apply(ctx, res, meta)
+			return
+		}
+		switch {
+		case fail.hold:
+			if heldSince.IsZero() {
+				heldSince = time.Now()
+				r.stats.setWaiting(true)
+			}
+			if time.Since(lastLog) >= r.holdLogEvery {
+				lastLog = time.Now()
+				r.log.Warn("holding partition: a dependency is unavailable", "stage", fail.stage, "partition", meta.Partition, "offset", meta.Offset, "attempt", attempt, "error", fail.err)
+			}
+			r.stats.retry()
+			r.sleep(ctx, backoff(fail.retry, attempt))
+			continue
+		case fail.transient && attempt < fail.retry.Attempts:
+			r.stats.retry()
+			r.log.Debug("retrying message", "stage", fail.stage, "partition", meta.Partition, "offset", meta.Offset, "attempt", attempt, "error", fail.err)
+			r.sleep(ctx, backoff(fail.retry, attempt))
+			continue
+		}
+		kind := KindPoison
+		if fail.transient {
+			kind = KindExhausted
+		}
+		if !heldSince.IsZero() {
+			r.stats.setWaiting(false)
+		}
+		r.deadLetter(ctx, raw, meta, failure{stage: fail.stage, kind: kind, err: fail.err, attempts: attempt})
+		return
+	}
+}
+
+// sleep waits d, or fails the callback when the processor stops meanwhile.
+func (r *runner) sleep(ctx goka.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Context().Done():
+		ctx.Fail(errStopping)
+	}
+}
+
+// backoff is exponential with jitter: a random duration in [d/2, d] where
+// d doubles from InitialBackoff up to MaxBackoff.
+func backoff(p Retry, attempt int) time.Duration {
+	d := p.InitialBackoff
+	for i := 1; i < attempt && d < p.MaxBackoff; i++ {
+		d *= 2
+	}
+	if d > p.MaxBackoff {
+		d = p.MaxBackoff
+	}
+	if d <= 0 {
+		return 0
+	}
+	half := d / 2
+	return half + time.Duration(rand.Int64N(int64(d-half)+1))
+}
+
+func messageMeta(ctx goka.Context) processors.Meta {
+	meta := processors.Meta{
+		Topic:     string(ctx.Topic()),
+		Partition: ctx.Partition(),
+		Offset:    ctx.Offset(),
+		Timestamp: ctx.Timestamp(),
+	}
+	if h := ctx.Headers(); len(h) > 0 {
+		meta.Headers = make(map[string]string, len(h))
+		for k, v := range h {
+			meta.Headers[k] = string(v)
+		}
+	}
+	return meta
+}
+
+// attempt runs the message through decode, the steps and the encoders. It
+// changes nothing outside the returned result, so it can be repeated.
+func (r *runner) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*attemptResult, *attemptFailure) {
+	value, err := r.decode(raw)
+	if err != nil {
+		return nil, r.classify(StageDecode, err, r.p.Retry)
+	}
+	m := processors.NewMessage(ctx.Key(), value, meta)
+	if r.p.Stateful() {
+		if e, ok := ctx.Value().(*TableEntry); ok && e != nil {
+			m.State = e.State
+			m.Replayed = e.Partition == meta.Partition && e.Offset >= meta.Offset
+		}
+	}
+	if len(r.lookupTables) > 0 {
+		m.Lookup = func(table, key string) (map[string]any, error) {
+			t, ok := r.lookupTables[table]
+			if !ok {
+				return nil, fmt.Errorf("table of pipeline %q is not subscribed", table)
+			}
+			if e, ok := ctx.Lookup(t, key).(*TableEntry); ok && e != nil {
+				return e.State, nil
+			}
+			return nil, nil
+		}
+	}
+	res := &attemptResult{msg: m}
+	for _, s := range r.p.Steps {
+		out, err := s.Impl.Process(ctx.Context(), m)
+		if err != nil {
+			return nil, r.classify(s.Type, err, s.Retry)
+		}
+		if out == processors.Drop {
+			res.dropped = true
+			break
+		}
+	}
+	for _, e := range m.Emits {
+		enc := r.outputs[e.Output]
+		b, err := enc.encode(e.Value)
+		if err != nil {
+			return nil, r.classify(StageEncode, fmt.Errorf("output %s: %w", e.Output, err), r.p.Retry)
+		}
+		res.emits = append(res.emits, encodedEmit{topic: enc.topic, key: e.Key, value: b})
+	}
+	return res, nil
+}
+
+func (r *runner) classify(stage string, err error, retry Retry) *attemptFailure {
+	f := &attemptFailure{stage: stage, err: err, retry: retry}
+	switch {
+	case codecs.IsTransient(err):
+		// The registry is away: hold the partition until it is back.
+		f.transient, f.hold = true, true
+	case errors.Is(err, processors.ErrTransient):
+		f.transient = true
+	}
+	return f
+}
+
+// apply writes the state and the outputs of a processed message and counts it.
+func (r *runner) apply(ctx goka.Context, res *attemptResult, meta processors.Meta) {
+	m := res.msg
+	if r.p.Stateful() {
+		switch {
+		case m.StateChanged:
+			ctx.SetValue(&TableEntry{State: m.State, Partition: meta.Partition, Offset: meta.Offset})
+		case m.Replayed && !res.dropped && m.State != nil:
+			// Rewrite the stored state, in case the crash came between this
+			// message's table write and its commit.
+			if e, ok := ctx.Value().(*TableEntry); ok && e != nil {
+				ctx.SetValue(e)
+			}
+		}
+	}
+	for _, e := range res.emits {
+		ctx.Emit(goka.Stream(e.topic), e.key, e.value)
+	}
+	switch {
+	case len(res.emits) > 0 || m.StateChanged:
+		r.stats.record(outcomeProcessed)
+	case res.dropped:
+		r.stats.record(outcomeFiltered)
+	default:
+		r.stats.record(outcomeProcessed)
+	}
+}
+
+// deadLetter writes the original key and value with the failure's headers.
+func (r *runner) deadLetter(ctx goka.Context, raw []byte, meta processors.Meta, f failure) {
+	h := deadLetterHeaders(r.p.Name, meta, raw, f)
+	var value any
+	if raw != nil {
+		value = raw
+	}
+	ctx.Emit(goka.Stream(r.p.DeadLetter), ctx.Key(), value, goka.WithCtxEmitHeaders(h))
+	r.stats.record(outcomeDeadLettered)
+	r.log.Debug("dead-lettered", "stage", f.stage, "kind", f.kind, "partition", meta.Partition, "offset", meta.Offset, "error", f.err)
+}

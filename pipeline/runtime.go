@@ -1,0 +1,377 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/storage"
+	"github.com/riferrei/srclient"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sluicehq/sluice/codecs"
+)
+
+// Options are the run-time settings that do not live in pipelines.yaml.
+type Options struct {
+	// Brokers and RegistryURL override the configuration when set.
+	Brokers     []string
+	RegistryURL string
+	// Only runs the named pipelines (all when empty).
+	Only []string
+	// StateDir keeps goka's tables in LevelDB under StateDir/<group>; empty
+	// keeps them in memory (recovered from the changelog at every start).
+	StateDir string
+	Logger   *slog.Logger
+	// Registry replaces the registry client built from RegistryURL (tests).
+	Registry srclient.ISchemaRegistryClient
+	// Schemas is the schema cache the configuration was loaded with.
+	Schemas *codecs.Schemas
+	// RestartBackoff is the pause before a failed processor is restarted.
+	RestartBackoff time.Duration
+}
+
+// Runtime runs the pipelines of a configuration.
+type Runtime struct {
+	cfg     *Config
+	opts    Options
+	brokers []string
+	log     *slog.Logger
+	client  srclient.ISchemaRegistryClient
+	runs    []*pipelineRun
+}
+
+// pipelineRun is a pipeline's runner and its current goka processor.
+type pipelineRun struct {
+	*runner
+	avroOutputs []*codecs.Avro
+
+	mu      sync.Mutex
+	proc    *goka.Processor
+	phase   string
+	lastErr error
+}
+
+// Phases of a pipeline, as /pipelines and /readyz show them.
+const (
+	PhaseStarting   = "starting"
+	PhaseRecovering = "recovering"
+	PhaseRunning    = "running"
+	PhaseRestarting = "restarting"
+	PhaseStopped    = "stopped"
+)
+
+// New prepares the pipelines of cfg to run. It does no I/O.
+func New(cfg *Config, opts Options) (*Runtime, error) {
+	rt := &Runtime{cfg: cfg, opts: opts, log: opts.Logger}
+	if rt.log == nil {
+		rt.log = slog.Default()
+	}
+	if rt.opts.RestartBackoff == 0 {
+		rt.opts.RestartBackoff = 2 * time.Second
+	}
+	rt.brokers = opts.Brokers
+	if len(rt.brokers) == 0 {
+		rt.brokers = cfg.Kafka.Brokers
+	}
+	if len(rt.brokers) == 0 {
+		return nil, errors.New("no Kafka brokers: set kafka.brokers, $SLUICE_BROKERS or --brokers")
+	}
+	schemas := opts.Schemas
+	if schemas == nil {
+		schemas = codecs.NewSchemas()
+	}
+	rt.client = opts.Registry
+	if rt.client == nil && needsRegistry(cfg) {
+		url := opts.RegistryURL
+		if url == "" {
+			url = cfg.Registry.URL
+		}
+		if url == "" {
+			return nil, errors.New("no schema registry: set registry.url, $SLUICE_REGISTRY_URL or --registry")
+		}
+		rt.client = srclient.NewSchemaRegistryClient(url, srclient.WithClient(&http.Client{Timeout: 10 * time.Second}))
+	}
+	selected, err := cfg.Select(opts.Only)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range selected {
+		run, err := rt.prepare(p, schemas)
+		if err != nil {
+			return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
+		}
+		rt.runs = append(rt.runs, run)
+	}
+	return rt, nil
+}
+
+// Select returns the named pipelines, or all when names is empty.
+func (c *Config) Select(names []string) ([]*Pipeline, error) {
+	if len(names) == 0 {
+		return c.Pipelines, nil
+	}
+	var out []*Pipeline
+	for _, n := range names {
+		p := c.Pipeline(n)
+		if p == nil {
+			known := make([]string, len(c.Pipelines))
+			for i, q := range c.Pipelines {
+				known[i] = q.Name
+			}
+			return nil, fmt.Errorf("no pipeline named %q in %s (pipelines: %v)", n, c.File, known)
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
+
+// Pipeline returns the named pipeline or nil.
+func (c *Config) Pipeline(name string) *Pipeline {
+	for _, p := range c.Pipelines {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+func needsRegistry(cfg *Config) bool {
+	for _, p := range cfg.Pipelines {
+		if p.Input.Codec == CodecAvro {
+			return true
+		}
+		for _, o := range p.Outputs {
+			if o.Codec == CodecAvro {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (rt *Runtime) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelineRun, error) {
+	r := &runner{
+		p:            p,
+		log:          rt.log.With("pipeline", p.Name),
+		outputs:      map[string]encoder{},
+		lookupTables: map[string]goka.Table{},
+		stats:        newStats(),
+		holdLogEvery: 10 * time.Second,
+	}
+	run := &pipelineRun{runner: r, phase: PhaseStarting}
+	switch p.Input.Codec {
+	case CodecAvro:
+		dec, err := codecs.NewAvro(rt.client, schemas, p.Input.Schema)
+		if err != nil {
+			return nil, fmt.Errorf("input codec: %w", err)
+		}
+		r.decode = dec.Decode
+	case CodecJSON:
+		r.decode = codecs.JSON{}.Decode
+	case CodecString:
+		r.decode = codecs.String{}.Decode
+	default:
+		r.decode = codecs.Bytes{}.Decode
+	}
+	strategy := subjectStrategies[rt.cfg.Registry.SubjectStrategy]
+	for _, name := range p.OutputList {
+		o := p.Outputs[name]
+		enc := encoder{topic: o.Topic}
+		switch o.Codec {
+		case CodecAvro:
+			c, err := codecs.NewAvro(rt.client, schemas, o.Schema, codecs.WithSubject(o.Topic, strategy))
+			if err != nil {
+				return nil, fmt.Errorf("output %s codec: %w", name, err)
+			}
+			enc.encode = c.Encode
+			run.avroOutputs = append(run.avroOutputs, c)
+		case CodecJSON:
+			enc.encode = codecs.JSON{}.Encode
+		case CodecString:
+			enc.encode = codecs.String{}.Encode
+		default:
+			enc.encode = codecs.Bytes{}.Encode
+		}
+		r.outputs[name] = enc
+	}
+	for _, s := range p.Steps {
+		if q := rt.cfg.Pipeline(s.Table); q != nil {
+			r.lookupTables[q.Name] = goka.GroupTable(goka.Group(q.Group))
+		}
+	}
+	return run, nil
+}
+
+// Run creates missing topics, registers output schemas and runs every
+// pipeline until ctx is cancelled or one fails beyond repair. A processor
+// that stops with an error (a broker outage, a failed write) is restarted
+// after a pause; the messages it had not committed are redelivered.
+func (rt *Runtime) Run(ctx context.Context) error {
+	setupCfg, err := saramaConfig(rt.cfg.Kafka, rt.cfg.Kafka.ClientID+"-setup")
+	if err != nil {
+		return err
+	}
+	admin, err := sarama.NewClusterAdmin(rt.brokers, setupCfg)
+	if err != nil {
+		return fmt.Errorf("connecting to Kafka at %v: %w", rt.brokers, err)
+	}
+	ps := make([]*Pipeline, len(rt.runs))
+	for i, run := range rt.runs {
+		ps[i] = run.p
+	}
+	counts, err := (&topics{admin: admin, k: rt.cfg.Kafka, log: rt.log}).ensure(ctx, ps, rt.cfg.Pipelines)
+	admin.Close()
+	if err != nil {
+		return err
+	}
+	if err := rt.registerOutputs(ctx); err != nil {
+		return err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, run := range rt.runs {
+		hasher, err := Hasher(rt.cfg.Kafka.Partitioner, counts[run.p.Input.Topic])
+		if err != nil {
+			return err
+		}
+		g.Go(func() error { return rt.supervise(gctx, run, hasher) })
+	}
+	return g.Wait()
+}
+
+// registerOutputs registers every output schema before the first message,
+// waiting for the registry if it is not up yet.
+func (rt *Runtime) registerOutputs(ctx context.Context) error {
+	for _, run := range rt.runs {
+		for _, c := range run.avroOutputs {
+			for attempt := 1; ; attempt++ {
+				_, err := c.Register(ctx)
+				if err == nil {
+					break
+				}
+				if !codecs.IsTransient(err) {
+					return fmt.Errorf("pipeline %s: registering output schema: %w", run.p.Name, err)
+				}
+				rt.log.Warn("schema registry unavailable, retrying", "pipeline", run.p.Name, "attempt", attempt, "error", err)
+				select {
+				case <-ctx.Done():
+					return nil
+				case <-time.After(backoff(Retry{InitialBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second}, attempt)):
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// supervise runs the pipeline's processor and restarts it when it fails.
+func (rt *Runtime) supervise(ctx context.Context, run *pipelineRun, hasher func() hash.Hash32) error {
+	defer run.setPhase(PhaseStopped, nil)
+	for {
+		proc, err := rt.processor(run, hasher)
+		if err != nil {
+			return fmt.Errorf("pipeline %s: %w", run.p.Name, err)
+		}
+		run.mu.Lock()
+		run.proc = proc
+		run.phase = PhaseRecovering
+		run.mu.Unlock()
+		err = proc.Run(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		run.setPhase(PhaseRestarting, err)
+		rt.log.Error("pipeline stopped, restarting", "pipeline", run.p.Name, "error", err, "in", rt.opts.RestartBackoff)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(rt.opts.RestartBackoff):
+		}
+	}
+}
+
+func (run *pipelineRun) setPhase(phase string, err error) {
+	run.mu.Lock()
+	run.phase = phase
+	if err != nil {
+		run.lastErr = err
+	}
+	run.mu.Unlock()
+}
+
+// processor builds the goka processor of one pipeline.
+func (rt *Runtime) processor(run *pipelineRun, hasher func() hash.Hash32) (*goka.Processor, error) {
+	p := run.p
+	scfg, err := saramaConfig(rt.cfg.Kafka, rt.cfg.Kafka.ClientID+"-"+p.Name)
+	if err != nil {
+		return nil, err
+	}
+	graph := rt.groupGraph(run)
+	if err := graph.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid processor graph: %w", err)
+	}
+	store := storage.MemoryBuilder()
+	if rt.opts.StateDir != "" {
+		store = storage.DefaultBuilder(filepath.Join(rt.opts.StateDir, p.Group))
+	}
+	return goka.NewProcessor(rt.brokers, graph,
+		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(scfg)),
+		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(scfg)),
+		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(scfg)),
+		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(scfg, topicManagerConfig(rt.cfg.Kafka))),
+		goka.WithStorageBuilder(store),
+		goka.WithHasher(hasher),
+		goka.WithNilHandling(goka.NilProcess),
+		goka.WithLogger(gokaLogger{rt.log.With("pipeline", p.Name, "component", "goka")}),
+		goka.WithClientID(rt.cfg.Kafka.ClientID+"-"+p.Name),
+	)
+}
+
+// groupGraph is the goka graph of one pipeline: the input with a
+// pass-through codec (decoding happens in the callback so that poison is
+// dead-lettered instead of stopping the processor), the outputs and the
+// dead-letter topic as bytes, the group table and the looked-up tables.
+func (rt *Runtime) groupGraph(run *pipelineRun) *goka.GroupGraph {
+	p := run.p
+	edges := []goka.Edge{goka.Input(goka.Stream(p.Input.Topic), new(codecs.Bytes), run.callback)}
+	seen := map[string]bool{}
+	topics := []string{p.DeadLetter}
+	for _, name := range p.OutputList {
+		topics = append(topics, p.Outputs[name].Topic)
+	}
+	for _, t := range topics {
+		if !seen[t] {
+			seen[t] = true
+			edges = append(edges, goka.Output(goka.Stream(t), new(codecs.Bytes)))
+		}
+	}
+	if p.Stateful() {
+		edges = append(edges, goka.Persist(tableCodec{schema: p.State.Schema}))
+	}
+	names := make([]string, 0, len(run.lookupTables))
+	for name := range run.lookupTables {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		q := rt.cfg.Pipeline(name)
+		edges = append(edges, goka.Lookup(run.lookupTables[name], tableCodec{schema: q.State.Schema}))
+	}
+	return goka.DefineGroup(goka.Group(p.Group), edges...)
+}
+
+// gokaLogger sends goka's chatter to slog at debug level.
+type gokaLogger struct{ log *slog.Logger }
+
+func (l gokaLogger) Print(args ...any)                 { l.log.Debug(fmt.Sprint(args...)) }
+func (l gokaLogger) Println(args ...any)               { l.log.Debug(fmt.Sprint(args...)) }
+func (l gokaLogger) Printf(format string, args ...any) { l.log.Debug(fmt.Sprintf(format, args...)) }

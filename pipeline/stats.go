@@ -1,0 +1,71 @@
+package pipeline
+
+import (
+	"sync"
+	"time"
+)
+
+// Counts are a pipeline's message counts since it started. Consumed always
+// equals Processed + Filtered + DeadLettered: a message is counted once, with
+// its outcome, after its outputs were handed to the producer.
+type Counts struct {
+	Consumed     int64 `json:"consumed"`
+	Processed    int64 `json:"processed"`
+	Filtered     int64 `json:"filtered"`
+	DeadLettered int64 `json:"dead_lettered"`
+	// Retries counts attempts beyond the first; it is not part of the sum.
+	Retries int64 `json:"retries"`
+	// Waiting is true while a message is held because a dependency (the
+	// registry or the broker) is unavailable.
+	Waiting bool `json:"waiting"`
+}
+
+// outcome is what happened to one message.
+type outcome int
+
+const (
+	outcomeProcessed outcome = iota
+	outcomeFiltered
+	outcomeDeadLettered
+)
+
+// stats guards Counts so that a snapshot always adds up.
+type stats struct {
+	mu      sync.Mutex
+	c       Counts
+	started time.Time
+}
+
+func newStats() *stats { return &stats{started: time.Now()} }
+
+func (s *stats) record(o outcome) {
+	s.mu.Lock()
+	s.c.Consumed++
+	switch o {
+	case outcomeProcessed:
+		s.c.Processed++
+	case outcomeFiltered:
+		s.c.Filtered++
+	case outcomeDeadLettered:
+		s.c.DeadLettered++
+	}
+	s.mu.Unlock()
+}
+
+func (s *stats) retry() {
+	s.mu.Lock()
+	s.c.Retries++
+	s.mu.Unlock()
+}
+
+func (s *stats) setWaiting(w bool) {
+	s.mu.Lock()
+	s.c.Waiting = w
+	s.mu.Unlock()
+}
+
+func (s *stats) snapshot() Counts {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.c
+}

@@ -1,0 +1,134 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"time"
+
+	"github.com/sluicehq/sluice/codecs"
+)
+
+// Status is what /pipelines shows of one pipeline.
+type Status struct {
+	Name       string  `json:"name"`
+	Group      string  `json:"group"`
+	Input      string  `json:"input"`
+	Phase      string  `json:"phase"`
+	Ready      bool    `json:"ready"`
+	Partitions []int32 `json:"partitions"`
+	// Lag is the sum over owned partitions of the messages not yet consumed.
+	Lag       int64     `json:"lag"`
+	Counts    Counts    `json:"counts"`
+	Started   time.Time `json:"started"`
+	LastError string    `json:"last_error,omitempty"`
+}
+
+// Status reports every running pipeline, in configuration order.
+func (rt *Runtime) Status(ctx context.Context) []Status {
+	out := make([]Status, 0, len(rt.runs))
+	for _, run := range rt.runs {
+		out = append(out, run.status(ctx))
+	}
+	return out
+}
+
+func (run *pipelineRun) status(ctx context.Context) Status {
+	run.mu.Lock()
+	proc, phase, lastErr := run.proc, run.phase, run.lastErr
+	run.mu.Unlock()
+	st := Status{
+		Name:       run.p.Name,
+		Group:      run.p.Group,
+		Input:      run.p.Input.Topic,
+		Phase:      phase,
+		Counts:     run.stats.snapshot(),
+		Started:    run.stats.started,
+		Partitions: []int32{},
+	}
+	if lastErr != nil {
+		st.LastError = lastErr.Error()
+	}
+	if proc != nil && (phase == PhaseRecovering || phase == PhaseRunning) {
+		if proc.Recovered() {
+			st.Phase, st.Ready = PhaseRunning, true
+		}
+		sctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		stats := proc.StatsWithContext(sctx)
+		cancel()
+		if stats != nil {
+			for p, ps := range stats.Group {
+				st.Partitions = append(st.Partitions, p)
+				for _, in := range ps.Input {
+					st.Lag += in.OffsetLag
+				}
+			}
+		}
+		sort.Slice(st.Partitions, func(i, j int) bool { return st.Partitions[i] < st.Partitions[j] })
+	}
+	return st
+}
+
+// Ready reports whether every pipeline runs with its tables recovered.
+func (rt *Runtime) Ready(ctx context.Context) bool {
+	for _, run := range rt.runs {
+		run.mu.Lock()
+		proc := run.proc
+		run.mu.Unlock()
+		if proc == nil || !proc.Recovered() {
+			return false
+		}
+	}
+	return len(rt.runs) > 0
+}
+
+// Errors of State.
+var (
+	ErrUnknownPipeline = errors.New("unknown pipeline")
+	ErrStateless       = errors.New("pipeline has no state")
+	ErrNotFound        = errors.New("key not found")
+	ErrNotReady        = errors.New("pipeline is not running on this instance yet")
+)
+
+// State returns a key's state in a pipeline's table, in JSON form (times as
+// Unix milliseconds). Only keys of partitions this instance owns are found.
+func (rt *Runtime) State(name, key string) (map[string]any, error) {
+	var run *pipelineRun
+	for _, r := range rt.runs {
+		if r.p.Name == name {
+			run = r
+		}
+	}
+	if run == nil {
+		return nil, ErrUnknownPipeline
+	}
+	if !run.p.Stateful() {
+		return nil, ErrStateless
+	}
+	run.mu.Lock()
+	proc := run.proc
+	run.mu.Unlock()
+	if proc == nil || !proc.Recovered() {
+		return nil, ErrNotReady
+	}
+	v, err := proc.Get(key)
+	if err != nil {
+		return nil, err
+	}
+	e, ok := v.(*TableEntry)
+	if !ok || e == nil {
+		return nil, ErrNotFound
+	}
+	out, _ := codecs.ToJSON(e.State).(map[string]any)
+	return out, nil
+}
+
+// Counts returns the counts of the named pipeline.
+func (rt *Runtime) Counts(name string) (Counts, bool) {
+	for _, r := range rt.runs {
+		if r.p.Name == name {
+			return r.stats.snapshot(), true
+		}
+	}
+	return Counts{}, false
+}

@@ -1,0 +1,16 @@
+// Package processors holds the step types a pipeline is built from and the
+// registry through which users add their own.
+//
+// A step receives a *Message — the key, the current value, the key's table
+// state and the source position — and either lets it continue, drops it
+// (filtered) or fails with an error. Errors are poison by default: the runtime
+// dead-letters the message at once. Wrap an error with Transient to have the
+// runtime retry the message with backoff instead.
+//
+// Each built-in step lives in its own step_*.go file with its constructor and
+// its registration. Custom Go steps are registered from the user's main:
+//
+//	processors.Register("geoip", func(spec *processors.Spec) (processors.Step, error) { … })
+//
+// and referenced in pipelines.yaml by that name.
+package processors

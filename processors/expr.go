@@ -1,0 +1,169 @@
+package processors
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/file"
+	"github.com/expr-lang/expr/vm"
+
+	"github.com/sluicehq/sluice/internal/conf"
+)
+
+// Expr is an expression compiled once at load time.
+type Expr struct {
+	Source string
+	// Type is the result type the checker inferred (nil when unknown).
+	Type    reflect.Type
+	program *vm.Program
+}
+
+// CompileExpr compiles the expression in node against env. Problems (syntax,
+// unknown names, mismatched types, a non-boolean condition when wantBool) are
+// recorded at the expression's position; the result is nil then.
+func CompileExpr(node *conf.Node, env *Env, wantBool bool) *Expr {
+	src := strings.TrimSpace(node.Raw())
+	if src == "" {
+		node.Errorf("empty expression")
+		return nil
+	}
+	checkEnv, strict := env.checkEnv()
+	opts := []expr.Option{expr.Env(checkEnv)}
+	if !strict {
+		opts = append(opts, expr.AllowUndefinedVariables())
+	}
+	if wantBool {
+		opts = append(opts, expr.AsBool())
+	}
+	checked, err := expr.Compile(src, opts...)
+	if err != nil {
+		reportExprError(node, src, err)
+		return nil
+	}
+	// The run-time program works on the message's map environment.
+	run, err := expr.Compile(src)
+	if err != nil {
+		reportExprError(node, src, err)
+		return nil
+	}
+	var t reflect.Type
+	if n := checked.Node(); n != nil {
+		t = n.Type()
+	}
+	return &Expr{Source: src, Type: t, program: run}
+}
+
+func reportExprError(node *conf.Node, src string, err error) {
+	var fe *file.Error
+	if errors.As(err, &fe) {
+		pos := node.ExprPos()
+		if fe.Line <= 1 && !strings.Contains(src, "\n") {
+			pos = pos.Shift(fe.Column)
+		}
+		node.Reporter().Errorf(pos, "expression %q: %s", src, fe.Message)
+		return
+	}
+	node.Errorf("expression %q: %v", src, err)
+}
+
+// Eval runs the expression over the message.
+func (e *Expr) Eval(m *Message) (any, error) {
+	out, err := expr.Run(e.program, m.Env())
+	if err != nil {
+		return nil, fmt.Errorf("evaluating %q: %w", e.Source, err)
+	}
+	return out, nil
+}
+
+// EvalBool runs a condition.
+func (e *Expr) EvalBool(m *Message) (bool, error) {
+	out, err := e.Eval(m)
+	if err != nil {
+		return false, err
+	}
+	b, ok := out.(bool)
+	if !ok {
+		return false, fmt.Errorf("evaluating %q: got %T, want a boolean", e.Source, out)
+	}
+	return b, nil
+}
+
+// EvalString runs an expression whose result is used as a key.
+func (e *Expr) EvalString(m *Message) (string, error) {
+	out, err := e.Eval(m)
+	if err != nil {
+		return "", err
+	}
+	switch v := out.(type) {
+	case string:
+		return v, nil
+	case nil:
+		return "", fmt.Errorf("evaluating %q: got null, want a string", e.Source)
+	default:
+		return fmt.Sprint(v), nil
+	}
+}
+
+// assignable reports whether a value of expression type from can be stored in
+// a field of Go type to (after coercion).
+func assignable(from, to reflect.Type) bool {
+	if from == nil || to == nil || from.Kind() == reflect.Interface || to.Kind() == reflect.Interface {
+		return true
+	}
+	if from == to || from.AssignableTo(to) {
+		return true
+	}
+	if isNumber(from) && isNumber(to) {
+		return true
+	}
+	if to == typeTime && (from == typeTime || isInteger(from)) {
+		return true
+	}
+	if to.Kind() == reflect.Struct && (from.Kind() == reflect.Struct || from.Kind() == reflect.Map) {
+		return true
+	}
+	if (to.Kind() == reflect.Slice || to.Kind() == reflect.Map) && from.Kind() == to.Kind() {
+		return true
+	}
+	if to == typeBytes && from.Kind() == reflect.String {
+		return true
+	}
+	return false
+}
+
+func isInteger(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
+}
+
+func isNumber(t reflect.Type) bool {
+	return isInteger(t) || t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64
+}
+
+// typeName names a Go type the way a YAML author thinks of it.
+func typeName(t reflect.Type) string {
+	switch {
+	case t == nil:
+		return "any"
+	case t == typeTime:
+		return "timestamp"
+	case isInteger(t):
+		return "integer"
+	case isNumber(t):
+		return "number"
+	case t.Kind() == reflect.String:
+		return "string"
+	case t.Kind() == reflect.Bool:
+		return "boolean"
+	case t.Kind() == reflect.Struct:
+		return "record"
+	}
+	return t.String()
+}

@@ -1,0 +1,145 @@
+package processors
+
+import (
+	"context"
+	"fmt"
+	"reflect"
+	"time"
+
+	"github.com/hamba/avro/v2"
+
+	"github.com/sluicehq/sluice/codecs"
+)
+
+// aggregate updates the key's state in the pipeline's group table. `init`
+// gives a new key's first state (fields it omits take the state schema's
+// default, else a zero value); `set` computes fields of the next state from
+// the event, `state` (the previous state) and `key`. The new state becomes
+// the current value, so a following emit step publishes it.
+//
+//   - aggregate:
+//     init: {user_id: key}
+//     set:
+//     events: state.events + 1
+type aggregate struct {
+	schema avro.Schema
+	fields []Field
+	init   []fieldExpr
+	set    []fieldExpr
+}
+
+// NewAggregate builds an aggregate step.
+func NewAggregate(spec *Spec) (Step, error) {
+	a := &aggregate{}
+	m := spec.Config.Map()
+	if m == nil {
+		return a, nil
+	}
+	st := spec.Env.State
+	if !st.IsRecord() {
+		spec.Errorf("aggregate needs the pipeline's state schema (state: {schema: FILE})")
+		m.Entries()
+		return a, nil
+	}
+	a.schema, a.fields = st.Schema, st.Fields
+	readFields := func(key string) []fieldExpr {
+		var out []fieldExpr
+		n := m.Get(key)
+		if n == nil {
+			return nil
+		}
+		fm := n.Map()
+		if fm == nil {
+			return nil
+		}
+		for _, e := range fm.Entries() {
+			x := CompileExpr(e.Value, spec.Env, false)
+			checkField(e.KeyNode, st, e.Key, x)
+			out = append(out, fieldExpr{name: e.Key, expr: x})
+		}
+		return out
+	}
+	a.init = readFields("init")
+	a.set = readFields("set")
+	if !m.Has("set") {
+		m.Node().Errorf("missing required field %q", "set")
+	}
+	m.Done()
+	spec.Env.Value = st
+	return a, nil
+}
+
+func (a *aggregate) Process(_ context.Context, m *Message) (Result, error) {
+	if m.Replayed && m.State != nil {
+		// The table already holds this message's effect: publish the stored
+		// state again instead of applying the message twice.
+		m.SetValue(m.State)
+		return Continue, nil
+	}
+	prev := m.State
+	if prev == nil {
+		first, err := a.initial(m)
+		if err != nil {
+			return Drop, err
+		}
+		prev = first
+		m.State = prev
+		m.env = nil
+	}
+	next := make(map[string]any, len(prev))
+	for k, v := range prev {
+		next[k] = v
+	}
+	for _, f := range a.set {
+		v, err := f.expr.Eval(m)
+		if err != nil {
+			return Drop, fmt.Errorf("field %s: %w", f.name, err)
+		}
+		next[f.name] = v
+	}
+	c, err := codecs.Coerce(a.schema, next)
+	if err != nil {
+		return Drop, fmt.Errorf("new state: %w", err)
+	}
+	state := c.(map[string]any)
+	m.SetState(state)
+	m.SetValue(state)
+	return Continue, nil
+}
+
+func (a *aggregate) initial(m *Message) (map[string]any, error) {
+	st := make(map[string]any, len(a.fields))
+	rs, _ := deref(a.schema).(*avro.RecordSchema)
+	for i, f := range a.fields {
+		if rs != nil && rs.Fields()[i].HasDefault() {
+			st[f.Name] = rs.Fields()[i].Default()
+			continue
+		}
+		st[f.Name] = zeroFor(f.Go)
+	}
+	for _, f := range a.init {
+		v, err := f.expr.Eval(m)
+		if err != nil {
+			return nil, fmt.Errorf("init field %s: %w", f.name, err)
+		}
+		st[f.name] = v
+	}
+	return st, nil
+}
+
+// zeroFor is the starting value of a state field that has no default.
+func zeroFor(t reflect.Type) any {
+	switch {
+	case t == nil || t.Kind() == reflect.Interface:
+		return nil
+	case t == typeTime:
+		return time.UnixMilli(0).UTC()
+	case t.Kind() == reflect.Struct:
+		return map[string]any{}
+	case t.Kind() == reflect.Slice && t != typeBytes:
+		return []any{}
+	case t.Kind() == reflect.Map:
+		return map[string]any{}
+	}
+	return reflect.Zero(t).Interface()
+}
