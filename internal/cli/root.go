@@ -78,7 +78,10 @@ func (a *app) rootCmd() *cobra.Command {
 
 // commands lists the subcommands; each constructor lives in its cmd_*.go file.
 func (a *app) commands() []*cobra.Command {
-	return []*cobra.Command{}
+	return []*cobra.Command{
+		a.produceCmd(),
+		a.consumeCmd(),
+	}
 }
 
 // envOr returns the environment variable name if set, else def.

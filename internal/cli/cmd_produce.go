@@ -1,0 +1,378 @@
+package cli
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hamba/avro/v2"
+	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/codecs"
+)
+
+// Codec names of produce and consume.
+const (
+	codecAuto   = "auto"
+	codecAvro   = "avro"
+	codecJSON   = "json"
+	codecString = "string"
+	codecBytes  = "bytes"
+)
+
+const (
+	// maxLineBytes bounds one input line of produce.
+	maxLineBytes = 16 << 20
+	// produceDeliveryTimeout bounds how long a record may wait for its ack.
+	produceDeliveryTimeout = 30 * time.Second
+)
+
+type produceOptions struct {
+	conn        connFlags
+	topic       string
+	schema      string
+	codec       string
+	keyField    string
+	key         string
+	partitioner string
+}
+
+func (a *app) produceCmd() *cobra.Command {
+	var o produceOptions
+	cmd := &cobra.Command{
+		Use:   "produce --topic T [--schema FILE | --codec json|string] [--key-field F | --key K]",
+		Short: "Produce JSON lines read from stdin to a topic",
+		Long: `Produce reads one record per line from stdin and writes it to --topic.
+
+With --schema, each line is a JSON object coerced to the Avro schema and written in the
+Confluent wire format (subject <topic>-value, registered if needed). --codec json writes each
+line as is after checking it is JSON; --codec string writes each raw line. The record key is
+the value of --key-field (a dotted path into the JSON object), or --key, or null.
+A bad line stops the command with exit code 1; the lines before it are produced.`,
+		Args: noArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.runProduce(cmd.Context(), &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.topic, "topic", "", "topic to produce to (required)")
+	f.StringVar(&o.schema, "schema", "", "Avro schema file (.avsc) to encode values with")
+	f.StringVar(&o.codec, "codec", "", "value codec without --schema: json (default) or string")
+	f.StringVar(&o.keyField, "key-field", "", "take the record key from this field of each JSON line")
+	f.StringVar(&o.key, "key", "", "use this key for every record")
+	f.StringVar(&o.partitioner, "partitioner", PartitionerMurmur2,
+		"key partitioner: murmur2 (Java client), fnv1a (sarama, goka) or crc32 (librdkafka)")
+	a.addConnFlags(cmd, &o.conn)
+	return cmd
+}
+
+// noArgs rejects positional arguments as bad usage.
+func noArgs(_ *cobra.Command, args []string) error {
+	if len(args) > 0 {
+		return usagef("unexpected argument %q", args[0])
+	}
+	return nil
+}
+
+// validate checks the flag combination and fills in the codec default.
+func (o *produceOptions) validate() error {
+	if o.topic == "" {
+		return usagef("--topic is required")
+	}
+	switch {
+	case o.schema != "" && o.codec != "" && o.codec != codecAvro:
+		return usagef("--schema encodes Avro; it cannot be combined with --codec %s", o.codec)
+	case o.schema != "":
+		o.codec = codecAvro
+	case o.codec == "":
+		o.codec = codecJSON
+	case o.codec == codecAvro:
+		return usagef("--codec avro needs --schema FILE")
+	case o.codec != codecJSON && o.codec != codecString:
+		return usagef("--codec must be json or string, got %q", o.codec)
+	}
+	if o.keyField != "" && o.key != "" {
+		return usagef("--key-field and --key are mutually exclusive")
+	}
+	if o.keyField != "" && o.codec == codecString {
+		return usagef("--key-field needs JSON lines (--schema or --codec json), not --codec string")
+	}
+	if _, err := KeyHasher(o.partitioner); err != nil {
+		return usagef("--partitioner: %v", err)
+	}
+	return nil
+}
+
+func (a *app) runProduce(ctx context.Context, o *produceOptions) error {
+	a.resolveConn(&o.conn)
+	if err := o.validate(); err != nil {
+		return err
+	}
+	enc, err := o.newLineEncoder()
+	if err != nil {
+		return err
+	}
+	part, err := NewPartitioner(o.partitioner)
+	if err != nil {
+		return usagef("--partitioner: %v", err)
+	}
+	cl, err := o.conn.newKafkaClient(
+		kgo.DefaultProduceTopic(o.topic),
+		kgo.RecordPartitioner(part),
+		kgo.AllowAutoTopicCreation(),
+		kgo.RecordDeliveryTimeout(produceDeliveryTimeout),
+	)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+
+	p := &producer{cl: cl}
+	lineErr := readLines(ctx, a.stdin, func(n int, line []byte) error {
+		if err := p.failed(); err != nil {
+			return err
+		}
+		key, value, skip, err := enc.encode(line)
+		if err != nil {
+			return fmt.Errorf("line %d: %w", n, err)
+		}
+		if !skip {
+			p.produce(ctx, key, value)
+		}
+		return nil
+	})
+	flushErr := cl.Flush(ctx)
+	produced := p.acked()
+	fmt.Fprintf(a.stderr, "produced %d records to %s\n", produced, o.topic)
+	if err := errors.Join(lineErr, p.failed()); err != nil {
+		return fmt.Errorf("%w (%d records produced before the error)", err, produced)
+	}
+	if flushErr != nil {
+		return fmt.Errorf("waiting for acks: %w", flushErr)
+	}
+	return nil
+}
+
+// producer produces records asynchronously and keeps the count of acked
+// records and the first failure.
+type producer struct {
+	cl *kgo.Client
+
+	mu    sync.Mutex
+	n     int
+	first error
+}
+
+func (p *producer) produce(ctx context.Context, key, value []byte) {
+	p.cl.Produce(ctx, &kgo.Record{Key: key, Value: value}, func(r *kgo.Record, err error) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		switch {
+		case err == nil:
+			p.n++
+		case p.first == nil:
+			p.first = fmt.Errorf("producing to %s: %w", r.Topic, err)
+		}
+	})
+}
+
+func (p *producer) acked() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.n
+}
+
+func (p *producer) failed() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.first
+}
+
+// lineEncoder turns input lines into record keys and values.
+type lineEncoder struct {
+	codec    string
+	keyField []string // dotted path, nil when unused
+	key      []byte   // fixed key, nil when unused
+	schema   avro.Schema
+	avro     *codecs.Avro
+}
+
+func (o *produceOptions) newLineEncoder() (*lineEncoder, error) {
+	e := &lineEncoder{codec: o.codec}
+	if o.keyField != "" {
+		e.keyField = strings.Split(o.keyField, ".")
+	}
+	if o.key != "" {
+		e.key = []byte(o.key)
+	}
+	if o.codec != codecAvro {
+		return e, nil
+	}
+	sc, err := codecs.NewSchemas().ParseFile(o.schema)
+	if err != nil {
+		return nil, usagef("--schema: %v", err)
+	}
+	reg, err := o.conn.newRegistryClient()
+	if err != nil {
+		return nil, err
+	}
+	e.schema = sc
+	e.avro, err = codecs.NewAvro(reg, codecs.NewSchemas(), sc,
+		codecs.WithSubject(o.topic, codecs.TopicNameStrategy))
+	if err != nil {
+		return nil, fmt.Errorf("creating avro codec: %w", err)
+	}
+	return e, nil
+}
+
+// encode returns the key and value of one line; skip is true for a blank
+// line of a JSON codec.
+func (e *lineEncoder) encode(line []byte) (key, value []byte, skip bool, err error) {
+	if e.codec == codecString {
+		return e.key, line, false, nil
+	}
+	if len(bytes.TrimSpace(line)) == 0 {
+		return nil, nil, true, nil
+	}
+	v, err := parseJSONLine(line)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	key = e.key
+	if e.keyField != nil {
+		if key, err = keyFromField(v, e.keyField); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	if e.codec == codecJSON {
+		return key, line, false, nil
+	}
+	canon, err := codecs.Coerce(e.schema, v)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	value, err = e.avro.Encode(canon)
+	if err != nil {
+		return nil, nil, false, fmt.Errorf("encoding avro: %w", err)
+	}
+	return key, value, false, nil
+}
+
+// parseJSONLine decodes exactly one JSON value, keeping numbers exact.
+func parseJSONLine(line []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(line))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("invalid JSON: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("invalid JSON: trailing data after the value")
+	}
+	return v, nil
+}
+
+// keyFromField renders the value at path as the record key.
+func keyFromField(v any, path []string) ([]byte, error) {
+	name := strings.Join(path, ".")
+	for _, seg := range path {
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return nil, fmt.Errorf("key field %s: not inside a JSON object", name)
+		}
+		if v, ok = obj[seg]; !ok {
+			return nil, fmt.Errorf("key field %s: missing", name)
+		}
+	}
+	switch x := v.(type) {
+	case nil:
+		return nil, fmt.Errorf("key field %s: null", name)
+	case string:
+		return []byte(x), nil
+	case json.Number:
+		return []byte(x.String()), nil
+	case bool:
+		return []byte(strconv.FormatBool(x)), nil
+	default:
+		b, err := json.Marshal(x)
+		if err != nil {
+			return nil, fmt.Errorf("key field %s: %w", name, err)
+		}
+		return b, nil
+	}
+}
+
+// readLines calls fn with each line of r (numbered from 1) until EOF, an
+// error from fn, or ctx is done. Lines are read in a goroutine so that a
+// cancelled ctx is noticed while waiting for input. When readLines returns
+// early, the goroutine exits as soon as its pending Read returns; readLines
+// waits for it only when it can interrupt that Read with a read deadline
+// (pipes), since a Read on a terminal or an in-memory pipe cannot be aborted.
+func readLines(ctx context.Context, r io.Reader, fn func(n int, line []byte) error) error {
+	type item struct {
+		line []byte
+		err  error // non-nil on the last item, io.EOF at the end
+	}
+	items := make(chan item)
+	done := make(chan struct{})
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		sc := bufio.NewScanner(r)
+		sc.Buffer(make([]byte, 64<<10), maxLineBytes)
+		send := func(it item) bool {
+			select {
+			case items <- it:
+				return true
+			case <-done:
+				return false
+			}
+		}
+		for sc.Scan() {
+			if !send(item{line: bytes.Clone(sc.Bytes())}) {
+				return
+			}
+		}
+		err := sc.Err()
+		if err == nil {
+			err = io.EOF
+		}
+		send(item{err: err})
+	}()
+	stop := func() {
+		close(done)
+		if d, ok := r.(interface{ SetReadDeadline(time.Time) error }); ok && d.SetReadDeadline(time.Now()) == nil {
+			<-exited
+		}
+	}
+
+	for n := 1; ; n++ {
+		select {
+		case <-ctx.Done():
+			stop()
+			return fmt.Errorf("interrupted: %w", ctx.Err())
+		case it := <-items:
+			if it.err == io.EOF {
+				<-exited
+				return nil
+			}
+			if it.err != nil {
+				<-exited
+				return fmt.Errorf("reading line %d: %w", n, it.err)
+			}
+			if err := fn(n, it.line); err != nil {
+				stop()
+				return err
+			}
+		}
+	}
+}

@@ -1,0 +1,457 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"hash/crc32"
+	"hash/fnv"
+	"io"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/devenv"
+)
+
+const (
+	userEventSchema   = "../../schemas/user_event.avsc"
+	userEventV1Schema = "../../testdata/schemas/user_event_v1.avsc"
+	// safety bounds a consume in a test: it normally ends on --max.
+	safety = "--timeout=60s"
+)
+
+// cliResult is the outcome of one CLI invocation.
+type cliResult struct {
+	code           int
+	stdout, stderr string
+}
+
+// runCLI runs the CLI with the services of env in its environment.
+func runCLI(t *testing.T, env *devenv.Env, stdin string, args ...string) cliResult {
+	t.Helper()
+	return runCLICtx(t.Context(), env, strings.NewReader(stdin), args...)
+}
+
+func runCLICtx(ctx context.Context, env *devenv.Env, stdin io.Reader, args ...string) cliResult {
+	var stdout, stderr bytes.Buffer
+	code := runWithEnv(ctx, args, stdin, &stdout, &stderr, envOf(env))
+	return cliResult{code, stdout.String(), stderr.String()}
+}
+
+func envOf(env *devenv.Env) func(string) string {
+	return func(name string) string {
+		switch {
+		case env == nil:
+			return ""
+		case name == envBrokers:
+			return strings.Join(env.Brokers(), ",")
+		case name == envRegistryURL:
+			return env.RegistryURL()
+		}
+		return ""
+	}
+}
+
+func mustRun(t *testing.T, env *devenv.Env, stdin string, args ...string) cliResult {
+	t.Helper()
+	res := runCLI(t, env, stdin, args...)
+	if res.code != ExitOK {
+		t.Fatalf("sluice %s: exit %d\nstderr: %s", strings.Join(args, " "), res.code, res.stderr)
+	}
+	return res
+}
+
+// uniqueTopic returns a topic name no other test (or earlier run on a real
+// broker) uses.
+func uniqueTopic(prefix string) string {
+	return prefix + "-" + strings.ToLower(rand.Text()[:10])
+}
+
+// createTopic creates topic with n partitions (auto-creation would use the
+// broker's default count).
+func createTopic(t *testing.T, env *devenv.Env, topic string, n int32) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(env.Brokers()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, n, 1
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(t.Context(), cl)
+	if err != nil {
+		t.Fatalf("creating %s: %v", topic, err)
+	}
+	if err := kerr.ErrorForCode(resp.Topics[0].ErrorCode); err != nil {
+		t.Fatalf("creating %s: %v", topic, err)
+	}
+}
+
+// consumed is one line printed by consume.
+type consumed struct {
+	Topic       string            `json:"topic"`
+	Partition   int32             `json:"partition"`
+	Offset      int64             `json:"offset"`
+	Timestamp   int64             `json:"timestamp"`
+	Key         *string           `json:"key"`
+	KeyBase64   string            `json:"key_base64"`
+	Headers     map[string]string `json:"headers"`
+	Value       json.RawMessage   `json:"value"`
+	ValueBase64 string            `json:"value_base64"`
+	Error       string            `json:"error"`
+}
+
+func parseConsumed(t *testing.T, out string) []consumed {
+	t.Helper()
+	var recs []consumed
+	for line := range strings.Lines(out) {
+		var c consumed
+		if err := json.Unmarshal([]byte(line), &c); err != nil {
+			t.Fatalf("consume printed a non-JSON line %q: %v", line, err)
+		}
+		recs = append(recs, c)
+	}
+	return recs
+}
+
+// consumeAll reads n records of topic from the beginning through the CLI.
+func consumeAll(t *testing.T, env *devenv.Env, topic string, n int, extra ...string) []consumed {
+	t.Helper()
+	args := append([]string{"consume", "--topic", topic, "--from-beginning",
+		"--max", strconv.Itoa(n), safety}, extra...)
+	recs := parseConsumed(t, mustRun(t, env, "", args...).stdout)
+	if len(recs) != n {
+		t.Fatalf("consume printed %d records, want %d", len(recs), n)
+	}
+	return recs
+}
+
+func jsonEqual(t *testing.T, got json.RawMessage, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("value %s: %v", got, err)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatal(err)
+	}
+	gb, _ := json.Marshal(g)
+	wb, _ := json.Marshal(w)
+	if !bytes.Equal(gb, wb) {
+		t.Errorf("value = %s, want %s", gb, wb)
+	}
+}
+
+const userEventsIn = `{"user_id":"user-1","event_type":"signup","amount":0,"ts":1700000000000}
+{"user_id":"user-2","event_type":"purchase","amount":12.5,"ts":1700000001000,"country":"DE"}
+
+{"user_id":"user-1","event_type":"login","amount":0,"ts":"2023-11-14T22:13:22Z","extra":"dropped"}
+`
+
+// wantUserEvents are the decoded values of userEventsIn by ts.
+var wantUserEvents = map[int64]string{
+	1700000000000: `{"user_id":"user-1","event_type":"signup","amount":0,"ts":1700000000000,"country":null}`,
+	1700000001000: `{"user_id":"user-2","event_type":"purchase","amount":12.5,"ts":1700000001000,"country":"DE"}`,
+	1700000002000: `{"user_id":"user-1","event_type":"login","amount":0,"ts":1700000002000,"country":null}`,
+}
+
+func TestProduceConsumeAvroRoundTrip(t *testing.T) {
+	env := devenv.ForTest(t)
+	topic := uniqueTopic("user-topic")
+	res := mustRun(t, env, userEventsIn,
+		"produce", "--topic", topic, "--schema", userEventSchema, "--key-field", "user_id")
+	if !strings.Contains(res.stderr, "produced 3 records to "+topic) {
+		t.Fatalf("produce summary = %q", res.stderr)
+	}
+
+	recs := consumeAll(t, env, topic, 3)
+	seen := map[int64]bool{}
+	for _, r := range recs {
+		var v struct {
+			UserID string `json:"user_id"`
+			TS     int64  `json:"ts"`
+		}
+		if err := json.Unmarshal(r.Value, &v); err != nil {
+			t.Fatalf("value %s: %v", r.Value, err)
+		}
+		want, ok := wantUserEvents[v.TS]
+		if !ok || seen[v.TS] {
+			t.Fatalf("unexpected or repeated record %s", r.Value)
+		}
+		seen[v.TS] = true
+		jsonEqual(t, r.Value, want)
+		if !strings.HasPrefix(string(r.Value), `{"user_id":`) {
+			t.Errorf("fields not in schema order: %s", r.Value)
+		}
+		if r.Key == nil || *r.Key != v.UserID {
+			t.Errorf("key = %v, want %q", r.Key, v.UserID)
+		}
+		if r.Topic != topic || r.Timestamp <= 0 || r.Headers == nil || r.Error != "" {
+			t.Errorf("record metadata %+v", r)
+		}
+	}
+
+	// The values are Confluent frames carrying the id registered under <topic>-value.
+	reg := srclient.NewSchemaRegistryClient(env.RegistryURL())
+	latest, err := reg.GetLatestSchema(topic + "-value")
+	if err != nil {
+		t.Fatalf("subject %s-value: %v", topic, err)
+	}
+	for _, r := range consumeAll(t, env, topic, 3, "--codec", "bytes") {
+		frame := decodeB64(t, r.ValueBase64)
+		if id, ok := codecs.FrameSchemaID(frame); !ok || id != latest.ID() {
+			t.Errorf("frame schema id = %d, %v; want %d", id, ok, latest.ID())
+		}
+	}
+}
+
+func TestProduceV1ConsumeWithWriterOrReaderSchema(t *testing.T) {
+	env := devenv.ForTest(t)
+	topic := uniqueTopic("user-topic")
+	mustRun(t, env, `{"user_id":"u9","event_type":"login","amount":1.5,"ts":1700000000000}`+"\n",
+		"produce", "--topic", topic, "--schema", userEventV1Schema, "--key", "u9")
+
+	// Without a schema the writer (v1) schema decodes it: no country field.
+	r := consumeAll(t, env, topic, 1)[0]
+	jsonEqual(t, r.Value, `{"user_id":"u9","event_type":"login","amount":1.5,"ts":1700000000000}`)
+	// With the v2 reader schema the missing field takes its default.
+	r = consumeAll(t, env, topic, 1, "--schema", userEventSchema)[0]
+	jsonEqual(t, r.Value, `{"user_id":"u9","event_type":"login","amount":1.5,"ts":1700000000000,"country":null}`)
+}
+
+func TestProduceJSONAndStringCodecs(t *testing.T) {
+	env := devenv.ForTest(t)
+	topic := uniqueTopic("codecs")
+	createTopic(t, env, topic, 1) // one partition: records come back in order
+	mustRun(t, env, `{"a":1,"user":{"id":7}}`+"\n"+`  [1, 2]  `+"\n",
+		"produce", "--topic", topic, "--codec", "json", "--key", "fixed")
+	mustRun(t, env, "hello world\n{not json\n\n",
+		"produce", "--topic", topic, "--codec", "string")
+	mustRun(t, env, `{"a":2,"user":{"id":8}}`+"\n",
+		"produce", "--topic", topic, "--key-field", "user.id") // json is the default codec
+
+	recs := consumeAll(t, env, topic, 6)
+	jsonEqual(t, recs[0].Value, `{"a":1,"user":{"id":7}}`)
+	jsonEqual(t, recs[1].Value, `[1,2]`)
+	jsonEqual(t, recs[2].Value, `"hello world"`)
+	jsonEqual(t, recs[3].Value, `"{not json"`)
+	jsonEqual(t, recs[4].Value, `""`) // --codec string keeps blank lines
+	jsonEqual(t, recs[5].Value, `{"a":2,"user":{"id":8}}`)
+	for i, want := range []any{"fixed", "fixed", nil, nil, nil, "8"} {
+		switch got := recs[i].Key; {
+		case want == nil && got != nil, want != nil && (got == nil || *got != want):
+			t.Errorf("record %d key = %v, want %v", i, got, want)
+		}
+	}
+	// --codec json writes the line as is.
+	raw := consumeAll(t, env, topic, 2, "--codec", "bytes")
+	if got := string(decodeB64(t, raw[1].ValueBase64)); got != `  [1, 2]  ` {
+		t.Errorf("json line stored as %q", got)
+	}
+}
+
+func TestProduceBadLineStopsThere(t *testing.T) {
+	env := devenv.ForTest(t)
+	topic := uniqueTopic("bad-line")
+	createTopic(t, env, topic, 1)
+	in := `{"user_id":"a","event_type":"login","amount":1,"ts":1}
+{"user_id":"b","event_type":"login","amount":"lots","ts":2}
+{"user_id":"c","event_type":"login","amount":3,"ts":3}
+`
+	res := runCLI(t, env, in, "produce", "--topic", topic, "--schema", userEventSchema, "--key-field", "user_id")
+	if res.code != ExitFailure {
+		t.Fatalf("exit %d, want 1; stderr %s", res.code, res.stderr)
+	}
+	for _, want := range []string{"line 2", "amount", "produced 1 records to " + topic, "1 records produced before the error"} {
+		if !strings.Contains(res.stderr, want) {
+			t.Errorf("stderr %q does not mention %q", res.stderr, want)
+		}
+	}
+	for name, c := range map[string]struct{ in, want string }{
+		"invalid json":      {"{\"user_id\":\"x\"\n", "line 1: invalid JSON"},
+		"trailing data":     {"{} {}\n", "line 1: invalid JSON"},
+		"missing key field": {"{\"event_type\":\"x\"}\n", "line 1: key field user_id: missing"},
+	} {
+		res := runCLI(t, env, c.in, "produce", "--topic", topic, "--codec", "json", "--key-field", "user_id")
+		if res.code != ExitFailure || !strings.Contains(res.stderr, c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want 1 and %q", name, res.code, res.stderr, c.want)
+		}
+	}
+
+	// Only line 1 was produced: the next record follows it directly.
+	mustRun(t, env, `{"user_id":"z","event_type":"login","amount":9,"ts":9}`+"\n",
+		"produce", "--topic", topic, "--schema", userEventSchema)
+	recs := consumeAll(t, env, topic, 2)
+	if !strings.Contains(string(recs[0].Value), `"a"`) || !strings.Contains(string(recs[1].Value), `"z"`) {
+		t.Fatalf("topic holds %s, %s; want records a then z", recs[0].Value, recs[1].Value)
+	}
+}
+
+func TestProduceInterrupted(t *testing.T) {
+	env := devenv.ForTest(t)
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan cliResult)
+	go func() {
+		done <- runCLICtx(ctx, env, pr, "produce", "--topic", uniqueTopic("interrupted"))
+	}()
+	if _, err := pw.Write([]byte("{\"n\":1}\n")); err != nil { // read by produce
+		t.Fatal(err)
+	}
+	cancel() // SIGINT while produce waits for the next line
+	res := <-done
+	if res.code != ExitFailure || !strings.Contains(res.stderr, "interrupted") {
+		t.Fatalf("exit %d, stderr %q; want 1 and interrupted", res.code, res.stderr)
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, args := range [][]string{
+		{"produce"},
+		{"produce", "--topic", "t", "--codec", "xml"},
+		{"produce", "--topic", "t", "--codec", "avro"},
+		{"produce", "--topic", "t", "--schema", userEventSchema, "--codec", "json"},
+		{"produce", "--topic", "t", "--key", "k", "--key-field", "f"},
+		{"produce", "--topic", "t", "--codec", "string", "--key-field", "f"},
+		{"produce", "--topic", "t", "--partitioner", "random"},
+		{"produce", "--topic", "t", "--schema", "does-not-exist.avsc"},
+		{"produce", "--topic", "t", "--brokers", " , "},
+		{"produce", "--topic", "t", "extra-arg"},
+		{"produce", "--no-such-flag"},
+		{"consume"},
+		{"consume", "--topic", "t", "--max", "-1"},
+		{"consume", "--topic", "t", "--timeout", "-1s"},
+		{"consume", "--topic", "t", "--timeout", "soon"},
+		{"consume", "--topic", "t", "--codec", "xml"},
+		{"consume", "--topic", "t", "--codec", "string", "--schema", userEventSchema},
+	} {
+		res := runCLICtx(t.Context(), nil, strings.NewReader(""), args...)
+		if res.code != ExitUsage {
+			t.Errorf("sluice %s: exit %d, want 2 (stderr %q)", strings.Join(args, " "), res.code, res.stderr)
+		}
+	}
+}
+
+// Kafka's own test vectors for Utils.murmur2
+// (clients/src/test/java/org/apache/kafka/common/utils/UtilsTest.java).
+var javaMurmur2 = map[string]int32{
+	"21":                         -973932308,
+	"foobar":                     -790332482,
+	"a-little-bit-long-string":   -985981536,
+	"a-little-bit-longer-string": -1486304829,
+	"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971,
+	"abc": 479470107,
+}
+
+func TestMurmur2MatchesJava(t *testing.T) {
+	for in, want := range javaMurmur2 {
+		if got := int32(Murmur2([]byte(in))); got != want {
+			t.Errorf("Murmur2(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+// javaPartition is the Java client's partition for a keyed record:
+// Utils.toPositive(Utils.murmur2(key)) % n.
+func javaPartition(key string, n int) int {
+	return int(Murmur2([]byte(key))&0x7fffffff) % n
+}
+
+func TestKgoDefaultPartitionerIsJavas(t *testing.T) {
+	// kgo's default partitioner hashes keys with its own murmur2; it must agree
+	// with Java's placement (and so with NewPartitioner(murmur2)).
+	kgoDefault := kgo.StickyKeyPartitioner(nil).ForTopic("t")
+	ours, err := NewPartitioner(PartitionerMurmur2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oursT := ours.ForTopic("t").(kgo.TopicBackupPartitioner)
+	for i := range 2000 {
+		key := []byte("user-" + strconv.Itoa(i))
+		for _, n := range []int{1, 3, 8, 10, 64} {
+			r := &kgo.Record{Key: key}
+			want := javaPartition(string(key), n)
+			if got := kgoDefault.Partition(r, n); got != want {
+				t.Fatalf("kgo default partition(%s, %d) = %d, Java %d", key, n, got, want)
+			}
+			if got := oursT.PartitionByBackup(r, n, nil); got != want {
+				t.Fatalf("murmur2 partition(%s, %d) = %d, Java %d", key, n, got, want)
+			}
+		}
+	}
+}
+
+func TestProducePartitioners(t *testing.T) {
+	env := devenv.ForTest(t)
+	const parts = 8
+	keys := []string{"user-1", "user-2", "user-42", "21", "foobar", "abc", "a-little-bit-long-string"}
+	for _, c := range []struct {
+		name string
+		want func(key string) int
+	}{
+		{PartitionerMurmur2, func(k string) int { return javaPartition(k, parts) }},
+		{PartitionerFNV1a, func(k string) int { // sarama's hash partitioner with fnv-1a
+			h := fnv.New32a()
+			h.Write([]byte(k))
+			p := int32(h.Sum32()) % parts
+			if p < 0 {
+				p = -p
+			}
+			return int(p)
+		}},
+		{PartitionerCRC32, func(k string) int { return int(crc32.ChecksumIEEE([]byte(k)) % parts) }},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			topic := uniqueTopic("parts-" + c.name)
+			createTopic(t, env, topic, parts)
+			var in strings.Builder
+			for _, k := range keys {
+				in.WriteString(`{"id":"` + k + `"}` + "\n")
+			}
+			args := []string{"produce", "--topic", topic, "--key-field", "id"}
+			if c.name != PartitionerMurmur2 { // murmur2 is the default
+				args = append(args, "--partitioner", c.name)
+			}
+			mustRun(t, env, in.String(), args...)
+			got := map[string]int{}
+			for _, r := range consumeAll(t, env, topic, len(keys)) {
+				got[*r.Key] = int(r.Partition)
+			}
+			distinct := map[int]bool{}
+			for _, k := range keys {
+				if want := c.want(k); got[k] != want {
+					t.Errorf("key %q on partition %d, want %d", k, got[k], want)
+				}
+				distinct[got[k]] = true
+			}
+			if len(distinct) < 2 {
+				t.Errorf("all keys on one partition: %v", got)
+			}
+		})
+	}
+	if p := javaPartition("user-1", parts); p != 4 { // murmur2("user-1") = 1404122828
+		// Pinned so a change in the hash is visible even if both sides moved.
+		t.Errorf("Java partition of user-1 over %d partitions = %d, want 4", parts, p)
+	}
+}
+
+func decodeB64(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatalf("value_base64 %q: %v", s, err)
+	}
+	return b
+}

@@ -1,0 +1,170 @@
+package cli
+
+import (
+	"fmt"
+	"hash/crc32"
+	"hash/fnv"
+	"strings"
+
+	"github.com/riferrei/srclient"
+	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Defaults of the connection flags shared by produce and consume; the
+// environment variables win over them.
+const (
+	envBrokers      = "SLUICE_BROKERS"
+	envRegistryURL  = "SLUICE_REGISTRY_URL"
+	defaultBrokers  = "127.0.0.1:9092"
+	defaultRegistry = "http://127.0.0.1:8081"
+)
+
+// Partitioner names accepted by --partitioner.
+const (
+	// PartitionerMurmur2 places keyed records like the Java client:
+	// toPositive(murmur2(key)) % n. Unkeyed records are spread uniformly.
+	PartitionerMurmur2 = "murmur2"
+	// PartitionerFNV1a places keyed records like sarama's and goka's default
+	// hash partitioner: |int32(fnv1a32(key)) % n|.
+	PartitionerFNV1a = "fnv1a"
+	// PartitionerCRC32 places keyed records like librdkafka's "consistent"
+	// partitioner: crc32(key) % n (unsigned).
+	PartitionerCRC32 = "crc32"
+)
+
+// KeyHasher returns the key -> partition function of the named partitioner.
+// It is the single place that maps a partitioner name to placement, so any
+// component (CLI producer, pipeline emitters) agrees with it.
+func KeyHasher(name string) (kgo.PartitionerHasher, error) {
+	switch name {
+	case PartitionerMurmur2, "":
+		return kgo.KafkaHasher(Murmur2), nil
+	case PartitionerFNV1a:
+		return kgo.SaramaCompatHasher(fnv1a32), nil
+	case PartitionerCRC32:
+		return crc32Hasher, nil
+	default:
+		return nil, fmt.Errorf("unknown partitioner %q (want %s, %s or %s)",
+			name, PartitionerMurmur2, PartitionerFNV1a, PartitionerCRC32)
+	}
+}
+
+// NewPartitioner returns a kgo partitioner that hashes keyed records with the
+// named hasher and spreads unkeyed records like the Java client since Kafka
+// 3.3 (KIP-794 uniform sticky), which is also kgo's default behaviour.
+func NewPartitioner(name string) (kgo.Partitioner, error) {
+	h, err := KeyHasher(name)
+	if err != nil {
+		return nil, err
+	}
+	return kgo.UniformBytesPartitioner(64<<10, true, true, h), nil
+}
+
+// Murmur2 is Kafka's Utils.murmur2 (seed 0x9747b28c), as the Java client
+// uses it to place keyed records.
+func Murmur2(b []byte) uint32 {
+	const (
+		seed uint32 = 0x9747b28c
+		m    uint32 = 0x5bd1e995
+		r           = 24
+	)
+	h := seed ^ uint32(len(b))
+	for ; len(b) >= 4; b = b[4:] {
+		k := uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+		k *= m
+		k ^= k >> r
+		k *= m
+		h *= m
+		h ^= k
+	}
+	switch len(b) {
+	case 3:
+		h ^= uint32(b[2]) << 16
+		fallthrough
+	case 2:
+		h ^= uint32(b[1]) << 8
+		fallthrough
+	case 1:
+		h ^= uint32(b[0])
+		h *= m
+	}
+	h ^= h >> 13
+	h *= m
+	h ^= h >> 15
+	return h
+}
+
+// crc32Hasher is librdkafka's consistent placement: an unsigned modulo of
+// the IEEE CRC-32, independent of the platform's int width.
+func crc32Hasher(key []byte, n int) int {
+	return int(crc32.ChecksumIEEE(key) % uint32(n))
+}
+
+func fnv1a32(b []byte) uint32 {
+	h := fnv.New32a()
+	_, _ = h.Write(b) // hash.Hash never returns an error
+	return h.Sum32()
+}
+
+// connFlags are the connection flags of the commands that talk to Kafka and
+// the schema registry directly.
+type connFlags struct {
+	brokers  string
+	registry string
+}
+
+// addConnFlags registers --brokers and --registry. Their defaults come from
+// the environment when the command runs (see resolveConn).
+func (a *app) addConnFlags(cmd *cobra.Command, f *connFlags) {
+	cmd.Flags().StringVar(&f.brokers, "brokers", "",
+		"comma-separated Kafka bootstrap brokers (default $"+envBrokers+", then "+defaultBrokers+")")
+	cmd.Flags().StringVar(&f.registry, "registry", "",
+		"schema registry URL (default $"+envRegistryURL+", then "+defaultRegistry+")")
+}
+
+// resolveConn fills in the connection flags that were not given.
+func (a *app) resolveConn(f *connFlags) {
+	if strings.TrimSpace(f.brokers) == "" {
+		f.brokers = a.envOr(envBrokers, defaultBrokers)
+	}
+	if strings.TrimSpace(f.registry) == "" {
+		f.registry = a.envOr(envRegistryURL, defaultRegistry)
+	}
+}
+
+// seedBrokers splits the --brokers list.
+func (f *connFlags) seedBrokers() ([]string, error) {
+	var seeds []string
+	for _, s := range strings.Split(f.brokers, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			seeds = append(seeds, s)
+		}
+	}
+	if len(seeds) == 0 {
+		return nil, usagef("--brokers: no broker address in %q", f.brokers)
+	}
+	return seeds, nil
+}
+
+// newKafkaClient builds a franz-go client on the --brokers list.
+func (f *connFlags) newKafkaClient(opts ...kgo.Opt) (*kgo.Client, error) {
+	seeds, err := f.seedBrokers()
+	if err != nil {
+		return nil, err
+	}
+	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(seeds...)}, opts...)...)
+	if err != nil {
+		return nil, fmt.Errorf("creating kafka client: %w", err)
+	}
+	return cl, nil
+}
+
+// newRegistryClient returns a schema registry client for --registry. It does
+// no I/O until a schema is needed.
+func (f *connFlags) newRegistryClient() (srclient.ISchemaRegistryClient, error) {
+	if strings.TrimSpace(f.registry) == "" {
+		return nil, usagef("--registry: empty URL")
+	}
+	return srclient.NewSchemaRegistryClient(strings.TrimRight(f.registry, "/")), nil
+}
