@@ -122,6 +122,24 @@ func post(t *testing.T, method, url, body string, out any) int {
 	return resp.StatusCode
 }
 
+// postQuiet is post for goroutines other than the test's: it reports failures as status 0.
+func postQuiet(url, body string, out any) int {
+	req, err := http.NewRequest("POST", url, strings.NewReader(body))
+	if err != nil {
+		return 0
+	}
+	req.Header.Set("Content-Type", srContentType)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return 0
+	}
+	return resp.StatusCode
+}
+
 type verboseCompat struct {
 	IsCompatible bool     `json:"is_compatible"`
 	Messages     []string `json:"messages"`
