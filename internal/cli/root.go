@@ -81,6 +81,7 @@ func (a *app) commands() []*cobra.Command {
 	return []*cobra.Command{
 		a.produceCmd(),
 		a.consumeCmd(),
+		a.registryCmd(),
 	}
 }
 

@@ -1,0 +1,124 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sluicehq/sluice/registry"
+)
+
+type registryServeOptions struct {
+	addr        string
+	brokers     string
+	memory      bool
+	topic       string
+	replication int16
+}
+
+// registryCmd is `sluice registry`, the parent of `registry serve`.
+func (a *app) registryCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "registry",
+		Short: "Run sluice's Confluent-compatible schema registry",
+		RunE: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unknown registry command %q (want: serve)", args[0])
+			}
+			return usagef("registry needs a command: serve")
+		},
+	}
+	cmd.AddCommand(a.registryServeCmd())
+	return cmd
+}
+
+func (a *app) registryServeCmd() *cobra.Command {
+	var o registryServeOptions
+	cmd := &cobra.Command{
+		Use:   "serve [--addr ADDR] (--brokers LIST | --memory)",
+		Short: "Serve the schema registry REST API",
+		Long: `Serve the Confluent Schema Registry REST API on --addr.
+
+With --brokers (default $SLUICE_BROKERS) schemas live in the compacted, single-partition
+topic --topic (default _schemas, created if missing) in Confluent's format, so a restarted
+registry serves the same ids, versions and configs. With --memory they live in memory and
+are lost on exit. Stops cleanly on SIGINT or SIGTERM.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("unexpected argument %q", args[0])
+			}
+			return nil
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("brokers") {
+				o.brokers = a.getenv("SLUICE_BROKERS")
+			}
+			if o.memory && cmd.Flags().Changed("brokers") {
+				return usagef("--memory and --brokers are mutually exclusive")
+			}
+			if !o.memory && strings.TrimSpace(o.brokers) == "" {
+				return usagef("registry serve needs --brokers LIST (or $SLUICE_BROKERS) or --memory")
+			}
+			return a.runRegistryServe(cmd.Context(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", "127.0.0.1:8081", "address to serve the REST API on")
+	f.StringVar(&o.brokers, "brokers", "", "comma-separated Kafka brokers (default $SLUICE_BROKERS)")
+	f.BoolVar(&o.memory, "memory", false, "keep schemas in memory instead of Kafka")
+	f.StringVar(&o.topic, "topic", "_schemas", "schemas topic (with --brokers)")
+	f.Int16Var(&o.replication, "replication-factor", 1, "replication factor when creating the schemas topic")
+	return cmd
+}
+
+func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions) error {
+	log := slog.New(slog.NewTextHandler(a.stderr, nil))
+	var (
+		store registry.Store
+		desc  = []any{"store", "memory"}
+	)
+	if o.memory {
+		store = registry.NewMemoryStore()
+	} else {
+		brokers := registryBrokerList(o.brokers)
+		ks, err := registry.NewKafkaStore(ctx, registry.KafkaStoreConfig{
+			Brokers: brokers, Topic: o.topic, ReplicationFactor: o.replication, Logger: log,
+		})
+		if err != nil {
+			return fmt.Errorf("opening schema store: %w", err)
+		}
+		defer closeRegistryStore(log, ks)
+		store = ks
+		desc = []any{"store", "kafka", "brokers", strings.Join(brokers, ","), "topic", o.topic}
+	}
+	srv := registry.NewServer(store, registry.WithLogger(log))
+	err := registry.ListenAndServe(ctx, o.addr, srv, func(addr net.Addr) {
+		log.Info("schema registry serving", append([]any{"addr", addr.String()}, desc...)...)
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("schema registry stopped")
+	return nil
+}
+
+func registryBrokerList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func closeRegistryStore(log *slog.Logger, c io.Closer) {
+	if err := c.Close(); err != nil {
+		log.Error("closing schema store", "err", err)
+	}
+}
