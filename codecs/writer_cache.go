@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hamba/avro/v2"
@@ -60,9 +61,14 @@ type writerCache struct {
 	negTTL  time.Duration
 	now     func() time.Time
 
-	entries sync.Map // int -> *resolved | *negative
-	flight  singleflight.Group
+	entries   sync.Map // int -> *resolved | *negative
+	negatives atomic.Int64
+	flight    singleflight.Group
 }
+
+// maxNegatives bounds the remembered poison answers: a stream of garbage frames carries
+// random ids, and remembering each of them would grow without limit.
+const maxNegatives = 1024
 
 func (c *writerCache) get(id int) (*resolved, error) {
 	if r, err, ok := c.cached(id); ok {
@@ -75,7 +81,7 @@ func (c *writerCache) get(id int) (*resolved, error) {
 		r, err := c.fetch(id)
 		if err != nil {
 			if errors.Is(err, ErrPoison) && c.negTTL > 0 {
-				c.entries.Store(id, &negative{err: err, expires: c.now().Add(c.negTTL)})
+				c.remember(id, err)
 			}
 			return nil, err
 		}
@@ -86,6 +92,25 @@ func (c *writerCache) get(id int) (*resolved, error) {
 		return nil, err
 	}
 	return v.(*resolved), nil
+}
+
+// remember stores a poison answer for id, first sweeping expired ones when at the limit.
+func (c *writerCache) remember(id int, err error) {
+	if c.negatives.Load() >= maxNegatives {
+		now := c.now()
+		c.entries.Range(func(k, v any) bool {
+			if n, ok := v.(*negative); ok && !now.Before(n.expires) && c.entries.CompareAndDelete(k, v) {
+				c.negatives.Add(-1)
+			}
+			return true
+		})
+		if c.negatives.Load() >= maxNegatives {
+			return
+		}
+	}
+	if _, loaded := c.entries.Swap(id, &negative{err: err, expires: c.now().Add(c.negTTL)}); !loaded {
+		c.negatives.Add(1)
+	}
 }
 
 func (c *writerCache) cached(id int) (*resolved, error, bool) {
@@ -100,7 +125,9 @@ func (c *writerCache) cached(id int) (*resolved, error, bool) {
 		if c.now().Before(e.expires) {
 			return nil, e.err, true
 		}
-		c.entries.CompareAndDelete(id, v)
+		if c.entries.CompareAndDelete(id, v) {
+			c.negatives.Add(-1)
+		}
 	}
 	return nil, nil, false
 }
