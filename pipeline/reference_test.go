@@ -16,6 +16,7 @@ import (
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/testkit"
+	"github.com/sluicehq/sluice/internal/userevents"
 	"github.com/sluicehq/sluice/pipeline"
 )
 
@@ -60,11 +61,11 @@ func referenceConfig(t *testing.T, env *devenv.Env) (*pipeline.Config, refNames)
 
 // userEventCodecs returns encoders for the v1 and v2 UserEvent writer schemas
 // under the input's subject (v1 registered first, as an old producer would).
-func userEventCodecs(t *testing.T, registryURL, topic string) (v1, v2 testkit.Encoder) {
+func userEventCodecs(t *testing.T, registryURL, topic string) (v1, v2 userevents.Encoder) {
 	t.Helper()
 	client := srclient.NewSchemaRegistryClient(registryURL)
 	schemas := codecs.NewSchemas()
-	mk := func(path string) testkit.Encoder {
+	mk := func(path string) userevents.Encoder {
 		s, err := schemas.ParseFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -137,8 +138,8 @@ func TestReferencePipelines(t *testing.T) {
 	v1, v2 := userEventCodecs(t, env.RegistryURL(), names.input)
 
 	const n = 10000
-	events := testkit.GenerateEvents(42, n, 200, 0.03)
-	records, err := testkit.Records(names.input, events, v1, v2, 999999)
+	events := userevents.GenerateEvents(42, n, 200, 0.03)
+	records, err := userevents.Records(names.input, events, v1, v2, 999999)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -150,18 +151,18 @@ func TestReferencePipelines(t *testing.T) {
 	var poison, negative, heartbeat, big int
 	for _, e := range events {
 		switch e.Kind {
-		case testkit.KindPoison:
+		case userevents.KindPoison:
 			poison++
-		case testkit.KindNegative:
+		case userevents.KindNegative:
 			negative++
-		case testkit.KindHeartbeat:
+		case userevents.KindHeartbeat:
 			heartbeat++
 		}
-		if e.Kind != testkit.KindPoison && e.EventType == "purchase" && e.Amount >= 100 {
+		if e.Kind != userevents.KindPoison && e.EventType == "purchase" && e.Amount >= 100 {
 			big++
 		}
 	}
-	expStats := testkit.ExpectUserStats(events)
+	expStats := userevents.ExpectUserStats(events)
 
 	us := waitConsumed(t, rt, names.stats, n, 2*time.Minute)
 	bp := waitConsumed(t, rt, names.big, n, 2*time.Minute)
@@ -202,15 +203,15 @@ func TestReferencePipelines(t *testing.T) {
 
 	// big-purchases: JSON, per user in order.
 	bigRecs := testkit.ReadAll(t, env.Brokers(), names.big, big, time.Minute)
-	gotBig := map[string][]testkit.BigPurchase{}
+	gotBig := map[string][]userevents.BigPurchase{}
 	for _, r := range bigRecs {
-		var b testkit.BigPurchase
+		var b userevents.BigPurchase
 		if err := json.Unmarshal(r.Value, &b); err != nil {
 			t.Fatalf("big-purchases output %q: %v", r.Value, err)
 		}
 		gotBig[string(r.Key)] = append(gotBig[string(r.Key)], b)
 	}
-	wantBig := testkit.ExpectBigPurchases(events)
+	wantBig := userevents.ExpectBigPurchases(events)
 	if len(gotBig) != len(wantBig) {
 		t.Errorf("big-purchases for %d users, want %d", len(gotBig), len(wantBig))
 	}
@@ -304,7 +305,7 @@ func avroReader(t *testing.T, url, path string) *codecs.Avro {
 	return c
 }
 
-func compareStats(t *testing.T, what string, want map[string]testkit.UserStats, got map[string]map[string]any) {
+func compareStats(t *testing.T, what string, want map[string]userevents.UserStats, got map[string]map[string]any) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("%s: %d users, want %d", what, len(got), len(want))
@@ -316,7 +317,7 @@ func compareStats(t *testing.T, what string, want map[string]testkit.UserStats, 
 			continue
 		}
 		b, _ := json.Marshal(g)
-		var gs testkit.UserStats
+		var gs userevents.UserStats
 		if err := json.Unmarshal(b, &gs); err != nil {
 			t.Fatalf("%s: %s: %v", what, b, err)
 		}
@@ -333,4 +334,3 @@ func sameCountry(a, b *string) bool {
 	}
 	return *a == *b
 }
-

@@ -132,3 +132,12 @@ func (rt *Runtime) Counts(name string) (Counts, bool) {
 	}
 	return Counts{}, false
 }
+
+// Names lists the pipelines this runtime runs, in configuration order.
+func (rt *Runtime) Names() []string {
+	out := make([]string, len(rt.runs))
+	for i, r := range rt.runs {
+		out[i] = r.p.Name
+	}
+	return out
+}

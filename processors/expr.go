@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"regexp"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -63,10 +64,29 @@ func reportExprError(node *conf.Node, src string, err error) {
 		if fe.Line <= 1 && !strings.Contains(src, "\n") {
 			pos = pos.Shift(fe.Column)
 		}
-		node.Reporter().Errorf(pos, "expression %q: %s", src, fe.Message)
+		node.Reporter().Errorf(pos, "expression %q: %s", src, readableExprMessage(fe.Message))
 		return
 	}
 	node.Errorf("expression %q: %v", src, err)
+}
+
+var (
+	structNoField = regexp.MustCompile(`type struct \{.*\} has no field (\S+)`)
+	structTag     = regexp.MustCompile(`expr:\\?"([^"\\]+)\\?"`)
+)
+
+// readableExprMessage replaces the generated struct types in expr's messages
+// with the record's field names.
+func readableExprMessage(msg string) string {
+	m := structNoField.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	var fields []string
+	for _, t := range structTag.FindAllStringSubmatch(msg, -1) {
+		fields = append(fields, t[1])
+	}
+	return fmt.Sprintf("the record has no field %s (fields: %s)", m[1], strings.Join(fields, ", "))
 }
 
 // Eval runs the expression over the message.

@@ -79,6 +79,9 @@ func (a *app) rootCmd() *cobra.Command {
 // commands lists the subcommands; each constructor lives in its cmd_*.go file.
 func (a *app) commands() []*cobra.Command {
 	return []*cobra.Command{
+		a.runCmd(),
+		a.validateCmd(),
+		a.graphCmd(),
 		a.produceCmd(),
 		a.consumeCmd(),
 		a.registryCmd(),

@@ -1,4 +1,8 @@
-package testkit
+// Package userevents generates realistic user-topic traffic — v1 and v2
+// writers, heartbeats, negative amounts and poison frames of every shape — and
+// computes independently what the reference pipelines must make of it. The
+// demo of `sluice dev` and the integration tests share it.
+package userevents
 
 import (
 	"fmt"

@@ -1,0 +1,94 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/sluicehq/sluice/internal/ops"
+	"github.com/sluicehq/sluice/pipeline"
+)
+
+type runFlags struct {
+	file     string
+	only     []string
+	brokers  string
+	registry string
+	stateDir string
+	httpAddr string
+	logLevel string
+}
+
+func (a *app) runCmd() *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the pipelines of a pipelines file against Kafka",
+		Long: `Run consumes each pipeline's input, runs its steps, and writes outputs and
+dead letters until SIGINT or SIGTERM, then finishes the messages in flight,
+commits and exits 0. Missing output and dead-letter topics are created first.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.run(cmd.Context(), f)
+		},
+	}
+	addFileFlag(cmd, &f.file)
+	cmd.Flags().StringArrayVar(&f.only, "pipeline", nil, "run only this pipeline (repeatable)")
+	cmd.Flags().StringVar(&f.brokers, "brokers", "", "Kafka brokers, comma-separated (default $SLUICE_BROKERS, then kafka.brokers)")
+	cmd.Flags().StringVar(&f.registry, "registry", "", "schema registry URL (default $SLUICE_REGISTRY_URL, then registry.url)")
+	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "keep group tables in LevelDB under this folder (default: in memory, recovered from Kafka at start)")
+	cmd.Flags().StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz, /pipelines on this address (off when empty)")
+	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	return cmd
+}
+
+func (a *app) run(ctx context.Context, f *runFlags) error {
+	log, err := a.logger(f.logLevel)
+	if err != nil {
+		return err
+	}
+	cfg, err := a.loadConfig(f.file)
+	if err != nil {
+		return err
+	}
+	opts := pipeline.Options{
+		Brokers:     splitBrokers(a.flagOrEnv(f.brokers, envBrokers)),
+		RegistryURL: a.flagOrEnv(f.registry, envRegistryURL),
+		Only:        f.only,
+		StateDir:    f.stateDir,
+		Logger:      log,
+	}
+	rt, err := pipeline.New(cfg, opts)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	log.Info("starting", "pipelines", rt.Names(), "file", f.file)
+	g, gctx := errgroup.WithContext(ctx)
+	runCtx, stopOps := context.WithCancel(gctx)
+	g.Go(func() error {
+		defer stopOps()
+		return rt.Run(gctx)
+	})
+	if f.httpAddr != "" {
+		g.Go(func() error {
+			return ops.Serve(runCtx, f.httpAddr, ops.Handler(rt), func(addr string) {
+				log.Info("serving operations endpoints", "addr", addr)
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return fmt.Errorf("running pipelines: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// flagOrEnv returns the flag's value, else the environment variable's.
+func (a *app) flagOrEnv(flag, env string) string {
+	if flag != "" {
+		return flag
+	}
+	return a.getenv(env)
+}

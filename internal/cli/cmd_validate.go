@@ -1,0 +1,54 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sluicehq/sluice/pipeline"
+)
+
+func (a *app) validateCmd() *cobra.Command {
+	var file, registry string
+	cmd := &cobra.Command{
+		Use:   "validate",
+		Short: "Check a pipelines file offline (and its schemas against a registry)",
+		Long: `Validate reads the pipelines file, expands ${VAR}, and checks every key,
+type, topic, schema file and expression without connecting to anything. Every
+problem is printed as file:line:col: message, and the exit code is 2.
+
+With --registry it also checks that each Avro input's subject exists and that
+the pipeline's reader schema can read every registered version of it.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.validate(cmd.Context(), file, registry)
+		},
+	}
+	addFileFlag(cmd, &file)
+	cmd.Flags().StringVar(&registry, "registry", "", "also check subjects and reader schemas against this registry")
+	return cmd
+}
+
+func (a *app) validate(ctx context.Context, file, registry string) error {
+	cfg, err := a.loadConfig(file)
+	if err != nil {
+		return err
+	}
+	names := make([]string, len(cfg.Pipelines))
+	for i, p := range cfg.Pipelines {
+		names[i] = p.Name
+	}
+	if registry != "" {
+		problems, err := pipeline.CheckRegistry(ctx, cfg, registry)
+		if err != nil {
+			return err
+		}
+		if len(problems) > 0 {
+			return usagef("%s: the registry at %s disagrees:\n  %s", file, registry, strings.Join(problems, "\n  "))
+		}
+	}
+	fmt.Fprintf(a.stdout, "%s: valid (%d pipelines: %s)\n", file, len(names), strings.Join(names, ", "))
+	return nil
+}

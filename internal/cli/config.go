@@ -1,0 +1,55 @@
+package cli
+
+import (
+	"errors"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/pipeline"
+)
+
+// loadConfig loads a pipelines file; an invalid one is a usage error (exit 2)
+// whose message lists every problem as file:line:col.
+func (a *app) loadConfig(path string, opts ...pipeline.LoadOption) (*pipeline.Config, error) {
+	cfg, err := pipeline.Load(path, append([]pipeline.LoadOption{pipeline.WithGetenv(a.getenv)}, opts...)...)
+	if err != nil {
+		var ce conf.Errors
+		var one *conf.Error
+		if errors.As(err, &ce) || errors.As(err, &one) {
+			return nil, usageError{err}
+		}
+		if errors.Is(err, os.ErrNotExist) {
+			return nil, usagef("%v", err)
+		}
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// splitBrokers splits a comma-separated broker list.
+func splitBrokers(s string) []string {
+	var out []string
+	for _, b := range strings.Split(s, ",") {
+		if b = strings.TrimSpace(b); b != "" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// logger writes human-readable logs to stderr at level.
+func (a *app) logger(level string) (*slog.Logger, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(level)); err != nil {
+		return nil, usagef("--log-level: %q is not debug, info, warn or error", level)
+	}
+	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: l})), nil
+}
+
+func addFileFlag(cmd *cobra.Command, file *string) {
+	cmd.Flags().StringVarP(file, "file", "f", "pipelines.yaml", "pipelines file")
+}

@@ -1,0 +1,116 @@
+// Package ops serves a running sluice's operations endpoints: Prometheus
+// metrics, liveness, readiness, pipeline status and table state queries.
+package ops
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/sluicehq/sluice/pipeline"
+)
+
+// Runtime is what the endpoints read; *pipeline.Runtime implements it.
+type Runtime interface {
+	Names() []string
+	Counts(name string) (pipeline.Counts, bool)
+	Status(ctx context.Context) []pipeline.Status
+	Ready(ctx context.Context) bool
+	State(name, key string) (map[string]any, error)
+}
+
+// Handler returns the operations endpoints of rt.
+func Handler(rt Runtime) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newCollector(rt))
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		st := rt.Status(r.Context())
+		code := http.StatusOK
+		if !rt.Ready(r.Context()) {
+			code = http.StatusServiceUnavailable
+		}
+		writeJSON(w, code, map[string]any{"ready": code == http.StatusOK, "pipelines": st})
+	})
+	mux.HandleFunc("GET /pipelines", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, rt.Status(r.Context()))
+	})
+	mux.HandleFunc("GET /pipelines/{name}", func(w http.ResponseWriter, r *http.Request) {
+		for _, s := range rt.Status(r.Context()) {
+			if s.Name == r.PathValue("name") {
+				writeJSON(w, http.StatusOK, s)
+				return
+			}
+		}
+		writeError(w, http.StatusNotFound, "unknown pipeline "+r.PathValue("name"))
+	})
+	mux.HandleFunc("GET /pipelines/{name}/state/{key}", func(w http.ResponseWriter, r *http.Request) {
+		name, key := r.PathValue("name"), r.PathValue("key")
+		state, err := rt.State(name, key)
+		switch {
+		case err == nil:
+			writeJSON(w, http.StatusOK, state)
+		case errors.Is(err, pipeline.ErrUnknownPipeline):
+			writeError(w, http.StatusNotFound, "unknown pipeline "+name)
+		case errors.Is(err, pipeline.ErrNotFound):
+			writeError(w, http.StatusNotFound, "no state for key "+key+" in pipeline "+name)
+		case errors.Is(err, pipeline.ErrStateless):
+			writeError(w, http.StatusNotFound, "pipeline "+name+" keeps no state")
+		case errors.Is(err, pipeline.ErrNotReady):
+			writeError(w, http.StatusServiceUnavailable, err.Error())
+		default:
+			// Keys of partitions another instance owns land here too.
+			writeError(w, http.StatusServiceUnavailable, err.Error())
+		}
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func writeError(w http.ResponseWriter, code int, msg string) {
+	writeJSON(w, code, map[string]string{"error": msg})
+}
+
+// Serve runs the endpoints on addr until ctx is cancelled.
+func Serve(ctx context.Context, addr string, h http.Handler, ready func(addr string)) error {
+	srv := &http.Server{Addr: addr, Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	ln, err := listen(addr)
+	if err != nil {
+		return err
+	}
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
+		<-errc
+		return nil
+	}
+}

@@ -1,0 +1,63 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/hamba/avro/v2"
+	"github.com/riferrei/srclient"
+
+	"github.com/sluicehq/sluice/codecs"
+)
+
+// CheckRegistry checks, for every Avro input, that its subject exists in the
+// registry at url and that the pipeline's reader schema can read every
+// version registered under it. It returns the problems found; the error is
+// for a registry that cannot be asked.
+func CheckRegistry(ctx context.Context, cfg *Config, url string) ([]string, error) {
+	client := srclient.NewSchemaRegistryClient(strings.TrimRight(url, "/"), srclient.WithClient(&http.Client{Timeout: 10 * time.Second}))
+	strategy := subjectStrategies[cfg.Registry.SubjectStrategy]
+	var problems []string
+	for _, p := range cfg.Pipelines {
+		if p.Input.Codec != CodecAvro || p.Input.Schema == nil {
+			continue
+		}
+		subject := codecs.Subject(strategy, p.Input.Topic, false, p.Input.Schema)
+		versions, err := client.GetSchemaVersions(subject)
+		if err != nil {
+			if isNotFound(err) {
+				problems = append(problems, fmt.Sprintf("%s: pipeline %s: subject %s does not exist in the registry (no producer has registered a schema for topic %s yet)", p.Pos, p.Name, subject, p.Input.Topic))
+				continue
+			}
+			return nil, fmt.Errorf("asking the registry for %s: %w", subject, err)
+		}
+		for _, v := range versions {
+			s, err := client.GetSchemaByVersion(subject, v)
+			if err != nil {
+				return nil, fmt.Errorf("reading %s version %d: %w", subject, v, err)
+			}
+			writer, err := codecs.NewSchemas().Parse(s.Schema())
+			if err != nil {
+				problems = append(problems, fmt.Sprintf("%s: pipeline %s: %s version %d (id %d) does not parse: %v", p.Pos, p.Name, subject, v, s.ID(), err))
+				continue
+			}
+			if err := avro.NewSchemaCompatibility().Compatible(p.Input.Schema, writer); err != nil {
+				problems = append(problems, fmt.Sprintf("%s: pipeline %s: reader schema %s cannot read %s version %d (id %d): %v", p.Pos, p.Name, p.Input.SchemaFile, subject, v, s.ID(), err))
+			}
+		}
+	}
+	return problems, nil
+}
+
+func isNotFound(err error) bool {
+	var se srclient.Error
+	if errors.As(err, &se) {
+		return se.Code == 40401 || se.Code == 404
+	}
+	var sp *srclient.Error
+	return errors.As(err, &sp) && (sp.Code == 40401 || sp.Code == 404)
+}
