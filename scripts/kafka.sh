@@ -5,7 +5,9 @@
 #   scripts/kafka.sh start [--nodes N] [--port P] [--timeout S] [--fresh]
 #                                                    start N combined controller+broker nodes on
 #                                                    127.0.0.1; last line of output = bootstrap list
-#   scripts/kafka.sh stop [--clean] [--timeout S]    SIGTERM, wait, SIGKILL; --clean wipes the run dir
+#   scripts/kafka.sh stop [--clean | --node I] [--timeout S]
+#                                                    SIGTERM, wait, SIGKILL; --clean wipes the run dir;
+#                                                    --node stops node I only (start restarts it)
 #   scripts/kafka.sh status                          what runs; exit 0 only if every node runs
 #   scripts/kafka.sh bootstrap                       print the bootstrap list of the running cluster
 #   scripts/kafka.sh run-class CLASS [ARGS...]       run a Kafka tool class on the cached classpath
@@ -47,7 +49,7 @@ MVN="${MVN:-mvn}"
 
 log() { printf 'kafka.sh: %s\n' "$*" >&2; }
 die() { printf 'kafka.sh: error: %s\n' "$*" >&2; exit 1; }
-usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 # ---------------------------------------------------------------- install
 
@@ -237,7 +239,7 @@ tail_logs() {
 # ---------------------------------------------------------------- start
 
 cmd_start() {
-  local nodes=1 port=39092 timeout=90 fresh=0
+  local nodes=1 port=39092 timeout=120 fresh=0
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --nodes) nodes="${2:?--nodes needs a value}"; shift 2 ;;
@@ -257,12 +259,15 @@ cmd_start() {
     for ((i = 1; i <= ${old%% *}; i++)); do node_pid "$i" >/dev/null && running=1; done
   fi
   if ((running)); then
-    if [[ "$old" == "$nodes $port" ]] && cmd_status >/dev/null 2>&1; then
+    if [[ "$old" != "$nodes $port" ]]; then
+      die "a cluster with layout '$old' (nodes port) is running in $RUN_DIR: run scripts/kafka.sh stop first"
+    fi
+    if cmd_status >/dev/null 2>&1; then
       log "already running ($nodes node(s))"
       bootstrap_list "$nodes" "$port"
       return 0
     fi
-    die "a cluster with layout '$old' (nodes port) is running in $RUN_DIR: run scripts/kafka.sh stop first"
+    # Some nodes run, some do not (a test stopped or killed them): start the missing ones.
   fi
   if ((fresh)) || [[ -n "$old" && "$old" != "$nodes $port" ]]; then
     [[ -n "$old" ]] && log "wiping $RUN_DIR (layout was '$old', now '$nodes $port')"
@@ -273,6 +278,7 @@ cmd_start() {
 
   # The controller ports and client ports must be free (a leftover broker of another run dir?).
   for ((i = 1; i <= nodes; i++)); do
+    node_pid "$i" >/dev/null && continue
     local p
     for p in $((port + i - 1)) $((port + 100 + i - 1)); do
       if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
@@ -297,8 +303,10 @@ cmd_start() {
     log "formatted KRaft storage for $nodes node(s), cluster id $cid"
   fi
 
-  local d
+  local d started=0
   for ((i = 1; i <= nodes; i++)); do
+    node_pid "$i" >/dev/null && continue
+    started=$((started + 1))
     d="$(node_dir "$i")"
     # setsid: the broker outlives this script and ignores the caller's terminal signals.
     # shellcheck disable=SC2086
@@ -308,7 +316,7 @@ cmd_start() {
       </dev/null >"$d/logs/stdout.log" 2>&1 &
     echo $! >"$d/kafka.pid"
   done
-  log "started $nodes node(s); waiting up to ${timeout}s for them to serve requests"
+  log "started $started of $nodes node(s); waiting up to ${timeout}s for all to serve requests"
 
   local bs probe_pid rc deadline
   bs="$(bootstrap_list "$nodes" "$port")"
@@ -348,10 +356,11 @@ run_class_ready() {
 # ---------------------------------------------------------------- stop / status
 
 cmd_stop() {
-  local clean=0 timeout=30
+  local clean=0 timeout=30 only=""
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --clean) clean=1; shift ;;
+      --node) only="${2:?--node needs a value}"; shift 2 ;;
       --timeout) timeout="${2:?--timeout needs a value}"; shift 2 ;;
       *) usage ;;
     esac
@@ -359,7 +368,9 @@ cmd_stop() {
   local old nodes i pid pids=()
   old="$(layout)"
   nodes="${old%% *}"
+  [[ -z "$only" || "$clean" == 0 ]] || die "--clean and --node exclude each other"
   for ((i = 1; i <= ${nodes:-0}; i++)); do
+    [[ -z "$only" || "$only" == "$i" ]] || continue
     if pid="$(node_pid "$i")"; then pids+=("$pid"); fi
   done
   if ((${#pids[@]})); then
@@ -382,7 +393,10 @@ cmd_stop() {
   else
     log "no node running"
   fi
-  for ((i = 1; i <= ${nodes:-0}; i++)); do rm -f "$(node_dir "$i")/kafka.pid"; done
+  for ((i = 1; i <= ${nodes:-0}; i++)); do
+    [[ -z "$only" || "$only" == "$i" ]] || continue
+    rm -f "$(node_dir "$i")/kafka.pid"
+  done
   if ((clean)); then
     rm -rf "$RUN_DIR"
     log "removed $RUN_DIR"
