@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lovoo/goka"
+
 	"github.com/sluicehq/sluice/codecs"
 )
 
@@ -151,3 +153,10 @@ func TestSchemasParseFile(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+var (
+	_ goka.Codec = codecs.Bytes{}
+	_ goka.Codec = codecs.String{}
+	_ goka.Codec = codecs.JSON{}
+	_ goka.Codec = (*codecs.Avro)(nil)
+)

@@ -129,6 +129,7 @@ func TestCheckIncompatible(t *testing.T) {
 	if ok {
 		t.Fatalf("incompatible schema passed:\n%s", out.String())
 	}
+	t.Logf("check output:\n%s", out.String())
 	if !strings.Contains(out.String(), "INCOMPATIBLE") || !strings.Contains(out.String(), "device_id") {
 		t.Fatalf("output does not report the field:\n%s", out.String())
 	}
