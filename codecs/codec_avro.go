@@ -26,7 +26,6 @@ import (
 // use.
 type Avro struct {
 	client  srclient.ISchemaRegistryClient
-	schemas *Schemas
 	reader  avro.Schema
 	subject string
 	lookup  bool // look the schema up instead of registering it
@@ -108,7 +107,6 @@ func NewAvro(client srclient.ISchemaRegistryClient, schemas *Schemas, reader avr
 	}
 	c := &Avro{
 		client:  client,
-		schemas: schemas,
 		reader:  reader,
 		subject: subject,
 		lookup:  cfg.lookup,

@@ -34,10 +34,6 @@ func isNotFound(err error) bool {
 	if errors.As(err, &se) {
 		return se.Code/100 == 404 || se.Code == 404
 	}
-	var pse *srclient.Error
-	if errors.As(err, &pse) {
-		return pse.Code/100 == 404 || pse.Code == 404
-	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		var ne net.Error
