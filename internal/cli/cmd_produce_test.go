@@ -169,6 +169,7 @@ var wantUserEvents = map[int64]string{
 func TestProduceConsumeAvroRoundTrip(t *testing.T) {
 	env := devenv.ForTest(t)
 	topic := uniqueTopic("user-topic")
+	createTopic(t, env, topic, 3)
 	res := mustRun(t, env, userEventsIn,
 		"produce", "--topic", topic, "--schema", userEventSchema, "--key-field", "user_id")
 	if !strings.Contains(res.stderr, "produced 3 records to "+topic) {
@@ -219,6 +220,7 @@ func TestProduceConsumeAvroRoundTrip(t *testing.T) {
 func TestProduceV1ConsumeWithWriterOrReaderSchema(t *testing.T) {
 	env := devenv.ForTest(t)
 	topic := uniqueTopic("user-topic")
+	createTopic(t, env, topic, 1)
 	mustRun(t, env, `{"user_id":"u9","event_type":"login","amount":1.5,"ts":1700000000000}`+"\n",
 		"produce", "--topic", topic, "--schema", userEventV1Schema, "--key", "u9")
 
@@ -304,8 +306,10 @@ func TestProduceInterrupted(t *testing.T) {
 	defer pw.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan cliResult)
+	topic := uniqueTopic("interrupted")
+	createTopic(t, env, topic, 1)
 	go func() {
-		done <- runCLICtx(ctx, env, pr, "produce", "--topic", uniqueTopic("interrupted"))
+		done <- runCLICtx(ctx, env, pr, "produce", "--topic", topic)
 	}()
 	if _, err := pw.Write([]byte("{\"n\":1}\n")); err != nil { // read by produce
 		t.Fatal(err)

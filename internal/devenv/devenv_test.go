@@ -2,6 +2,7 @@ package devenv_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"io"
 	"net"
@@ -11,6 +12,8 @@ import (
 	"time"
 
 	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -84,10 +87,11 @@ func TestStartFailsOnBusyRegistryPort(t *testing.T) {
 
 func TestForTestProduceConsume(t *testing.T) {
 	env := devenv.ForTest(t)
-	topic := "smoke-" + strings.ToLower(t.Name())
-	cl := newClient(t, env.Brokers(), kgo.AllowAutoTopicCreation(),
+	topic := "smoke-" + strings.ToLower(rand.Text()[:10])
+	cl := newClient(t, env.Brokers(),
 		kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	defer cl.Close()
+	createTopic(t, cl, topic) // a real test broker may not auto-create topics
 	produce(t, cl, topic, "user-1", "hello")
 	r := pollOne(t, cl)
 	if string(r.Key) != "user-1" || string(r.Value) != "hello" {
@@ -101,6 +105,47 @@ func TestForTestProduceConsume(t *testing.T) {
 	}
 	if s.ID() < 1 {
 		t.Fatalf("registered id %d", s.ID())
+	}
+}
+
+func TestForTestWithExternalBrokerRunsOnlyTheRegistry(t *testing.T) {
+	// Stand in for a real broker with a kfake cluster of our own.
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	t.Setenv(devenv.EnvTestBrokers, strings.Join(cluster.ListenAddrs(), ","))
+	cl := newClient(t, cluster.ListenAddrs())
+	defer cl.Close()
+
+	var schemasTopic string
+	t.Run("inner", func(t *testing.T) {
+		env := devenv.ForTest(t)
+		if got, want := env.Brokers(), cluster.ListenAddrs(); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Fatalf("Brokers() = %v, want the external %v", got, want)
+		}
+		if env.Cluster() != nil {
+			t.Fatal("Cluster() is not nil with an external broker")
+		}
+		reg := srclient.NewSchemaRegistryClient(env.RegistryURL())
+		if _, err := reg.CreateSchema("x-value", schemaV1, srclient.Avro); err != nil {
+			t.Fatalf("registering: %v", err)
+		}
+		for _, name := range topicNames(t, cl) {
+			if strings.HasPrefix(name, devenv.SchemasTopic+"-") {
+				schemasTopic = name
+			}
+		}
+		if schemasTopic == "" {
+			t.Fatalf("no per-test schemas topic among %v", topicNames(t, cl))
+		}
+	})
+	// The test's cleanup deleted its schemas topic.
+	for _, name := range topicNames(t, cl) {
+		if name == schemasTopic {
+			t.Fatalf("schemas topic %s still exists after the test", name)
+		}
 	}
 }
 
@@ -216,6 +261,35 @@ func pollOne(t *testing.T, cl *kgo.Client) *kgo.Record {
 			return recs[0]
 		}
 	}
+}
+
+func createTopic(t *testing.T, cl *kgo.Client, topic string) {
+	t.Helper()
+	req := kmsg.NewPtrCreateTopicsRequest()
+	rt := kmsg.NewCreateTopicsRequestTopic()
+	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, 1, 1
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(t.Context(), cl)
+	if err != nil {
+		t.Fatalf("creating %s: %v", topic, err)
+	}
+	if err := kerr.ErrorForCode(resp.Topics[0].ErrorCode); err != nil {
+		t.Fatalf("creating %s: %v", topic, err)
+	}
+}
+
+// topicNames lists the cluster's topics.
+func topicNames(t *testing.T, cl *kgo.Client) []string {
+	t.Helper()
+	resp, err := kmsg.NewPtrMetadataRequest().RequestWith(t.Context(), cl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, tp := range resp.Topics {
+		names = append(names, *tp.Topic)
+	}
+	return names
 }
 
 func partitionCount(t *testing.T, cl *kgo.Client, topic string) int {
