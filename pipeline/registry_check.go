@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -60,4 +62,32 @@ func isNotFound(err error) bool {
 	}
 	var sp *srclient.Error
 	return errors.As(err, &sp) && (sp.Code == 40401 || sp.Code == 404)
+}
+
+// SchemaSubjects maps each schema file the pipelines use for their inputs and
+// outputs (by absolute path) to the registry subjects it belongs under.
+func SchemaSubjects(cfg *Config) map[string][]string {
+	strategy := subjectStrategies[cfg.Registry.SubjectStrategy]
+	dir := filepath.Dir(cfg.File)
+	out := map[string][]string{}
+	add := func(file, subject string) {
+		if !filepath.IsAbs(file) {
+			file = filepath.Join(dir, file)
+		}
+		abs, _ := filepath.Abs(file)
+		if !slices.Contains(out[abs], subject) {
+			out[abs] = append(out[abs], subject)
+		}
+	}
+	for _, p := range cfg.Pipelines {
+		if p.Input.Codec == CodecAvro && p.Input.Schema != nil {
+			add(p.Input.SchemaFile, codecs.Subject(strategy, p.Input.Topic, false, p.Input.Schema))
+		}
+		for _, name := range p.OutputList {
+			if o := p.Outputs[name]; o.Codec == CodecAvro && o.Schema != nil {
+				add(o.SchemaFile, codecs.Subject(strategy, o.Topic, false, o.Schema))
+			}
+		}
+	}
+	return out
 }

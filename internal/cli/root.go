@@ -80,8 +80,10 @@ func (a *app) rootCmd() *cobra.Command {
 func (a *app) commands() []*cobra.Command {
 	return []*cobra.Command{
 		a.runCmd(),
+		a.devCmd(),
 		a.validateCmd(),
 		a.graphCmd(),
+		a.schemasCmd(),
 		a.produceCmd(),
 		a.consumeCmd(),
 		a.registryCmd(),

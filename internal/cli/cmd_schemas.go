@@ -1,0 +1,127 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/pipeline"
+	"github.com/sluicehq/sluice/schemas"
+)
+
+type schemasFlags struct {
+	dir, file, registry string
+}
+
+func (a *app) schemasCmd() *cobra.Command {
+	f := &schemasFlags{}
+	cmd := &cobra.Command{
+		Use:   "schemas",
+		Short: "Register schema files in the registry, or check them for compatibility",
+		Long: `Each *.avsc file in --dir maps to registry subjects through the pipelines
+file: a file used as a pipeline's input schema goes under that input topic's
+value subject (user-topic-value), a file used by an output under the output
+topic's (user-stats-value), following registry.subject_strategy. A file no
+pipeline uses goes under its record's full name (RecordNameStrategy).`,
+	}
+	cmd.PersistentFlags().StringVar(&f.dir, "dir", "schemas", "folder of *.avsc files")
+	cmd.PersistentFlags().StringVarP(&f.file, "file", "f", "pipelines.yaml", "pipelines file that maps schema files to subjects")
+	cmd.PersistentFlags().StringVar(&f.registry, "registry", "", "schema registry URL (default $SLUICE_REGISTRY_URL, then registry.url)")
+	cmd.AddCommand(&cobra.Command{
+		Use:   "push",
+		Short: "Register every schema file under its subjects",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			url, entries, err := a.schemaEntries(f)
+			if err != nil {
+				return err
+			}
+			return schemas.Push(cmd.Context(), url, entries, a.stdout)
+		},
+	})
+	cmd.AddCommand(&cobra.Command{
+		Use:   "check",
+		Short: "Ask the registry whether every schema file is compatible with its subjects; register nothing",
+		Long: `check exits 0 when every file is compatible with the latest version of its
+subjects under their compatibility level (a subject that does not exist yet is
+compatible), and 1 naming the subject and the incompatible field otherwise:
+use it as the CI gate for schema evolution.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.schemasCheck(cmd.Context(), f)
+		},
+	})
+	return cmd
+}
+
+func (a *app) schemasCheck(ctx context.Context, f *schemasFlags) error {
+	url, entries, err := a.schemaEntries(f)
+	if err != nil {
+		return err
+	}
+	ok, err := schemas.Check(ctx, url, entries, a.stdout)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("some schemas are not compatible with their subjects (see above)")
+	}
+	return nil
+}
+
+// schemaEntries maps the files of f.dir to subjects.
+func (a *app) schemaEntries(f *schemasFlags) (string, []schemas.Entry, error) {
+	files, err := filepath.Glob(filepath.Join(f.dir, "*.avsc"))
+	if err != nil {
+		return "", nil, usagef("--dir: %v", err)
+	}
+	if len(files) == 0 {
+		return "", nil, usagef("--dir %s: no *.avsc files", f.dir)
+	}
+	sort.Strings(files)
+	var cfg *pipeline.Config
+	if _, err := os.Stat(f.file); err == nil {
+		if cfg, err = a.loadConfig(f.file); err != nil {
+			return "", nil, err
+		}
+	} else if f.file != "pipelines.yaml" {
+		return "", nil, usagef("--file: %v", err)
+	}
+	url := a.flagOrEnv(f.registry, envRegistryURL)
+	if url == "" && cfg != nil {
+		url = cfg.Registry.URL
+	}
+	if url == "" {
+		return "", nil, usagef("no registry: pass --registry or set $SLUICE_REGISTRY_URL")
+	}
+	subjects := map[string][]string{}
+	if cfg != nil {
+		subjects = pipeline.SchemaSubjects(cfg)
+	}
+	var entries []schemas.Entry
+	for _, file := range files {
+		text, err := os.ReadFile(file)
+		if err != nil {
+			return "", nil, fmt.Errorf("reading %s: %w", file, err)
+		}
+		abs, _ := filepath.Abs(file)
+		subs := subjects[abs]
+		if len(subs) == 0 {
+			s, err := codecs.NewSchemas().Parse(string(text))
+			if err != nil {
+				return "", nil, usagef("%s: %v", file, err)
+			}
+			subs = []string{codecs.Subject(codecs.RecordNameStrategy, "", false, s)}
+		}
+		for _, sub := range subs {
+			entries = append(entries, schemas.Entry{File: file, Subject: sub, Schema: string(text)})
+		}
+	}
+	return url, entries, nil
+}

@@ -1,0 +1,122 @@
+// Package demo produces realistic UserEvents for `sluice dev --demo`: v1 and
+// v2 writers, heartbeats, a few negative amounts and corrupt frames, so that a
+// newcomer sees outputs and dead letters flow at once.
+package demo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/hamba/avro/v2"
+	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/userevents"
+)
+
+// Config says where and how fast to produce.
+type Config struct {
+	Brokers     []string
+	RegistryURL string
+	Topic       string
+	// Reader is the v2 UserEvent schema; v1 is derived from it without `country`.
+	Reader avro.Schema
+	// Rate is events per second.
+	Rate int
+	// Seed makes the traffic reproducible.
+	Seed uint64
+}
+
+// Run produces events until ctx is cancelled.
+func Run(ctx context.Context, cfg Config) error {
+	if cfg.Rate <= 0 {
+		cfg.Rate = 50
+	}
+	client := srclient.NewSchemaRegistryClient(cfg.RegistryURL)
+	v2, err := encoder(ctx, client, cfg.Reader, cfg.Topic)
+	if err != nil {
+		return err
+	}
+	v1Schema, err := withoutField(cfg.Reader, "country")
+	if err != nil {
+		return err
+	}
+	v1, err := encoder(ctx, client, v1Schema, cfg.Topic)
+	if err != nil {
+		return err
+	}
+	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.DefaultProduceTopic(cfg.Topic), kgo.ProducerLinger(10*time.Millisecond))
+	if err != nil {
+		return fmt.Errorf("demo producer: %w", err)
+	}
+	defer cl.Close()
+	tick := time.NewTicker(time.Second / 10)
+	defer tick.Stop()
+	perTick := max(1, cfg.Rate/10)
+	for round := uint64(0); ; round++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
+		events := userevents.GenerateEvents(cfg.Seed+round, perTick, 25, 0.02)
+		now := time.Now().UnixMilli()
+		for i := range events {
+			events[i].TS = now
+		}
+		records, err := userevents.Records(cfg.Topic, events, v1, v2, 1<<30)
+		if err != nil {
+			return fmt.Errorf("demo events: %w", err)
+		}
+		for _, r := range records {
+			cl.Produce(ctx, r, nil)
+		}
+	}
+}
+
+func encoder(ctx context.Context, client srclient.ISchemaRegistryClient, s avro.Schema, topic string) (userevents.Encoder, error) {
+	c, err := codecs.NewAvro(client, codecs.NewSchemas(), s, codecs.WithSubject(topic, codecs.TopicNameStrategy))
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; ; attempt++ {
+		_, err := c.Register(ctx)
+		if err == nil {
+			return c.Encode, nil
+		}
+		if !codecs.IsTransient(err) || attempt > 50 {
+			return nil, fmt.Errorf("registering the demo's writer schema: %w", err)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// withoutField returns record schema s without the named field: the older
+// writer schema of an evolved record.
+func withoutField(s avro.Schema, field string) (avro.Schema, error) {
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s.String()), &m); err != nil {
+		return nil, fmt.Errorf("deriving v1 schema: %w", err)
+	}
+	fields, _ := m["fields"].([]any)
+	kept := fields[:0]
+	for _, f := range fields {
+		if fm, ok := f.(map[string]any); ok && fm["name"] == field {
+			continue
+		}
+		kept = append(kept, f)
+	}
+	m["fields"] = kept
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("deriving v1 schema: %w", err)
+	}
+	return codecs.NewSchemas().Parse(string(b))
+}
