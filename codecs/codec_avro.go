@@ -159,11 +159,9 @@ func (c *Avro) Decode(frame []byte) (any, error) {
 	r.Reset(frame[headerSize:])
 	var v any
 	if res.record {
-		var m map[string]any
-		r.ReadVal(res.schema, &m)
-		v = m
+		v = readRecord(r, res.schema)
 	} else {
-		r.ReadVal(res.schema, &v)
+		v = readAny(r, res.schema)
 	}
 	err = r.Error
 	if err == nil {
@@ -183,6 +181,20 @@ func (c *Avro) Decode(frame []byte) (any, error) {
 		v = res.norm(v)
 	}
 	return v, nil
+}
+
+// readRecord and readAny keep the receiver's address (which escapes to hamba) out of Decode,
+// so a record costs no extra allocation for an interface receiver.
+func readRecord(r *avro.Reader, s avro.Schema) any {
+	var m map[string]any
+	r.ReadVal(s, &m)
+	return m
+}
+
+func readAny(r *avro.Reader, s avro.Schema) any {
+	var v any
+	r.ReadVal(s, &v)
+	return v
 }
 
 // Encode encodes v (a canonical value or anything Coerce accepts) with the reader schema,

@@ -49,11 +49,12 @@ type negative struct {
 	expires time.Time
 }
 
-// writerCache maps writer schema ids to resolved schemas. Lookups are lock-free; a miss
-// fetches the id from the registry exactly once however many goroutines ask at the same time
-// (singleflight, re-checking the cache inside the flight). Poison answers (unknown id,
-// unparsable or unresolvable writer) are remembered for negTTL only; transient failures are
-// not remembered at all.
+// writerCache maps writer schema ids to resolved schemas. Hits are lock-free and
+// allocation-free (a copy-on-write map behind an atomic pointer: ids are few and added
+// rarely). A miss fetches the id from the registry exactly once however many goroutines ask
+// at the same time (singleflight, re-checking the cache inside the flight). Poison answers
+// (unknown id, unparsable or unresolvable writer) are remembered for negTTL only, in a
+// bounded map of their own; transient failures are not remembered at all.
 type writerCache struct {
 	client  srclient.ISchemaRegistryClient
 	schemas *Schemas
@@ -61,9 +62,10 @@ type writerCache struct {
 	negTTL  time.Duration
 	now     func() time.Time
 
-	entries   sync.Map // int -> *resolved | *negative
-	negatives atomic.Int64
-	flight    singleflight.Group
+	mu       sync.Mutex                        // serialises updates of resolved; guards negative
+	resolved atomic.Pointer[map[int]*resolved] // read without locking
+	negative map[int]negative
+	flight   singleflight.Group
 }
 
 // maxNegatives bounds the remembered poison answers: a stream of garbage frames carries
@@ -71,12 +73,22 @@ type writerCache struct {
 const maxNegatives = 1024
 
 func (c *writerCache) get(id int) (*resolved, error) {
-	if r, err, ok := c.cached(id); ok {
-		return r, err
+	if m := c.resolved.Load(); m != nil {
+		if r, ok := (*m)[id]; ok {
+			return r, nil
+		}
+	}
+	if err := c.negativeFor(id); err != nil {
+		return nil, err
 	}
 	v, err, _ := c.flight.Do(strconv.Itoa(id), func() (any, error) {
-		if r, err, ok := c.cached(id); ok {
-			return r, err
+		if m := c.resolved.Load(); m != nil {
+			if r, ok := (*m)[id]; ok {
+				return r, nil
+			}
+		}
+		if err := c.negativeFor(id); err != nil {
+			return nil, err
 		}
 		r, err := c.fetch(id)
 		if err != nil {
@@ -85,7 +97,7 @@ func (c *writerCache) get(id int) (*resolved, error) {
 			}
 			return nil, err
 		}
-		c.entries.Store(id, r)
+		c.store(id, r)
 		return r, nil
 	})
 	if err != nil {
@@ -94,42 +106,52 @@ func (c *writerCache) get(id int) (*resolved, error) {
 	return v.(*resolved), nil
 }
 
+func (c *writerCache) store(id int, r *resolved) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	next := map[int]*resolved{id: r}
+	if old := c.resolved.Load(); old != nil {
+		for k, v := range *old {
+			next[k] = v
+		}
+	}
+	c.resolved.Store(&next)
+}
+
+// negativeFor returns the remembered poison answer for id, if one is still fresh.
+func (c *writerCache) negativeFor(id int) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n, ok := c.negative[id]
+	if !ok {
+		return nil
+	}
+	if c.now().Before(n.expires) {
+		return n.err
+	}
+	delete(c.negative, id)
+	return nil
+}
+
 // remember stores a poison answer for id, first sweeping expired ones when at the limit.
 func (c *writerCache) remember(id int, err error) {
-	if c.negatives.Load() >= maxNegatives {
-		now := c.now()
-		c.entries.Range(func(k, v any) bool {
-			if n, ok := v.(*negative); ok && !now.Before(n.expires) && c.entries.CompareAndDelete(k, v) {
-				c.negatives.Add(-1)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := c.now()
+	if len(c.negative) >= maxNegatives {
+		for k, n := range c.negative {
+			if !now.Before(n.expires) {
+				delete(c.negative, k)
 			}
-			return true
-		})
-		if c.negatives.Load() >= maxNegatives {
+		}
+		if len(c.negative) >= maxNegatives {
 			return
 		}
 	}
-	if _, loaded := c.entries.Swap(id, &negative{err: err, expires: c.now().Add(c.negTTL)}); !loaded {
-		c.negatives.Add(1)
+	if c.negative == nil {
+		c.negative = map[int]negative{}
 	}
-}
-
-func (c *writerCache) cached(id int) (*resolved, error, bool) {
-	v, ok := c.entries.Load(id)
-	if !ok {
-		return nil, nil, false
-	}
-	switch e := v.(type) {
-	case *resolved:
-		return e, nil, true
-	case *negative:
-		if c.now().Before(e.expires) {
-			return nil, e.err, true
-		}
-		if c.entries.CompareAndDelete(id, v) {
-			c.negatives.Add(-1)
-		}
-	}
-	return nil, nil, false
+	c.negative[id] = negative{err: err, expires: now.Add(c.negTTL)}
 }
 
 func (c *writerCache) fetch(id int) (*resolved, error) {
