@@ -110,6 +110,15 @@ func (a *app) runConsume(ctx context.Context, o *consumeOptions) (err error) {
 	if err != nil {
 		return err
 	}
+	// Never auto-create here: sluice creates its topics with the right
+	// partition count, and a consumer started first must not pre-empt that.
+	switch ok, err := topicExists(ctx, cl, o.topic, false); {
+	case err != nil:
+		cl.Close()
+		return err
+	case !ok:
+		fmt.Fprintf(a.stderr, "sluice: topic %s does not exist yet; waiting for it\n", o.topic)
+	}
 	defer func() {
 		if o.group != "" {
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), commitTimeout)

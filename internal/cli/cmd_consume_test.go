@@ -92,6 +92,20 @@ func TestConsumeStopsOnTimeout(t *testing.T) {
 	}
 }
 
+func TestConsumeWaitsForMissingTopic(t *testing.T) {
+	env := devenv.ForTest(t)
+	topic := uniqueTopic("missing")
+	res := mustRun(t, env, "", "consume", "--topic", topic, "--timeout", "300ms")
+	if res.stdout != "" || !strings.Contains(res.stderr, "topic "+topic+" does not exist yet") {
+		t.Fatalf("stdout %q, stderr %q", res.stdout, res.stderr)
+	}
+	// Consume must not have created it (sluice creates topics with the right partitions).
+	res = runCLI(t, env, "", "consume", "--topic", topic, "--timeout", "1ms")
+	if !strings.Contains(res.stderr, "does not exist yet") {
+		t.Fatalf("consume created topic %s: %q", topic, res.stderr)
+	}
+}
+
 func TestConsumeFromEndWithoutGroup(t *testing.T) {
 	env := devenv.ForTest(t)
 	topic := uniqueTopic("from-end")

@@ -135,6 +135,12 @@ func (a *app) runProduce(ctx context.Context, o *produceOptions) error {
 		return err
 	}
 	defer cl.Close()
+	switch ok, err := topicExists(ctx, cl, o.topic, true); {
+	case err != nil:
+		return err
+	case !ok:
+		return fmt.Errorf("topic %s does not exist and the broker does not create topics on demand", o.topic)
+	}
 
 	p := &producer{cl: cl}
 	lineErr := readLines(ctx, a.stdin, func(n int, line []byte) error {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -318,6 +319,24 @@ func TestProduceInterrupted(t *testing.T) {
 	res := <-done
 	if res.code != ExitFailure || !strings.Contains(res.stderr, "interrupted") {
 		t.Fatalf("exit %d, stderr %q; want 1 and interrupted", res.code, res.stderr)
+	}
+}
+
+func TestProduceFailsFastWithoutTopicOrBroker(t *testing.T) {
+	// A broker that does not create topics on demand, like scripts/kafka.sh.
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	brokers := cluster.ListenAddrs()[0]
+	res := runCLI(t, nil, "{}\n", "produce", "--topic", "missing", "--brokers", brokers)
+	if res.code != ExitFailure || !strings.Contains(res.stderr, "topic missing does not exist") {
+		t.Errorf("produce to a missing topic: exit %d, stderr %q", res.code, res.stderr)
+	}
+	cluster.Close() // now nothing listens there
+	res = runCLI(t, nil, "{}\n", "produce", "--topic", "t", "--brokers", brokers)
+	if res.code != ExitFailure || !strings.Contains(res.stderr, "asking the brokers about topic t") {
+		t.Errorf("produce to a dead broker: exit %d, stderr %q", res.code, res.stderr)
 	}
 }
 

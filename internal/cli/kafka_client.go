@@ -1,14 +1,19 @@
 package cli
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"hash/fnv"
 	"strings"
+	"time"
 
 	"github.com/riferrei/srclient"
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // Defaults of the connection flags shared by produce and consume; the
@@ -167,4 +172,39 @@ func (f *connFlags) newRegistryClient() (srclient.ISchemaRegistryClient, error) 
 		return nil, usagef("--registry: empty URL")
 	}
 	return srclient.NewSchemaRegistryClient(strings.TrimRight(f.registry, "/")), nil
+}
+
+// metadataTimeout bounds the first metadata request, which is where an
+// unreachable broker shows up.
+const metadataTimeout = 15 * time.Second
+
+// topicExists asks the cluster about topic, letting the broker auto-create
+// it when autoCreate is set (and the broker allows it). It fails when the
+// brokers cannot be reached, so that the commands do not wait silently.
+func topicExists(ctx context.Context, cl *kgo.Client, topic string, autoCreate bool) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, metadataTimeout)
+	defer cancel()
+	req := kmsg.NewPtrMetadataRequest()
+	req.AllowAutoTopicCreation = autoCreate
+	rt := kmsg.NewMetadataRequestTopic()
+	rt.Topic = kmsg.StringPtr(topic)
+	req.Topics = append(req.Topics, rt)
+	resp, err := req.RequestWith(ctx, cl)
+	if err != nil {
+		return false, fmt.Errorf("asking the brokers about topic %s: %w", topic, err)
+	}
+	for _, t := range resp.Topics {
+		if t.Topic == nil || *t.Topic != topic {
+			continue
+		}
+		switch err := kerr.ErrorForCode(t.ErrorCode); {
+		case err == nil, errors.Is(err, kerr.LeaderNotAvailable): // being created
+			return true, nil
+		case errors.Is(err, kerr.UnknownTopicOrPartition):
+			return false, nil
+		default:
+			return false, fmt.Errorf("topic %s: %w", topic, err)
+		}
+	}
+	return false, nil
 }
