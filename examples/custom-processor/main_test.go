@@ -1,0 +1,53 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice"
+	"github.com/sluicehq/sluice/processors"
+)
+
+func TestMain(m *testing.M) {
+	if err := processors.Register("tier", newTier); err != nil {
+		panic(err)
+	}
+	m.Run()
+}
+
+func TestValidateWithCustomStep(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := sluice.Run(context.Background(), []string{"validate", "-f", "pipelines.yaml"}, nil, &out, &errb)
+	if code != 0 {
+		t.Fatalf("validate exited %d: %s", code, errb.String())
+	}
+	if !strings.Contains(out.String(), "purchase-tiers") {
+		t.Errorf("validate output %q does not name the pipeline", out.String())
+	}
+}
+
+func TestTierTypeChecksLaterSteps(t *testing.T) {
+	src := strings.Replace(mustRead(t, "pipelines.yaml"), "tier: tier", "tier: tier + 1", 1)
+	path := t.TempDir() + "/p.yaml"
+	mustWrite(t, path, strings.ReplaceAll(src, "../../schemas", mustAbs(t, "../../schemas")))
+	var out, errb bytes.Buffer
+	code := sluice.Run(context.Background(), []string{"validate", "-f", path}, nil, &out, &errb)
+	if code != 2 || !strings.Contains(errb.String(), `tier + 1`) {
+		t.Fatalf("want exit 2 naming the ill-typed expression, got %d: %s", code, errb.String())
+	}
+}
+
+func TestTierLabels(t *testing.T) {
+	step := &tier{gold: 200, silver: 50}
+	for amount, want := range map[float64]string{10: "bronze", 50: "silver", 199.99: "silver", 200: "gold"} {
+		m := processors.NewMessage("u", map[string]any{"amount": amount}, processors.Meta{})
+		if res, err := step.Process(context.Background(), m); err != nil || res != processors.Continue {
+			t.Fatalf("Process: %v %v", res, err)
+		}
+		if got := m.Value.(map[string]any)["tier"]; got != want {
+			t.Errorf("amount %v: tier %v, want %s", amount, got, want)
+		}
+	}
+}
