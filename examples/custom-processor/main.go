@@ -28,7 +28,7 @@ func main() {
 
 // tier adds a `tier` field to the record from its amount.
 //
-//	- tier: {gold: 500, silver: 100}
+//   - tier: {gold: 500, silver: 100}
 type tier struct {
 	gold, silver float64
 }
