@@ -142,6 +142,12 @@ func (a *app) runProduce(ctx context.Context, o *produceOptions) error {
 		return fmt.Errorf("topic %s does not exist and the broker does not create topics on demand", o.topic)
 	}
 
+	if enc.avro != nil { // register now: a registry problem is not a line's fault
+		if _, err := enc.avro.Register(ctx); err != nil {
+			return fmt.Errorf("schema %s: %w", o.schema, err)
+		}
+	}
+
 	p := &producer{cl: cl}
 	lineErr := readLines(ctx, a.stdin, func(n int, line []byte) error {
 		if err := p.failed(); err != nil {
@@ -159,7 +165,11 @@ func (a *app) runProduce(ctx context.Context, o *produceOptions) error {
 	flushErr := cl.Flush(ctx)
 	produced := p.acked()
 	fmt.Fprintf(a.stderr, "produced %d records to %s\n", produced, o.topic)
-	if err := errors.Join(lineErr, p.failed()); err != nil {
+	err = lineErr
+	if pErr := p.failed(); pErr != nil && !errors.Is(lineErr, pErr) {
+		err = errors.Join(err, pErr)
+	}
+	if err != nil {
 		return fmt.Errorf("%w (%d records produced before the error)", err, produced)
 	}
 	if flushErr != nil {
@@ -223,7 +233,8 @@ func (o *produceOptions) newLineEncoder() (*lineEncoder, error) {
 	if o.codec != codecAvro {
 		return e, nil
 	}
-	sc, err := codecs.NewSchemas().ParseFile(o.schema)
+	schemas := codecs.NewSchemas()
+	sc, err := schemas.ParseFile(o.schema)
 	if err != nil {
 		return nil, usagef("--schema: %v", err)
 	}
@@ -232,7 +243,7 @@ func (o *produceOptions) newLineEncoder() (*lineEncoder, error) {
 		return nil, err
 	}
 	e.schema = sc
-	e.avro, err = codecs.NewAvro(reg, codecs.NewSchemas(), sc,
+	e.avro, err = codecs.NewAvro(reg, schemas, sc,
 		codecs.WithSubject(o.topic, codecs.TopicNameStrategy))
 	if err != nil {
 		return nil, fmt.Errorf("creating avro codec: %w", err)

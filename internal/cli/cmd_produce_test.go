@@ -340,6 +340,18 @@ func TestProduceFailsFastWithoutTopicOrBroker(t *testing.T) {
 	}
 }
 
+func TestProduceFailsFastWithoutRegistry(t *testing.T) {
+	env := devenv.ForTest(t)
+	topic := uniqueTopic("no-registry")
+	createTopic(t, env, topic, 1)
+	res := runCLI(t, env, userEventsIn, "produce", "--topic", topic, "--schema", userEventSchema,
+		"--registry", "http://127.0.0.1:1")
+	if res.code != ExitFailure || !strings.Contains(res.stderr, "schema registry") ||
+		strings.Contains(res.stderr, "line ") {
+		t.Fatalf("exit %d, stderr %q; want 1 and a registry error not blamed on a line", res.code, res.stderr)
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	for _, args := range [][]string{
 		{"produce"},
