@@ -24,11 +24,20 @@
 # its table topics, through the admin API; a test on this broker proves that it does.
 set -euo pipefail
 
-KAFKA_VERSION="${SLUICE_KAFKA_VERSION:-4.1.2}"
+# Pinned: the newest 4.x whose jars resolve on Maven Central and whose apache/kafka image
+# docker-compose.yml uses. Override with SLUICE_KAFKA_VERSION (4.0.0 .. 4.4.0 resolve).
+KAFKA_VERSION="${SLUICE_KAFKA_VERSION:-4.3.1}"
 # Artifacts beyond kafka_2.13's own runtime closure: the CLI tools, and an SLF4J 1.x binding to
 # log4j2 so that the broker writes its log to a file (kafka_2.13 brings slf4j-api 1.7 and
-# log4j-core, but no binding between them).
-LOG4J_VERSION="2.25.3"
+# log4j-core, but no binding between them). The binding takes the log4j version that Kafka's
+# own pom picks; log4j-bom aligns api, core and binding.
+case "$KAFKA_VERSION" in
+  4.0.*) LOG4J_VERSION="2.24.3" ;;
+  4.1.*) LOG4J_VERSION="2.25.3" ;;
+  4.3.*) LOG4J_VERSION="2.25.4" ;;
+  *) LOG4J_VERSION="2.25.5" ;;
+esac
+LOG4J_VERSION="${SLUICE_LOG4J_VERSION:-$LOG4J_VERSION}"
 EXTRA_ARTIFACTS=(
   "org.apache.kafka:kafka-server:${KAFKA_VERSION}"
   "org.apache.kafka:kafka-metadata:${KAFKA_VERSION}"
@@ -55,7 +64,7 @@ usage() { sed -n '2,14p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2;
 
 # The stamp names exactly what was resolved, so a change of version or artifact list re-resolves.
 install_stamp() {
-  printf '%s\n' "kafka_2.13:$KAFKA_VERSION" "${EXTRA_ARTIFACTS[@]}" "$DEPENDENCY_PLUGIN"
+  printf '%s\n' "kafka_2.13:$KAFKA_VERSION" "${EXTRA_ARTIFACTS[@]}" "log4j-bom:$LOG4J_VERSION" "$DEPENDENCY_PLUGIN"
 }
 
 write_pom() {
@@ -73,6 +82,14 @@ write_pom() {
   <artifactId>kafka-runtime</artifactId>
   <version>$KAFKA_VERSION</version>
   <packaging>pom</packaging>
+  <dependencyManagement>
+    <dependencies>
+      <dependency>
+        <groupId>org.apache.logging.log4j</groupId><artifactId>log4j-bom</artifactId>
+        <version>$LOG4J_VERSION</version><type>pom</type><scope>import</scope>
+      </dependency>
+    </dependencies>
+  </dependencyManagement>
   <dependencies>
 $deps  </dependencies>
 </project>
