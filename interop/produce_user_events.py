@@ -6,6 +6,7 @@ Usage:
   produce_user_events.py --bootstrap B --registry URL [--topic user-topic] --count N [--seed S]
                          [--users U] [--v1-ratio R] [--poison P] [--partitions N]
                          [--replication R] [--partitioner murmur2_random] [--expect FILE]
+                         [--continue-from FILE]
 
 Writer schemas: v1 (testdata/schemas/user_event_v1.avsc) and v2 (schemas/user_event.avsc) are
 registered under subject <topic>-value in that order (v1 first, so BACKWARD compatibility holds
@@ -13,6 +14,9 @@ in the order a real team would evolve), then each event is serialized with one o
 (--v1-ratio). Keys are user ids (UTF-8). --poison P adds P undecodable values (bad magic byte,
 unknown schema id, truncated frame, null value) at random positions; they must be dead-lettered.
 The topic is created with --partitions if it does not exist (the test broker does not auto-create).
+--continue-from FILE starts the model from an earlier --expect file, so that a second batch (say,
+produced while sluice was down) yields the expectation for everything produced so far; use
+another --seed for it.
 
 --expect FILE receives JSON:
   {"stats":  {user_id: {user_id, events, purchases, total_spent, last_event_type,
@@ -63,6 +67,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--schema-v1", default=userstats.SCHEMA_V1)
     p.add_argument("--schema-v2", default=userstats.SCHEMA_V2)
     p.add_argument("--expect", help="write the expected outputs here as JSON")
+    p.add_argument("--continue-from", help="an earlier --expect file to continue from")
     a = p.parse_args(argv)
     if a.count < 0 or a.users < 1 or a.poison < 0 or not 0 <= a.v1_ratio <= 1:
         p.error("--count and --poison must be >= 0, --users >= 1, --v1-ratio in [0, 1]")
@@ -141,7 +146,8 @@ def main(argv: list[str]) -> int:
 
     users = [f"user-{n:03d}" for n in range(a.users)]
     poison_at = set(rng.sample(range(a.count + a.poison), a.poison)) if a.poison else set()
-    model = userstats.Model()
+    model = userstats.Model.from_expectation(userstats.load_expectation(a.continue_from)) if a.continue_from \
+        else userstats.Model()
     written = {"v1": 0, "v2": 0, "poison": 0}
     i = 0
     for pos in range(a.count + a.poison):

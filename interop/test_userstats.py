@@ -47,6 +47,16 @@ class ModelTest(unittest.TestCase):
         m.apply("u", ev("login", 0.0, dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)))
         self.assertEqual(m.stats["u"]["last_ts"], 1_767_225_600_000)
 
+    def test_continue_from_expectation(self):
+        import json
+
+        m = userstats.Model()
+        m.apply("u", ev("purchase", 10.1, 1000, "DE"))
+        m2 = userstats.Model.from_expectation(json.loads(json.dumps(m.expectation())))
+        m2.apply("u", ev("purchase", 20.2, 2000))
+        m.apply("u", ev("purchase", 20.2, 2000))
+        self.assertEqual(m2.expectation(), m.expectation())
+
     def test_diff(self):
         want = {"a": {"total_spent": 0.3, "events": 1}, "b": {"events": 2}}
         got = {"a": {"total_spent": 0.1 + 0.2, "events": 1}, "c": {"events": 1}}

@@ -104,6 +104,15 @@ class Model:
         self._count("user-stats", outcome)
         return outcome
 
+    @classmethod
+    def from_expectation(cls, exp: dict[str, Any]) -> "Model":
+        """Continue from an earlier expectation (a second batch after a restart or crash)."""
+        m = cls()
+        m.stats = exp["stats"]
+        m.counts = exp["counts"]
+        m.big_purchases = exp["big_purchases"]
+        return m
+
     def expectation(self) -> dict[str, Any]:
         return {
             "stats": self.stats,
