@@ -1,7 +1,9 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,6 +54,8 @@ type loader struct {
 	getenv    func(string) string
 	schemas   *codecs.Schemas
 	rep       *conf.Reporter
+	// sites are the nodes crossCheck reports problems at.
+	sites map[*Pipeline]*pipelineSites
 }
 
 // Load reads, expands and checks a pipelines file. Every problem is reported
@@ -73,6 +77,7 @@ func Parse(file string, src []byte, opts ...LoadOption) (*Config, error) {
 		stepTypes: processors.Default,
 		getenv:    os.Getenv,
 		rep:       &conf.Reporter{},
+		sites:     map[*Pipeline]*pipelineSites{},
 	}
 	for _, o := range opts {
 		o(l)
@@ -147,12 +152,12 @@ func (l *loader) kafka(n *conf.Node) Kafka {
 		}
 	}
 	if v := m.Get("partitions"); v != nil {
-		if k.Partitions = v.Int(); k.Partitions < 1 {
+		if k.Partitions = l.int(v); k.Partitions < 1 {
 			v.Errorf("partitions must be at least 1")
 		}
 	}
 	if v := m.Get("replication"); v != nil {
-		if k.Replication = v.Int(); k.Replication < 1 {
+		if k.Replication = l.int(v); k.Replication < 1 {
 			v.Errorf("replication must be at least 1")
 		}
 	}
@@ -165,12 +170,12 @@ func (l *loader) kafka(n *conf.Node) Kafka {
 		}
 	}
 	if v := m.Get("session_timeout"); v != nil {
-		if k.SessionTimeout = v.Duration(); k.SessionTimeout < 6*time.Second {
+		if k.SessionTimeout = l.duration(v, k.SessionTimeout); k.SessionTimeout < 6*time.Second {
 			v.Errorf("session_timeout must be at least 6s (goka pauses 5s while rebalancing)")
 		}
 	}
 	if v := m.Get("heartbeat"); v != nil {
-		k.Heartbeat = v.Duration()
+		k.Heartbeat = l.duration(v, k.Heartbeat)
 		if k.Heartbeat <= 0 || k.Heartbeat >= k.SessionTimeout {
 			v.Errorf("heartbeat must be positive and shorter than session_timeout")
 		}
@@ -234,17 +239,41 @@ func (l *loader) retry(n *conf.Node, base Retry) Retry {
 	}
 	r := base
 	if v := m.Get("attempts"); v != nil {
-		if r.Attempts = v.Int(); r.Attempts < 1 {
+		if r.Attempts = l.int(v); r.Attempts < 1 {
 			v.Errorf("attempts must be at least 1")
 		}
 	}
-	r.InitialBackoff = m.DurationOr("initial_backoff", r.InitialBackoff)
-	r.MaxBackoff = m.DurationOr("max_backoff", r.MaxBackoff)
+	if v := m.Get("initial_backoff"); v != nil {
+		r.InitialBackoff = l.duration(v, r.InitialBackoff)
+	}
+	if v := m.Get("max_backoff"); v != nil {
+		r.MaxBackoff = l.duration(v, r.MaxBackoff)
+	}
 	if r.MaxBackoff < r.InitialBackoff {
 		m.Node().Errorf("max_backoff (%s) is shorter than initial_backoff (%s)", r.MaxBackoff, r.InitialBackoff)
 	}
 	m.Done()
 	return r
+}
+
+// int reads an integer; an unreadable one reads as 1 so that range checks
+// after it do not report the same value twice.
+func (l *loader) int(n *conf.Node) int {
+	before := l.rep.Len()
+	if i := n.Int(); l.rep.Len() == before {
+		return i
+	}
+	return 1
+}
+
+// duration reads a duration; an unreadable one keeps def so that range
+// checks after it do not report the same value twice.
+func (l *loader) duration(n *conf.Node, def time.Duration) time.Duration {
+	before := l.rep.Len()
+	if d := n.Duration(); l.rep.Len() == before {
+		return d
+	}
+	return def
 }
 
 // schemaFile parses a schema file named relative to the configuration.
@@ -257,6 +286,9 @@ func (l *loader) schemaFile(path string) (avro.Schema, error) {
 		full = filepath.Join(l.dir, path)
 	}
 	if _, err := os.Stat(full); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("schema file %s does not exist (looked for %s: paths are relative to the pipelines file)", path, full)
+		}
 		return nil, fmt.Errorf("schema file %s: %w", path, err)
 	}
 	return l.schemas.ParseFile(full)

@@ -55,9 +55,19 @@ func (l *loader) pipelines(n *conf.Node, retry Retry) []*Pipeline {
 	return out
 }
 
+// pipelineSites are the nodes of a pipeline that problems between pipelines
+// are reported at; a nil node falls back to the pipeline's position.
+type pipelineSites struct {
+	name, group, inputTopic, deadLetter *conf.Node
+	outputTopics                        map[string]*conf.Node
+}
+
 func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline {
 	p := &Pipeline{Pos: n.Pos(), Outputs: map[string]*Output{}}
+	at := &pipelineSites{outputTopics: map[string]*conf.Node{}}
+	l.sites[p] = at
 	if v := m.Need("name"); v != nil {
+		at.name, at.group = v, v
 		p.Name = v.String()
 		if p.Name != "" && !namePattern.MatchString(p.Name) {
 			v.Errorf("name %q may only contain letters, digits, '.', '_' and '-'", p.Name)
@@ -65,15 +75,17 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 	}
 	p.Group = p.Name
 	if v := m.Get("group"); v != nil {
+		at.group = v
 		p.Group = v.String()
 		if !namePattern.MatchString(p.Group) {
 			v.Errorf("group %q may only contain letters, digits, '.', '_' and '-'", p.Group)
 		}
 	}
 	if v := m.Need("input"); v != nil {
-		p.Input = l.input(v)
+		p.Input, at.inputTopic = l.input(v)
 	}
 	if v := m.Need("dead_letter"); v != nil {
+		at.deadLetter = v
 		p.DeadLetter = l.topicName(v)
 	}
 	if v := m.Get("state"); v != nil {
@@ -89,7 +101,8 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 	if v := m.Get("outputs"); v != nil {
 		if om := v.Map(); om != nil {
 			for _, e := range om.Entries() {
-				o := l.output(e.Key, e.Value)
+				o, topic := l.output(e.Key, e.Value)
+				at.outputTopics[e.Key] = topic
 				p.Outputs[e.Key] = o
 				p.OutputList = append(p.OutputList, e.Key)
 			}
@@ -109,14 +122,14 @@ func (l *loader) topicName(n *conf.Node) string {
 	return t
 }
 
-func (l *loader) input(n *conf.Node) Input {
-	in := Input{Codec: CodecAvro}
+func (l *loader) input(n *conf.Node) (in Input, topic *conf.Node) {
+	in = Input{Codec: CodecAvro}
 	m := n.Map()
 	if m == nil {
-		return in
+		return in, nil
 	}
-	if v := m.Need("topic"); v != nil {
-		in.Topic = l.topicName(v)
+	if topic = m.Need("topic"); topic != nil {
+		in.Topic = l.topicName(topic)
 	}
 	in.Codec = l.codec(m.Get("codec"), in.Codec)
 	if v := m.Get("schema"); v != nil {
@@ -126,17 +139,17 @@ func (l *loader) input(n *conf.Node) Input {
 		m.Node().Errorf("an avro input needs a reader schema (schema: FILE)")
 	}
 	m.Done()
-	return in
+	return in, topic
 }
 
-func (l *loader) output(name string, n *conf.Node) *Output {
-	o := &Output{Name: name, Codec: CodecAvro}
+func (l *loader) output(name string, n *conf.Node) (o *Output, topic *conf.Node) {
+	o = &Output{Name: name, Codec: CodecAvro}
 	m := n.Map()
 	if m == nil {
-		return o
+		return o, nil
 	}
-	if v := m.Need("topic"); v != nil {
-		o.Topic = l.topicName(v)
+	if topic = m.Need("topic"); topic != nil {
+		o.Topic = l.topicName(topic)
 	}
 	o.Codec = l.codec(m.Get("codec"), o.Codec)
 	if v := m.Get("schema"); v != nil {
@@ -146,7 +159,7 @@ func (l *loader) output(name string, n *conf.Node) *Output {
 		m.Node().Errorf("an avro output needs a schema (schema: FILE)")
 	}
 	m.Done()
-	return o
+	return o, topic
 }
 
 func (l *loader) codec(n *conf.Node, def string) string {
@@ -159,7 +172,7 @@ func (l *loader) codec(n *conf.Node, def string) string {
 		return c
 	}
 	n.Errorf("unknown codec %q (avro, json, string or bytes)", c)
-	return def
+	return "" // not def: an unknown codec must not also be told it lacks an avro schema
 }
 
 func (l *loader) steps(p *Pipeline, n *conf.Node, tables map[string]*processors.Type) []*Step {
@@ -200,7 +213,12 @@ func (l *loader) steps(p *Pipeline, n *conf.Node, tables map[string]*processors.
 		}
 		factory, ok := l.stepTypes.Lookup(typ)
 		if !ok {
-			item.Errorf("unknown step type %q (known: %s)", typ, strings.Join(l.stepTypes.Names(), ", "))
+			names := l.stepTypes.Names()
+			hint := ""
+			if near := conf.Suggest(typ, names); near != "" {
+				hint = fmt.Sprintf(" did you mean %q?", near)
+			}
+			item.Errorf("unknown step type %q;%s known step types: %s", typ, hint, strings.Join(names, ", "))
 			continue
 		}
 		if typ == "lookup" && cfgNode.IsMap() {
@@ -233,6 +251,21 @@ func inputType(in Input) *processors.Type {
 	return nil
 }
 
+// at is where a problem about node n of pipeline p is reported.
+func (l *loader) at(p *Pipeline, n func(*pipelineSites) *conf.Node) conf.Pos {
+	if s := l.sites[p]; s != nil {
+		if node := n(s); node != nil {
+			return node.Pos()
+		}
+	}
+	return p.Pos
+}
+
+func siteName(s *pipelineSites) *conf.Node       { return s.name }
+func siteGroup(s *pipelineSites) *conf.Node      { return s.group }
+func siteDeadLetter(s *pipelineSites) *conf.Node { return s.deadLetter }
+func siteInput(s *pipelineSites) *conf.Node      { return s.inputTopic }
+
 // crossCheck finds problems between pipelines: duplicate names and groups,
 // topic conflicts, lookups of unknown tables.
 func (l *loader) crossCheck(cfg *Config) {
@@ -240,11 +273,11 @@ func (l *loader) crossCheck(cfg *Config) {
 	groups := map[string]*Pipeline{}
 	for _, p := range cfg.Pipelines {
 		if q, dup := names[p.Name]; dup && p.Name != "" {
-			l.rep.Errorf(p.Pos, "duplicate pipeline name %q (first declared at %s)", p.Name, q.Pos)
+			l.rep.Errorf(l.at(p, siteName), "duplicate pipeline name %q (first declared on line %d)", p.Name, l.at(q, siteName).Line)
 		}
 		names[p.Name] = p
 		if q, dup := groups[p.Group]; dup && p.Group != "" {
-			l.rep.Errorf(p.Pos, "pipelines %q and %q use the same group %q: a group consumes one input once; give each pipeline its own group", q.Name, p.Name, p.Group)
+			l.rep.Errorf(l.at(p, siteGroup), "pipelines %q and %q use the same group %q: a group consumes one input once; give each pipeline its own group", q.Name, p.Name, p.Group)
 		}
 		groups[p.Group] = p
 		in := p.Input.Topic
@@ -253,15 +286,18 @@ func (l *loader) crossCheck(cfg *Config) {
 		}
 		for _, name := range p.OutputList {
 			if o := p.Outputs[name]; o.Topic == in {
-				l.rep.Errorf(p.Pos, "pipeline %q: output %q writes to its own input topic %q", p.Name, name, in)
+				topic := func(s *pipelineSites) *conf.Node { return s.outputTopics[name] }
+				l.rep.Errorf(l.at(p, topic), "pipeline %q: output %q writes to its own input topic %q", p.Name, name, in)
 			}
 		}
 		if p.DeadLetter == in {
-			l.rep.Errorf(p.Pos, "pipeline %q: dead_letter is its own input topic %q", p.Name, in)
+			l.rep.Errorf(l.at(p, siteDeadLetter), "pipeline %q: dead_letter is its own input topic %q", p.Name, in)
 		}
 		if p.Stateful() {
-			if table := p.Group + "-table"; table == in || p.DeadLetter == table {
-				l.rep.Errorf(p.Pos, "pipeline %q: topic %q is the group table of %q", p.Name, table, p.Group)
+			if table := p.Group + "-table"; table == in {
+				l.rep.Errorf(l.at(p, siteInput), "pipeline %q: topic %q is the group table of %q", p.Name, table, p.Group)
+			} else if p.DeadLetter == table {
+				l.rep.Errorf(l.at(p, siteDeadLetter), "pipeline %q: topic %q is the group table of %q", p.Name, table, p.Group)
 			}
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"sort"
 	"strings"
 
 	"github.com/expr-lang/expr"
@@ -26,7 +27,9 @@ type Expr struct {
 // unknown names, mismatched types, a non-boolean condition when wantBool) are
 // recorded at the expression's position; the result is nil then.
 func CompileExpr(node *conf.Node, env *Env, wantBool bool) *Expr {
-	src := strings.TrimSpace(node.Raw())
+	raw := node.Raw()
+	src := strings.TrimSpace(raw)
+	lead := len(raw) - len(strings.TrimLeft(raw, " \t\r\n"))
 	if src == "" {
 		node.Errorf("empty expression")
 		return nil
@@ -41,13 +44,13 @@ func CompileExpr(node *conf.Node, env *Env, wantBool bool) *Expr {
 	}
 	checked, err := expr.Compile(src, opts...)
 	if err != nil {
-		reportExprError(node, src, err)
+		reportExprError(node, src, lead, err, checkEnv)
 		return nil
 	}
 	// The run-time program works on the message's map environment.
 	run, err := expr.Compile(src)
 	if err != nil {
-		reportExprError(node, src, err)
+		reportExprError(node, src, lead, err, checkEnv)
 		return nil
 	}
 	var t reflect.Type
@@ -57,27 +60,54 @@ func CompileExpr(node *conf.Node, env *Env, wantBool bool) *Expr {
 	return &Expr{Source: src, Type: t, program: run}
 }
 
-func reportExprError(node *conf.Node, src string, err error) {
+// reportExprError records a compile error at its column in the YAML file;
+// lead is how many blank characters the trimmed src started with.
+func reportExprError(node *conf.Node, src string, lead int, err error, env map[string]any) {
 	var fe *file.Error
 	if errors.As(err, &fe) {
 		pos := node.ExprPos()
 		if fe.Line <= 1 && !strings.Contains(src, "\n") {
-			pos = pos.Shift(fe.Column)
+			pos = pos.Shift(lead + fe.Column)
 		}
-		node.Reporter().Errorf(pos, "expression %q: %s", src, readableExprMessage(fe.Message))
+		node.Reporter().Errorf(pos, "expression %q: %s", src, readableExprMessage(fe.Message, env))
 		return
 	}
-	node.Errorf("expression %q: %v", src, err)
+	node.Errorf("expression %q: %s", src, readableExprMessage(err.Error(), env))
 }
 
 var (
 	structNoField = regexp.MustCompile(`type struct \{.*\} has no field (\S+)`)
 	structTag     = regexp.MustCompile(`expr:\\?"([^"\\]+)\\?"`)
+	unknownName   = regexp.MustCompile(`^unknown name (\S+)$`)
+	notBool       = regexp.MustCompile(`^expected bool, but got (\S+)$`)
 )
 
+// exprTypeNames are the Go types in expr's messages as a YAML author thinks of them.
+var exprTypeNames = map[string]string{
+	"int": "an integer", "int32": "an integer", "int64": "an integer",
+	"float32": "a number", "float64": "a number", "string": "a string",
+	"time.Time": "a timestamp", "interface {}": "any value", "nil": "null",
+}
+
 // readableExprMessage replaces the generated struct types in expr's messages
-// with the record's field names.
-func readableExprMessage(msg string) string {
+// with the record's field names, and lists the names an expression can use
+// when it uses one that does not exist.
+func readableExprMessage(msg string, env map[string]any) string {
+	if m := unknownName.FindStringSubmatch(msg); m != nil {
+		names := make([]string, 0, len(env))
+		for n := range env {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		return fmt.Sprintf("unknown name %s;%s known names: %s", m[1], didYouMean(m[1], names), strings.Join(names, ", "))
+	}
+	if m := notBool.FindStringSubmatch(msg); m != nil {
+		got, ok := exprTypeNames[m[1]]
+		if !ok {
+			got = m[1]
+		}
+		return fmt.Sprintf("a condition must be true or false, but this gives %s", got)
+	}
 	m := structNoField.FindStringSubmatch(msg)
 	if m == nil {
 		return msg
@@ -86,7 +116,14 @@ func readableExprMessage(msg string) string {
 	for _, t := range structTag.FindAllStringSubmatch(msg, -1) {
 		fields = append(fields, t[1])
 	}
-	return fmt.Sprintf("the record has no field %s (fields: %s)", m[1], strings.Join(fields, ", "))
+	return fmt.Sprintf("the record has no field %s;%s fields: %s", m[1], didYouMean(m[1], fields), strings.Join(fields, ", "))
+}
+
+func didYouMean(name string, known []string) string {
+	if s := conf.Suggest(name, known); s != "" {
+		return fmt.Sprintf(" did you mean %q?", s)
+	}
+	return ""
 }
 
 // Eval runs the expression over the message.

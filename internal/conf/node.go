@@ -49,8 +49,12 @@ func syntaxError(file string, err error) error {
 	return &Error{Pos: Pos{File: file}, Msg: "YAML syntax: " + err.Error()}
 }
 
-// Pos is where the node starts.
+// Pos is where the node starts. A block mapping starts at its first key:
+// goccy's token for it is the first ':', which points past the key.
 func (n *Node) Pos() Pos {
+	if m, ok := n.n.(*ast.MappingNode); ok && !m.IsFlowStyle && len(m.Values) > 0 && m.Values[0].Key != nil {
+		return tokenPos(n.file, m.Values[0].Key.GetToken())
+	}
 	return tokenPos(n.file, n.n.GetToken())
 }
 
@@ -364,7 +368,7 @@ func (m *Map) Done() {
 	sort.Strings(known)
 	for _, e := range m.entries {
 		if !m.used[e.Key] {
-			e.KeyNode.Errorf("unknown field %q (known fields: %s)", e.Key, strings.Join(known, ", "))
+			e.KeyNode.Errorf("unknown field %q;%s known fields: %s", e.Key, didYouMean(e.Key, known), strings.Join(known, ", "))
 		}
 	}
 }
