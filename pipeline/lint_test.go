@@ -1,0 +1,164 @@
+package pipeline_test
+
+import (
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/pipeline"
+)
+
+// updateLint rewrites testdata/broken/*.want from what Load reports. Read
+// every rewritten file before committing it: a golden file only proves
+// something when a person has checked its line:col by eye.
+var updateLint = flag.Bool("update", false, "rewrite testdata/broken/*.want")
+
+// lintEnv is the environment the broken configs see: SLUICE_TOPIC is set,
+// everything else is unset.
+func lintEnv(name string) string {
+	if name == "SLUICE_TOPIC" {
+		return "user-topic"
+	}
+	return ""
+}
+
+// TestLintBroken loads every testdata/broken/NAME.yaml and compares the full
+// error text with NAME.want.
+func TestLintBroken(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("testdata", "broken", "*.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 18 {
+		t.Fatalf("found %d broken configs, want at least 18", len(files))
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			cfg, err := pipeline.Load(file, pipeline.WithGetenv(lintEnv))
+			if err == nil {
+				t.Fatalf("Load accepted a broken config (%d pipelines)", len(cfg.Pipelines))
+			}
+			var ce conf.Errors
+			var one *conf.Error
+			if !errors.As(err, &ce) && !errors.As(err, &one) {
+				t.Fatalf("Load returned %T, want conf.Errors or *conf.Error: %v", err, err)
+			}
+			got := err.Error() + "\n"
+			wantFile := strings.TrimSuffix(file, ".yaml") + ".want"
+			if *updateLint {
+				if err := os.WriteFile(wantFile, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(wantFile)
+			if err != nil {
+				t.Fatalf("%v (run go test ./pipeline -run Lint -update, then check the file by eye)", err)
+			}
+			if got != string(want) {
+				t.Errorf("errors differ from %s\ngot:\n%s\nwant:\n%s", wantFile, got, want)
+			}
+		})
+	}
+}
+
+// TestLintWantFilesHaveConfigs keeps golden files from outliving their configs.
+func TestLintWantFilesHaveConfigs(t *testing.T) {
+	wants, err := filepath.Glob(filepath.Join("testdata", "broken", "*.want"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range wants {
+		if _, err := os.Stat(strings.TrimSuffix(w, ".want") + ".yaml"); err != nil {
+			t.Errorf("%s has no config: %v", w, err)
+		}
+	}
+}
+
+// expandSrc uses ${VAR} and ${VAR:-default}; the schema path is relative to
+// the file name given to Parse ("expand.yaml" in this directory).
+const expandSrc = `version: 1
+kafka:
+  brokers: ${BROKERS}
+  client_id: ${CLIENT_ID:-sluice-lint}
+pipelines:
+  - name: big-purchases
+    input: {topic: "${IN_TOPIC}", schema: "${SCHEMAS:-../schemas}/user_event.avsc", codec: "${CODEC:-avro}"}
+    dead_letter: ${IN_TOPIC}-dlq
+    outputs:
+      big: {topic: "${OUT_TOPIC:-big-purchases}", codec: json}
+    steps:
+      - filter: amount >= 100
+      - emit: big
+`
+
+func TestLintExpandsVariables(t *testing.T) {
+	// The process environment must not leak in when WithGetenv is given.
+	t.Setenv("IN_TOPIC", "from-the-process-environment")
+	env := map[string]string{
+		"BROKERS":  "kafka-1:9092, kafka-2:9092",
+		"IN_TOPIC": "user-topic-production",
+		"CODEC":    "", // set but empty: the default applies
+	}
+	cfg, err := pipeline.Parse("expand.yaml", []byte(expandSrc), pipeline.WithGetenv(func(k string) string { return env[k] }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Kafka.Brokers, "|"); got != "kafka-1:9092|kafka-2:9092" {
+		t.Errorf("brokers = %q", got)
+	}
+	if cfg.Kafka.ClientID != "sluice-lint" {
+		t.Errorf("client_id = %q, want the default sluice-lint", cfg.Kafka.ClientID)
+	}
+	p := cfg.Pipelines[0]
+	if p.Input.Topic != "user-topic-production" || p.DeadLetter != "user-topic-production-dlq" {
+		t.Errorf("input %q, dead letter %q", p.Input.Topic, p.DeadLetter)
+	}
+	if p.Input.Codec != pipeline.CodecAvro || p.Input.SchemaFile != "../schemas/user_event.avsc" || p.Input.Schema == nil {
+		t.Errorf("input codec %q schema %q (parsed: %v)", p.Input.Codec, p.Input.SchemaFile, p.Input.Schema != nil)
+	}
+	if got := p.Outputs["big"].Topic; got != "big-purchases" {
+		t.Errorf("output topic = %q, want the default big-purchases", got)
+	}
+}
+
+// TestLintPositionAfterVariable checks that a column on the same line after a
+// ${VAR} that expands to a longer text, and the lines after it, still point
+// into the file as written.
+func TestLintPositionAfterVariable(t *testing.T) {
+	src := strings.Replace(expandSrc, `codec: "${CODEC:-avro}"}`, `codec: "${CODEC:-avro}", compression: zstd}`, 1)
+	src = strings.Replace(src, "amount >= 100", "amount >= 100 && county == \"FR\"", 1)
+	env := map[string]string{
+		"BROKERS":   "kafka-1:9092",
+		"IN_TOPIC":  "a-much-longer-topic-name-than-the-variable-reference",
+		"OUT_TOPIC": "big purchases",
+	}
+	_, err := pipeline.Parse("expand.yaml", []byte(src), pipeline.WithGetenv(func(k string) string { return env[k] }))
+	if err == nil {
+		t.Fatal("Parse accepted an unknown input field, a bad topic name and an unknown name")
+	}
+	// Lines and columns as a person counts them in src; a problem with an
+	// expanded value points at the quote that opens the ${VAR} reference.
+	want := "expand.yaml:7:110: unknown field \"compression\"; known fields: codec, schema, topic\n" +
+		"expand.yaml:10:20: topic \"big purchases\" may only contain letters, digits, '.', '_' and '-'\n" +
+		"expand.yaml:12:34: expression \"amount >= 100 && county == \\\"FR\\\"\": unknown name county;" +
+		" did you mean \"country\"? known names: amount, country, event_type, key, meta, ts, user_id, value"
+	if got := err.Error(); got != want {
+		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+	// The columns above, recomputed from the text so a miscount shows here.
+	lines := strings.Split(src, "\n")
+	for _, c := range []struct {
+		line, col int
+		text      string
+	}{{7, 110, "compression"}, {10, 20, `"${OUT_TOPIC`}, {12, 34, "county"}} {
+		if got := strings.Index(lines[c.line-1], c.text) + 1; got != c.col {
+			t.Errorf("%q is at %d:%d in the source, the test says %d", c.text, c.line, got, c.col)
+		}
+	}
+}
