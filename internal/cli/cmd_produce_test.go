@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"hash/crc32"
 	"hash/fnv"
 	"io"
@@ -79,7 +80,7 @@ func uniqueTopic(prefix string) string {
 
 // createTopic creates topic with n partitions (auto-creation would use the
 // broker's default count).
-func createTopic(t *testing.T, env *devenv.Env, topic string, n int32) {
+func createTopic(t testing.TB, env *devenv.Env, topic string, n int32) {
 	t.Helper()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(env.Brokers()...))
 	if err != nil {
@@ -489,4 +490,66 @@ func decodeB64(t *testing.T, s string) []byte {
 		t.Fatalf("value_base64 %q: %v", s, err)
 	}
 	return b
+}
+
+func ExampleKeyHasher() {
+	// The partition the Java client (and sluice produce's default) picks for
+	// key "user-1" on an 8-partition topic.
+	h, err := KeyHasher(PartitionerMurmur2)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(h([]byte("user-1"), 8))
+	// Output: 4
+}
+
+// userEventLines returns n UserEvent JSON lines over 100 users.
+func userEventLines(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, `{"user_id":"user-%d","event_type":"purchase","amount":%d.5,"ts":%d,"country":"DE"}`+"\n",
+			i%100, i%1000, 1700000000000+int64(i))
+	}
+	return b.String()
+}
+
+// BenchmarkProduceAvro measures sluice produce end to end (JSON parse,
+// coercion, Avro encoding, produce and acks) on the embedded broker.
+func BenchmarkProduceAvro(b *testing.B) {
+	env := devenv.ForTest(b)
+	topic := uniqueTopic("bench-produce")
+	createTopic(b, env, topic, 10)
+	in := userEventLines(b.N)
+	b.ReportAllocs()
+	b.ResetTimer()
+	var stdout, stderr bytes.Buffer
+	code := runWithEnv(b.Context(), []string{"produce", "--topic", topic, "--schema", userEventSchema,
+		"--key-field", "user_id"}, strings.NewReader(in), &stdout, &stderr, envOf(env))
+	b.StopTimer()
+	if code != ExitOK {
+		b.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkConsumeAvro measures sluice consume end to end (fetch, Avro
+// decoding by writer id, JSON rendering) on the embedded broker.
+func BenchmarkConsumeAvro(b *testing.B) {
+	env := devenv.ForTest(b)
+	topic := uniqueTopic("bench-consume")
+	createTopic(b, env, topic, 10)
+	var stdout, stderr bytes.Buffer
+	if code := runWithEnv(b.Context(), []string{"produce", "--topic", topic, "--schema", userEventSchema,
+		"--key-field", "user_id"}, strings.NewReader(userEventLines(b.N)), &stdout, &stderr, envOf(env)); code != ExitOK {
+		b.Fatalf("producing: exit %d: %s", code, stderr.String())
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	code := runWithEnv(b.Context(), []string{"consume", "--topic", topic, "--from-beginning",
+		"--max", strconv.Itoa(b.N), safety}, strings.NewReader(""), io.Discard, &stderr, envOf(env))
+	b.StopTimer()
+	if code != ExitOK {
+		b.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
