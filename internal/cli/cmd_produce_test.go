@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/IBM/sarama"
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -426,6 +427,45 @@ func TestKgoDefaultPartitionerIsJavas(t *testing.T) {
 				t.Fatalf("murmur2 partition(%s, %d) = %d, Java %d", key, n, got, want)
 			}
 		}
+	}
+}
+
+func TestKeyHash32PlacesLikeKeyHasherInSaramaAndGoka(t *testing.T) {
+	for _, name := range []string{PartitionerMurmur2, PartitionerFNV1a} {
+		newHash, err := KeyHash32(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := KeyHasher(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sp := sarama.NewCustomHashPartitioner(newHash)("t")
+		for i := range 2000 {
+			key := "user-" + strconv.Itoa(i)
+			for _, n := range []int32{1, 3, 8, 10, 64} {
+				got, err := sp.Partition(&sarama.ProducerMessage{Key: sarama.StringEncoder(key)}, n)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if w := want([]byte(key), int(n)); int(got) != w {
+					t.Fatalf("%s: sarama puts %s on %d of %d, KeyHasher on %d", name, key, got, n, w)
+				}
+				// goka's views hash the same way: |int32(Sum32)| % n.
+				h := newHash()
+				h.Write([]byte(key))
+				g := int32(h.Sum32())
+				if g < 0 {
+					g = -g
+				}
+				if int(g%n) != want([]byte(key), int(n)) {
+					t.Fatalf("%s: goka puts %s on %d of %d", name, key, g%n, n)
+				}
+			}
+		}
+	}
+	if _, err := KeyHash32(PartitionerCRC32); err == nil {
+		t.Error("KeyHash32(crc32) succeeded; it cannot be exact")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash"
 	"hash/crc32"
 	"hash/fnv"
 	"strings"
@@ -65,6 +66,40 @@ func NewPartitioner(name string) (kgo.Partitioner, error) {
 	}
 	return kgo.UniformBytesPartitioner(64<<10, true, true, h), nil
 }
+
+// KeyHash32 returns a hash.Hash32 constructor for goka (goka.WithHasher,
+// WithViewHasher) and sarama (sarama.NewCustomHashPartitioner) that makes
+// them place keys exactly as KeyHasher(name) does. Both compute
+// |int32(Sum32) % n|, so murmur2's Sum32 is masked to 31 bits like Java's
+// toPositive. crc32 (librdkafka's unsigned modulo) cannot be expressed that
+// way and is refused.
+func KeyHash32(name string) (func() hash.Hash32, error) {
+	switch name {
+	case PartitionerMurmur2, "":
+		return func() hash.Hash32 { return &murmur2Hash{} }, nil
+	case PartitionerFNV1a:
+		return fnv.New32a, nil
+	case PartitionerCRC32:
+		return nil, fmt.Errorf("partitioner %s has no goka/sarama hasher (it needs an unsigned modulo)", name)
+	default:
+		_, err := KeyHasher(name)
+		return nil, err
+	}
+}
+
+// murmur2Hash buffers the key and hashes it on Sum32 (murmur2 is not
+// incremental over Write calls).
+type murmur2Hash struct{ buf []byte }
+
+func (h *murmur2Hash) Write(p []byte) (int, error) { h.buf = append(h.buf, p...); return len(p), nil }
+func (h *murmur2Hash) Sum(b []byte) []byte {
+	s := h.Sum32()
+	return append(b, byte(s>>24), byte(s>>16), byte(s>>8), byte(s))
+}
+func (h *murmur2Hash) Reset()         { h.buf = h.buf[:0] }
+func (h *murmur2Hash) Size() int      { return 4 }
+func (h *murmur2Hash) BlockSize() int { return 4 }
+func (h *murmur2Hash) Sum32() uint32  { return Murmur2(h.buf) & 0x7fffffff }
 
 // Murmur2 is Kafka's Utils.murmur2 (seed 0x9747b28c), as the Java client
 // uses it to place keyed records.
