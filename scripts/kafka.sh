@@ -20,6 +20,8 @@
 #   JAVA_HOME / MVN       java and maven to use (default: java and mvn on PATH)
 #
 # Ports: node i (1..N) listens for clients on P+i-1 and for the controller quorum on P+100+i-1.
+# Default P=19092: below Linux's ephemeral range (32768-60999), where any outgoing connection on a
+# busy machine can hold the port and make the broker's bind fail with "Address already in use".
 # auto.create.topics.enable=false: sluice must create its outputs and dead-letter topics, and goka
 # its table topics, through the admin API; a test on this broker proves that it does.
 set -euo pipefail
@@ -256,7 +258,7 @@ tail_logs() {
 # ---------------------------------------------------------------- start
 
 cmd_start() {
-  local nodes=1 port=39092 timeout=120 fresh=0
+  local nodes=1 port=19092 timeout=120 fresh=0
   while [[ $# -gt 0 ]]; do
     case "$1" in
       --nodes) nodes="${2:?--nodes needs a value}"; shift 2 ;;
@@ -279,6 +281,7 @@ cmd_start() {
     if [[ "$old" != "$nodes $port" ]]; then
       die "a cluster with layout '$old' (nodes port) is running in $RUN_DIR: run scripts/kafka.sh stop first"
     fi
+    ((fresh == 0)) || die "--fresh while nodes run: run scripts/kafka.sh stop first"
     if cmd_status >/dev/null 2>&1; then
       log "already running ($nodes node(s))"
       bootstrap_list "$nodes" "$port"
