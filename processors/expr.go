@@ -27,7 +27,11 @@ type Expr struct {
 // unknown names, mismatched types, a non-boolean condition when wantBool) are
 // recorded at the expression's position; the result is nil then.
 func CompileExpr(node *conf.Node, env *Env, wantBool bool) *Expr {
+	before := node.Reporter().Len()
 	raw := node.Raw()
+	if node.Reporter().Len() > before {
+		return nil // not a scalar: already reported
+	}
 	src := strings.TrimSpace(raw)
 	lead := len(raw) - len(strings.TrimLeft(raw, " \t\r\n"))
 	if src == "" {
