@@ -368,7 +368,8 @@ cmd_start() {
 # The readiness probe: an Admin client that waits until describeCluster reports all N brokers
 # and a metadata request for the internal topics list succeeds.
 run_class_ready() {
-  "$JAVA" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
+  # exec: the background job's pid is then java's own, so a kill reaches it.
+  exec "$JAVA" -Xmx128m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -Djava.awt.headless=true \
     -Dlog4j2.configurationFile="$RUN_DIR/tools-log4j2.properties" \
     -cp "$LIBS/*" "$REPO/scripts/kafka/KafkaReady.java" "$@"
 }
