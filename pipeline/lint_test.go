@@ -162,3 +162,43 @@ func TestLintPositionAfterVariable(t *testing.T) {
 		}
 	}
 }
+
+// A lookup's table is read with ${VAR} expanded, and the graph and the
+// runtime (through Step.Table) see the expanded name.
+func TestLintLookupTableExpanded(t *testing.T) {
+	src := `version: 1
+pipelines:
+  - name: user-stats
+    input: {topic: user-topic, schema: ../schemas/user_event.avsc}
+    dead_letter: user-topic-dlq
+    state: {schema: ../schemas/user_stats.avsc}
+    steps:
+      - aggregate:
+          set: {events: state.events + 1}
+  - name: big-spenders
+    input: {topic: user-topic, schema: ../schemas/user_event.avsc}
+    dead_letter: user-topic-dlq
+    outputs:
+      big: {topic: big-spenders, codec: json}
+    steps:
+      - lookup:
+          table: ${STATS_PIPELINE:-user-stats}
+          as: stats
+      - filter: stats != nil && stats.total_spent >= 1000.0
+      - emit: big
+`
+	cfg, err := pipeline.Parse("lookup.yaml", []byte(src), pipeline.WithGetenv(func(string) string { return "" }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := cfg.Pipelines[1].Steps[0].Table; got != "user-stats" {
+		t.Errorf("Step.Table = %q, want user-stats", got)
+	}
+	out, err := cfg.Diagram(pipeline.FormatDot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, `table_user_stats_table -> group_big_spenders [label="lookup", style=dashed];`) {
+		t.Errorf("the graph has no lookup edge:\n%s", out)
+	}
+}

@@ -103,7 +103,7 @@ func (l *loader) config(root *conf.Node) *Config {
 		return cfg
 	}
 	if n := m.Need("version"); n != nil {
-		if cfg.Version = n.Int(); cfg.Version != 1 && l.rep.Len() == 0 {
+		if cfg.Version = l.int(n); cfg.Version != 1 {
 			n.Errorf("unsupported version %d (this sluice reads version 1)", cfg.Version)
 		}
 	}

@@ -221,16 +221,18 @@ func (l *loader) steps(p *Pipeline, n *conf.Node, tables map[string]*processors.
 			item.Errorf("unknown step type %q;%s known step types: %s", typ, hint, strings.Join(names, ", "))
 			continue
 		}
-		if typ == "lookup" && cfgNode.IsMap() {
-			if t := cfgNode.Map().Get("table"); t != nil {
-				s.Table = t.Raw()
-			}
-		}
 		spec := &processors.Spec{Type: typ, Config: cfgNode, Env: env, SchemaFile: l.schemaFile}
 		impl, err := factory(spec)
 		if err != nil {
 			cfgNode.Errorf("%s: %v", typ, err)
 			continue
+		}
+		// The table as the step read it, ${VAR} expanded (a custom step may
+		// read a table too by having a Table method).
+		if t, ok := impl.(interface{ Table() string }); ok {
+			if s.Table = t.Table(); s.Table != "" && s.Table == p.Name {
+				cfgNode.Errorf("%s: pipeline %q cannot look up its own table; its steps read it as state", typ, p.Name)
+			}
 		}
 		s.Type, s.Impl = typ, impl
 		steps = append(steps, s)
@@ -288,6 +290,12 @@ func (l *loader) crossCheck(cfg *Config) {
 			if o := p.Outputs[name]; o.Topic == in {
 				topic := func(s *pipelineSites) *conf.Node { return s.outputTopics[name] }
 				l.rep.Errorf(l.at(p, topic), "pipeline %q: output %q writes to its own input topic %q", p.Name, name, in)
+			}
+		}
+		for _, name := range p.OutputList {
+			if o := p.Outputs[name]; o.Topic != "" && o.Topic == p.DeadLetter {
+				topic := func(s *pipelineSites) *conf.Node { return s.outputTopics[name] }
+				l.rep.Errorf(l.at(p, topic), "pipeline %q: output %q writes to the dead_letter topic %q", p.Name, name, o.Topic)
 			}
 		}
 		if p.DeadLetter == in {

@@ -70,6 +70,10 @@ func NewLookup(spec *Spec) (Step, error) {
 	return l, nil
 }
 
+// Table is the pipeline whose table the step reads (the loader draws it in
+// the graph and gives the runtime a goka lookup edge for it).
+func (l *lookup) Table() string { return l.table }
+
 func (l *lookup) Process(_ context.Context, m *Message) (Result, error) {
 	key := m.Key
 	if l.key != nil {
