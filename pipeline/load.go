@@ -243,14 +243,18 @@ func (l *loader) retry(n *conf.Node, base Retry) Retry {
 			v.Errorf("attempts must be at least 1")
 		}
 	}
+	// The order of the backoffs is checked only where one is set (and
+	// reported there), so that a bad pipeline policy is not reported again
+	// on every step that inherits it.
+	var set *conf.Node
 	if v := m.Get("initial_backoff"); v != nil {
-		r.InitialBackoff = l.duration(v, r.InitialBackoff)
+		r.InitialBackoff, set = l.duration(v, r.InitialBackoff), v
 	}
 	if v := m.Get("max_backoff"); v != nil {
-		r.MaxBackoff = l.duration(v, r.MaxBackoff)
+		r.MaxBackoff, set = l.duration(v, r.MaxBackoff), v
 	}
-	if r.MaxBackoff < r.InitialBackoff {
-		m.Node().Errorf("max_backoff (%s) is shorter than initial_backoff (%s)", r.MaxBackoff, r.InitialBackoff)
+	if set != nil && r.MaxBackoff < r.InitialBackoff {
+		set.Errorf("max_backoff (%s) is shorter than initial_backoff (%s)", r.MaxBackoff, r.InitialBackoff)
 	}
 	m.Done()
 	return r

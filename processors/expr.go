@@ -64,15 +64,25 @@ func CompileExpr(node *conf.Node, env *Env, wantBool bool) *Expr {
 	return &Expr{Source: src, Type: t, program: run}
 }
 
+// srcOffset is the byte offset of line (1-based) and column (0-based) in src.
+func srcOffset(src string, line, col int) int {
+	off := 0
+	for i := 1; i < line; i++ {
+		nl := strings.IndexByte(src[off:], '\n')
+		if nl < 0 {
+			break
+		}
+		off += nl + 1
+	}
+	return off + col
+}
+
 // reportExprError records a compile error at its column in the YAML file;
 // lead is how many blank characters the trimmed src started with.
 func reportExprError(node *conf.Node, src string, lead int, err error, env map[string]any) {
 	var fe *file.Error
 	if errors.As(err, &fe) {
-		pos := node.ExprPos()
-		if fe.Line <= 1 && !strings.Contains(src, "\n") {
-			pos = pos.Shift(lead + fe.Column)
-		}
+		pos := node.OffsetPos(lead + srcOffset(src, fe.Line, fe.Column))
 		node.Reporter().Errorf(pos, "expression %q: %s", src, readableExprMessage(fe.Message, env))
 		return
 	}
