@@ -21,6 +21,11 @@ func saramaConfig(k Kafka, clientID string) (*sarama.Config, error) {
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
 	cfg.Consumer.Group.Session.Timeout = k.SessionTimeout
 	cfg.Consumer.Group.Heartbeat.Interval = k.Heartbeat
+	// A member that died (SIGKILL) is only evicted when its session expires;
+	// a rebalance waits at most this long for members to rejoin. Sarama's
+	// read timeout must outlast a JoinGroup that waits that long.
+	cfg.Consumer.Group.Rebalance.Timeout = k.SessionTimeout
+	cfg.Net.ReadTimeout = max(30*time.Second, k.SessionTimeout+10*time.Second)
 	cfg.Consumer.MaxWaitTime = 100 * time.Millisecond
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
 	cfg.Producer.Flush.Frequency = 5 * time.Millisecond

@@ -1,0 +1,280 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/riferrei/srclient"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/testkit"
+	"github.com/sluicehq/sluice/internal/userevents"
+	"github.com/sluicehq/sluice/pipeline"
+)
+
+// crashPlan is the size of the crash test; SLUICE_LONG_TESTS=1 makes it bigger.
+type crashPlan struct {
+	events, users, kills int
+	rate                 int // events per second
+}
+
+func plan() crashPlan {
+	if os.Getenv("SLUICE_LONG_TESTS") != "" {
+		return crashPlan{events: 200000, users: 2000, kills: 15, rate: 4000}
+	}
+	return crashPlan{events: 50000, users: 500, kills: 5, rate: 2500}
+}
+
+// TestCrashRecoveryIsExact produces events at a steady rate while `sluice run`
+// is SIGKILLed at random moments and restarted, alternately with its state
+// directory and with an empty one (the table then comes back from its
+// changelog). At the end the state per user and the last user-stats output per
+// user must equal an independent computation exactly, and the dead letters
+// must be exactly the poison and invalid messages.
+func TestCrashRecoveryIsExact(t *testing.T) {
+	pl := plan()
+	svc := startServices(t)
+	suffix := testkit.Unique("")
+	names := struct{ input, stats, big, dlq string }{"user-topic" + suffix, "user-stats" + suffix, "big-purchases" + suffix, "user-topic" + suffix + "-dlq"}
+	cfgPath := pipelinesFile(t, suffix, "")
+	testkit.CreateTopic(t, svc.brokers, names.input, 6, nil)
+
+	client := srclient.NewSchemaRegistryClient(svc.registry)
+	v1, v2 := encoders(t, client, names.input)
+	events := userevents.GenerateEvents(7, pl.events, pl.users, 0.02)
+	records, err := userevents.Records(names.input, events, v1, v2, 1<<29)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	stateDir := filepath.Join(t.TempDir(), "state")
+	httpAddr := freeAddr(t)
+	runArgs := func(withState bool) []string {
+		args := []string{"run", "-f", cfgPath, "--http-addr", httpAddr, "--log-level", "info"}
+		if withState {
+			args = append(args, "--state-dir", stateDir)
+		}
+		return args
+	}
+	run := start(t, "run-0", svc.env(), runArgs(true)...)
+
+	// Produce at a steady rate in batches, recording where each record landed.
+	produced := make(chan struct{})
+	var prodErr error
+	go func() {
+		defer close(produced)
+		cl, err := kgo.NewClient(kgo.SeedBrokers(svc.brokers...), kgo.ProducerLinger(5*time.Millisecond))
+		if err != nil {
+			prodErr = err
+			return
+		}
+		defer cl.Close()
+		batch := max(1, pl.rate/20)
+		tick := time.NewTicker(50 * time.Millisecond)
+		defer tick.Stop()
+		for i := 0; i < len(records); i += batch {
+			<-tick.C
+			end := min(i+batch, len(records))
+			if err := cl.ProduceSync(context.Background(), records[i:end]...).FirstErr(); err != nil {
+				prodErr = err
+				return
+			}
+		}
+	}()
+
+	// Kill at random moments while producing, alternating state dir / empty.
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	window := time.Duration(pl.events/pl.rate) * time.Second
+	var moments []time.Duration
+	for range pl.kills {
+		moments = append(moments, time.Duration(rng.Int64N(int64(window))))
+	}
+	slices.Sort(moments)
+	began := time.Now()
+	for i, at := range moments {
+		time.Sleep(time.Until(began.Add(at)))
+		run.kill()
+		withState := i%2 == 1
+		if !withState {
+			if err := os.RemoveAll(stateDir); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("kill %d at %s; restarting with state dir: %v", i+1, at.Round(time.Millisecond), withState)
+		run = start(t, "run-"+strconv.Itoa(i+1), svc.env(), runArgs(withState)...)
+	}
+	<-produced
+	if prodErr != nil {
+		t.Fatalf("producing: %v", prodErr)
+	}
+
+	// Wait until every user's state in the table is the expected one.
+	want := userevents.ExpectUserStats(events)
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	var diffs []string
+	for {
+		diffs = diffs[:0]
+		for key, w := range want {
+			var got userevents.UserStats
+			code, err := getJSON(ctx, "http://"+httpAddr+"/pipelines/"+names.stats+"/state/"+key, &got)
+			if err != nil || code != 200 || !sameStats(got, w) {
+				diffs = append(diffs, key)
+			}
+		}
+		if len(diffs) == 0 || ctx.Err() != nil {
+			break
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	if len(diffs) > 0 {
+		t.Fatalf("state of %d users differs from the expectation after %d kills (e.g. %s); run log:\n%s", len(diffs), pl.kills, diffs[0], run.tail(40))
+	}
+	for _, group := range []string{names.stats, names.big} {
+		testkit.Eventually(t, 2*time.Minute, group+" to commit everything", func() bool {
+			lag, err := testkit.GroupLag(context.Background(), svc.brokers, group, names.input)
+			return err == nil && lag == 0
+		})
+	}
+	if err := run.stop(t, time.Minute); err != nil {
+		t.Errorf("sluice run did not exit 0 after SIGTERM: %v; log:\n%s", err, run.tail(30))
+	}
+
+	// The last output per user is the expected state.
+	outs := readUntilQuiet(t, svc.brokers, names.stats)
+	dec := avroDecoder(t, client, "../../schemas/user_stats.avsc")
+	last := map[string]userevents.UserStats{}
+	for _, r := range outs {
+		v, err := dec.Decode(r.Value)
+		if err != nil {
+			t.Fatalf("decoding output: %v", err)
+		}
+		b, _ := json.Marshal(codecs.ToJSON(v))
+		var s userevents.UserStats
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		last[string(r.Key)] = s
+	}
+	missing := 0
+	for key, w := range want {
+		if !sameStats(last[key], w) {
+			missing++
+			if missing <= 3 {
+				t.Errorf("last output of %s: %+v, want %+v", key, last[key], w)
+			}
+		}
+	}
+
+	// Dead letters: exactly the poison (both pipelines) and the negatives (user-stats).
+	wantDLQ := map[string]bool{}
+	for i, e := range events {
+		pos := strconv.Itoa(int(records[i].Partition)) + "/" + strconv.FormatInt(records[i].Offset, 10)
+		switch e.Kind {
+		case userevents.KindPoison:
+			wantDLQ[names.stats+"@"+pos], wantDLQ[names.big+"@"+pos] = true, true
+		case userevents.KindNegative:
+			wantDLQ[names.stats+"@"+pos] = true
+		}
+	}
+	gotDLQ := map[string]bool{}
+	dlq := readUntilQuiet(t, svc.brokers, names.dlq)
+	for _, d := range dlq {
+		p, _ := testkit.Header(d, pipeline.HeaderPipeline)
+		part, _ := testkit.Header(d, pipeline.HeaderSourcePartition)
+		off, _ := testkit.Header(d, pipeline.HeaderSourceOffset)
+		gotDLQ[p+"@"+part+"/"+off] = true
+	}
+	extra, lost := 0, 0
+	for k := range gotDLQ {
+		if !wantDLQ[k] {
+			extra++
+		}
+	}
+	for k := range wantDLQ {
+		if !gotDLQ[k] {
+			lost++
+		}
+	}
+	t.Logf("crash test: %d events, %d kills, %d users, %d outputs, %d dead letters (%d distinct, %d expected); differences: state 0, last output %d, dead letters missing %d, unexpected %d",
+		pl.events, pl.kills, len(want), len(outs), len(dlq), len(gotDLQ), len(wantDLQ), missing, lost, extra)
+	if extra > 0 || lost > 0 {
+		byPipeline := map[string]int{}
+		for k := range wantDLQ {
+			if !gotDLQ[k] {
+				byPipeline[k[:strings.Index(k, "@")]]++
+			}
+		}
+		t.Errorf("dead letters: %d unexpected, %d missing %v", extra, lost, byPipeline)
+	}
+	if missing > 0 {
+		t.Errorf("last output differs for %d users", missing)
+	}
+}
+
+func sameStats(a, b userevents.UserStats) bool {
+	return a.UserID == b.UserID && a.Events == b.Events && a.Purchases == b.Purchases && a.TotalSpent == b.TotalSpent &&
+		a.LastEventType == b.LastEventType && a.LastTS == b.LastTS &&
+		((a.LastCountry == nil && b.LastCountry == nil) || (a.LastCountry != nil && b.LastCountry != nil && *a.LastCountry == *b.LastCountry))
+}
+
+// readUntilQuiet reads a topic from the start until no record arrives for 3s.
+func readUntilQuiet(t *testing.T, brokers []string, topic string) []*kgo.Record {
+	t.Helper()
+	cl := testkit.Client(t, brokers, kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(200*time.Millisecond))
+	var out []*kgo.Record
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		fs := cl.PollFetches(ctx)
+		cancel()
+		recs := fs.Records()
+		if len(recs) == 0 {
+			return out
+		}
+		out = append(out, recs...)
+	}
+}
+
+func encoders(t *testing.T, client srclient.ISchemaRegistryClient, topic string) (v1, v2 userevents.Encoder) {
+	t.Helper()
+	mk := func(path string) userevents.Encoder {
+		schemas := codecs.NewSchemas()
+		s, err := schemas.ParseFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := codecs.NewAvro(client, schemas, s, codecs.WithSubject(topic, codecs.TopicNameStrategy))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.Register(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		return c.Encode
+	}
+	return mk("../../testdata/schemas/user_event_v1.avsc"), mk("../../schemas/user_event.avsc")
+}
+
+func avroDecoder(t *testing.T, client srclient.ISchemaRegistryClient, path string) *codecs.Avro {
+	t.Helper()
+	schemas := codecs.NewSchemas()
+	s, err := schemas.ParseFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := codecs.NewAvro(client, schemas, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
