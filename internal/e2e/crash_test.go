@@ -277,4 +277,3 @@ func avroDecoder(t *testing.T, client srclient.ISchemaRegistryClient, path strin
 	}
 	return c
 }
-
