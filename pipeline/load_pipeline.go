@@ -55,19 +55,19 @@ func (l *loader) pipelines(n *conf.Node, retry Retry) []*Pipeline {
 	return out
 }
 
-// pipelineSites are the nodes of a pipeline that problems between pipelines
-// are reported at; a nil node falls back to the pipeline's position.
+// pipelineSites are where the values of a pipeline that problems between
+// pipelines are about were written (zero when absent).
 type pipelineSites struct {
-	name, group, inputTopic, deadLetter *conf.Node
-	outputTopics                        map[string]*conf.Node
+	name, group, inputTopic, deadLetter conf.Pos
+	outputTopics                        map[string]conf.Pos
 }
 
 func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline {
 	p := &Pipeline{Pos: n.Pos(), Outputs: map[string]*Output{}}
-	at := &pipelineSites{outputTopics: map[string]*conf.Node{}}
+	at := &pipelineSites{outputTopics: map[string]conf.Pos{}}
 	l.sites[p] = at
 	if v := m.Need("name"); v != nil {
-		at.name, at.group = v, v
+		at.name, at.group = v.Pos(), v.Pos()
 		p.Name = v.String()
 		if p.Name != "" && !namePattern.MatchString(p.Name) {
 			v.Errorf("name %q may only contain letters, digits, '.', '_' and '-'", p.Name)
@@ -75,17 +75,20 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 	}
 	p.Group = p.Name
 	if v := m.Get("group"); v != nil {
-		at.group = v
+		at.group = v.Pos()
 		p.Group = v.String()
 		if !namePattern.MatchString(p.Group) {
 			v.Errorf("group %q may only contain letters, digits, '.', '_' and '-'", p.Group)
 		}
 	}
 	if v := m.Need("input"); v != nil {
-		p.Input, at.inputTopic = l.input(v)
+		var topic *conf.Node
+		if p.Input, topic = l.input(v); topic != nil {
+			at.inputTopic = topic.Pos()
+		}
 	}
 	if v := m.Need("dead_letter"); v != nil {
-		at.deadLetter = v
+		at.deadLetter = v.Pos()
 		p.DeadLetter = l.topicName(v)
 	}
 	if v := m.Get("state"); v != nil {
@@ -102,7 +105,9 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 		if om := v.Map(); om != nil {
 			for _, e := range om.Entries() {
 				o, topic := l.output(e.Key, e.Value)
-				at.outputTopics[e.Key] = topic
+				if topic != nil {
+					at.outputTopics[e.Key] = topic.Pos()
+				}
 				p.Outputs[e.Key] = o
 				p.OutputList = append(p.OutputList, e.Key)
 			}
@@ -253,33 +258,39 @@ func inputType(in Input) *processors.Type {
 	return nil
 }
 
-// at is where a problem about node n of pipeline p is reported.
-func (l *loader) at(p *Pipeline, n func(*pipelineSites) *conf.Node) conf.Pos {
-	if s := l.sites[p]; s != nil {
-		if node := n(s); node != nil {
-			return node.Pos()
-		}
+// where is pos, or the position of pipeline p when pos was not recorded.
+func where(p *Pipeline, pos conf.Pos) conf.Pos {
+	if pos.Line == 0 {
+		return p.Pos
 	}
-	return p.Pos
+	return pos
 }
-
-func siteName(s *pipelineSites) *conf.Node       { return s.name }
-func siteGroup(s *pipelineSites) *conf.Node      { return s.group }
-func siteDeadLetter(s *pipelineSites) *conf.Node { return s.deadLetter }
-func siteInput(s *pipelineSites) *conf.Node      { return s.inputTopic }
 
 // crossCheck finds problems between pipelines: duplicate names and groups,
 // topic conflicts, lookups of unknown tables.
 func (l *loader) crossCheck(cfg *Config) {
 	names := map[string]*Pipeline{}
 	groups := map[string]*Pipeline{}
+	at := func(p *Pipeline) *pipelineSites {
+		if s := l.sites[p]; s != nil {
+			return s
+		}
+		return &pipelineSites{}
+	}
+	tables := map[string]*Pipeline{} // group table topic -> its pipeline
 	for _, p := range cfg.Pipelines {
+		if p.Stateful() && p.Group != "" {
+			tables[TableTopic(p.Group)] = p
+		}
+	}
+	for _, p := range cfg.Pipelines {
+		s := at(p)
 		if q, dup := names[p.Name]; dup && p.Name != "" {
-			l.rep.Errorf(l.at(p, siteName), "duplicate pipeline name %q (first declared on line %d)", p.Name, l.at(q, siteName).Line)
+			l.rep.Errorf(where(p, s.name), "duplicate pipeline name %q (first declared on line %d)", p.Name, where(q, at(q).name).Line)
 		}
 		names[p.Name] = p
 		if q, dup := groups[p.Group]; dup && p.Group != "" {
-			l.rep.Errorf(l.at(p, siteGroup), "pipelines %q and %q use the same group %q: a group consumes one input once; give each pipeline its own group", q.Name, p.Name, p.Group)
+			l.rep.Errorf(where(p, s.group), "pipelines %q and %q use the same group %q: a group consumes one input once; give each pipeline its own group", q.Name, p.Name, p.Group)
 		}
 		groups[p.Group] = p
 		in := p.Input.Topic
@@ -287,26 +298,25 @@ func (l *loader) crossCheck(cfg *Config) {
 			continue
 		}
 		for _, name := range p.OutputList {
-			if o := p.Outputs[name]; o.Topic == in {
-				topic := func(s *pipelineSites) *conf.Node { return s.outputTopics[name] }
-				l.rep.Errorf(l.at(p, topic), "pipeline %q: output %q writes to its own input topic %q", p.Name, name, in)
+			o, pos := p.Outputs[name], where(p, s.outputTopics[name])
+			if o.Topic == in {
+				l.rep.Errorf(pos, "pipeline %q: output %q writes to its own input topic %q", p.Name, name, in)
 			}
-		}
-		for _, name := range p.OutputList {
-			if o := p.Outputs[name]; o.Topic != "" && o.Topic == p.DeadLetter {
-				topic := func(s *pipelineSites) *conf.Node { return s.outputTopics[name] }
-				l.rep.Errorf(l.at(p, topic), "pipeline %q: output %q writes to the dead_letter topic %q", p.Name, name, o.Topic)
+			if o.Topic != "" && o.Topic == p.DeadLetter {
+				l.rep.Errorf(pos, "pipeline %q: output %q writes to the dead_letter topic %q", p.Name, name, o.Topic)
+			}
+			if q := tables[o.Topic]; q != nil {
+				l.rep.Errorf(pos, "pipeline %q: output %q writes to %q, the group table of pipeline %q", p.Name, name, o.Topic, q.Name)
 			}
 		}
 		if p.DeadLetter == in {
-			l.rep.Errorf(l.at(p, siteDeadLetter), "pipeline %q: dead_letter is its own input topic %q", p.Name, in)
+			l.rep.Errorf(where(p, s.deadLetter), "pipeline %q: dead_letter is its own input topic %q", p.Name, in)
 		}
-		if p.Stateful() {
-			if table := p.Group + "-table"; table == in {
-				l.rep.Errorf(l.at(p, siteInput), "pipeline %q: topic %q is the group table of %q", p.Name, table, p.Group)
-			} else if p.DeadLetter == table {
-				l.rep.Errorf(l.at(p, siteDeadLetter), "pipeline %q: topic %q is the group table of %q", p.Name, table, p.Group)
-			}
+		if q := tables[in]; q == p {
+			l.rep.Errorf(where(p, s.inputTopic), "pipeline %q: input %q is its own group table", p.Name, in)
+		}
+		if q := tables[p.DeadLetter]; q != nil {
+			l.rep.Errorf(where(p, s.deadLetter), "pipeline %q: dead_letter %q is the group table of pipeline %q", p.Name, p.DeadLetter, q.Name)
 		}
 	}
 }
