@@ -46,17 +46,8 @@ func loadReferences(st *state, cache *avro.SchemaCache, refs []reference, depth 
 		return fmt.Errorf("schema references nest deeper than %d levels", maxReferenceDepth)
 	}
 	for _, r := range refs {
-		var (
-			v  schemaValue
-			ok bool
-		)
-		if r.Version == -1 {
-			v, ok = st.latest(r.Subject, false)
-		} else {
-			v, ok = st.version(r.Subject, r.Version)
-			ok = ok && !v.Deleted
-		}
-		if !ok {
+		v, ok := st.version(r.Subject, r.Version)
+		if !ok || v.Deleted {
 			return fmt.Errorf("reference %q: subject %q version %d not found", r.Name, r.Subject, r.Version)
 		}
 		if canonicalType(v.SchemaType) != typeAvro {

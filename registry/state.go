@@ -1,7 +1,6 @@
 package registry
 
 import (
-	"slices"
 	"sort"
 	"strings"
 )
@@ -122,15 +121,6 @@ func (st *state) version(subject string, n int) (schemaValue, bool) {
 	return v, ok
 }
 
-// latest returns the highest version of a subject.
-func (st *state) latest(subject string, includeDeleted bool) (schemaValue, bool) {
-	vs := st.versions(subject, includeDeleted)
-	if len(vs) == 0 {
-		return schemaValue{}, false
-	}
-	return vs[len(vs)-1], true
-}
-
 // maxVersion is the highest version number a subject has used (soft-deleted included).
 func (st *state) maxVersion(subject string) int {
 	n := 0
@@ -147,22 +137,16 @@ func (st *state) subjectNames(includeDeleted, deletedOnly bool, prefix string) [
 		if !strings.HasPrefix(s, prefix) {
 			continue
 		}
-		live := slices.ContainsFunc(sortedValues(versions), func(v schemaValue) bool { return !v.Deleted })
-		switch {
-		case deletedOnly && live, !deletedOnly && !includeDeleted && !live:
+		live := false
+		for _, v := range versions {
+			live = live || !v.Deleted
+		}
+		if (deletedOnly && live) || (!deletedOnly && !includeDeleted && !live) {
 			continue
 		}
 		out = append(out, s)
 	}
 	sort.Strings(out)
-	return out
-}
-
-func sortedValues(m map[int]schemaValue) []schemaValue {
-	out := make([]schemaValue, 0, len(m))
-	for _, v := range m {
-		out = append(out, v)
-	}
 	return out
 }
 

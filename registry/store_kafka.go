@@ -19,6 +19,9 @@ type KafkaStoreConfig struct {
 	Topic string
 	// ReplicationFactor of the topic when the store creates it; default 1.
 	ReplicationFactor int16
+	// WriteTimeout bounds how long a write may take to reach the broker and be
+	// read back (Kafka's delivery.timeout.ms); default 30s, at least 1s.
+	WriteTimeout time.Duration
 	// Logger receives records the store cannot decode and fetch errors; nil discards.
 	Logger *slog.Logger
 }
@@ -35,6 +38,12 @@ func (c *KafkaStoreConfig) validate() error {
 	}
 	if c.ReplicationFactor < -1 {
 		return fmt.Errorf("invalid replication factor %d", c.ReplicationFactor)
+	}
+	switch {
+	case c.WriteTimeout == 0:
+		c.WriteTimeout = 30 * time.Second
+	case c.WriteTimeout < time.Second:
+		return fmt.Errorf("write timeout %v is below the 1s minimum", c.WriteTimeout)
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -74,6 +83,12 @@ func NewKafkaStore(ctx context.Context, cfg KafkaStoreConfig) (*KafkaStore, erro
 		kgo.SeedBrokers(cfg.Brokers...),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerLinger(0),
+		// Writes are serialised and re-applying a record is harmless, so
+		// idempotence buys nothing here, while without it the delivery
+		// timeout is always enforced: a write to a dead broker fails instead
+		// of hanging with the writer lock held.
+		kgo.DisableIdempotentWrite(),
+		kgo.RecordDeliveryTimeout(cfg.WriteTimeout),
 		kgo.FetchMaxWait(time.Second),
 	)
 	if err != nil {
@@ -182,11 +197,18 @@ func (k *KafkaStore) update(ctx context.Context, fn func(st *state) ([]entry, er
 }
 
 // produceAndWait writes recs to partition 0 and waits until follow has applied them.
+// Once buffered, records are settled (written or failed) within WriteTimeout
+// whatever ctx does, so the writer lock is never released with a write in doubt.
 func (k *KafkaStore) produceAndWait(ctx context.Context, recs ...*kgo.Record) error {
 	results := k.cl.ProduceSync(ctx, recs...)
 	if err := results.FirstErr(); err != nil {
+		if errors.Is(err, kgo.ErrRecordTimeout) {
+			err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
+		}
 		return fmt.Errorf("writing to %s: %w", k.cfg.Topic, err)
 	}
+	ctx, cancel := context.WithTimeout(ctx, k.cfg.WriteTimeout)
+	defer cancel()
 	var last int64 = -1
 	for _, r := range results {
 		last = max(last, r.Record.Offset)

@@ -3,14 +3,18 @@ package registry_test
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
@@ -282,3 +286,60 @@ func TestNewKafkaStoreErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestKafkaStoreBrokerGone: with the broker gone, writes fail with a 500 and a
+// 5000x code instead of hanging, and reads are still served.
+func TestKafkaStoreBrokerGone(t *testing.T) {
+	if os.Getenv("SLUICE_TEST_BROKERS") != "" {
+		t.Skip("needs an embedded broker it can stop") // a real broker cannot be stopped from here
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	store, err := registry.NewKafkaStore(ctx, registry.KafkaStoreConfig{Brokers: c.ListenAddrs(), WriteTimeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	var logs strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return logs.Write(p)
+	}), nil))
+	srv := httptest.NewServer(registry.NewServer(store, registry.WithLogger(logger)))
+	defer srv.Close()
+	post(t, "POST", srv.URL+"/subjects/s/versions", schemaBody(`"string"`), nil)
+	c.Close()
+	// A refused connection fails as a store error (50001), a write that outlives
+	// the delivery timeout as a timeout (50002); which one comes first is kgo's call.
+	for _, w := range []struct{ method, path, body string }{
+		{"POST", "/subjects/s/versions", schemaBody(`["null","string"]`)},
+	} {
+		var e struct {
+			Code    int    `json:"error_code"`
+			Message string `json:"message"`
+		}
+		st := post(t, w.method, srv.URL+w.path, w.body, &e)
+		if st != 500 || (e.Code != 50001 && e.Code != 50002) || !strings.Contains(e.Message, "writing to _schemas") {
+			t.Fatalf("%s %s with the broker gone: status %d %+v", w.method, w.path, st, e)
+		}
+	}
+	runSteps(t, srv.URL, []httpStep{
+		{method: "GET", path: "/subjects/s/versions/1", status: 200, want: `{"subject":"s","version":1,"id":1,"schema":"\"string\""}`},
+		{method: "GET", path: "/config", status: 200, want: `{"compatibilityLevel":"BACKWARD"}`},
+	})
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(logs.String(), "schema registry request failed") {
+		t.Fatalf("5xx not logged: %s", logs.String())
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
