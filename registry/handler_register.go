@@ -31,16 +31,16 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	key := identityKey(typ, req.Schema, req.References)
 	var id int
 	err := s.write(r, func(st *state) ([]entry, error) {
-		parsed, err := parseAvro(st, req.Schema, req.References)
-		if err != nil {
-			return nil, errInvalidSchema("Invalid schema: %v", err)
-		}
 		live := st.versions(subject, false)
 		for i := len(live) - 1; i >= 0; i-- {
 			if info := st.ids[live[i].ID]; info != nil && info.key == key {
-				id = live[i].ID // idempotent: already registered here
+				id = live[i].ID // idempotent: already registered (and validated) here
 				return nil, nil
 			}
+		}
+		parsed, err := parseAvro(st, req.Schema, req.References)
+		if err != nil {
+			return nil, errInvalidSchema("Invalid schema: %v", err)
 		}
 		if msgs := checkCompatibility(parsed, st.level(subject), previousVersions(st, live)); len(msgs) > 0 {
 			return nil, newAPIError(http.StatusConflict, codeIncompatibleSchema,
