@@ -7,11 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/registry"
 )
+
+// registryStartTimeout bounds connecting to Kafka and reading the schemas topic.
+const registryStartTimeout = 2 * time.Minute
 
 type registryServeOptions struct {
 	addr        string
@@ -86,9 +90,11 @@ func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions) erro
 		store = registry.NewMemoryStore()
 	} else {
 		brokers := registryBrokerList(o.brokers)
-		ks, err := registry.NewKafkaStore(ctx, registry.KafkaStoreConfig{
+		startCtx, cancel := context.WithTimeout(ctx, registryStartTimeout)
+		ks, err := registry.NewKafkaStore(startCtx, registry.KafkaStoreConfig{
 			Brokers: brokers, Topic: o.topic, ReplicationFactor: o.replication, Logger: log,
 		})
+		cancel()
 		if err != nil {
 			return fmt.Errorf("opening schema store: %w", err)
 		}
