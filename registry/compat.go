@@ -51,6 +51,15 @@ func compatible(reader, writer avro.Schema) error {
 	return avro.NewSchemaCompatibility().Compatible(reader, writer)
 }
 
+// describe is hamba's error text for the innermost incompatible pair, prefixed
+// with the path of the field to blame.
+func describe(reader, writer avro.Schema, err error) string {
+	if path, cause := blame(reader, writer); path != "" && cause != nil {
+		return fmt.Sprintf("field %s: %v", path, cause)
+	}
+	return err.Error()
+}
+
 // previousVersion is a registered version the new schema is checked against.
 type previousVersion struct {
 	version    int
@@ -82,12 +91,14 @@ func checkCompatibility(schema avro.Schema, level string, previous []previousVer
 		}
 		if checksBackward(level) {
 			if err := compatible(schema, p.schema); err != nil {
-				msgs = append(msgs, fmt.Sprintf("the new schema cannot read data written with version %d (new schema is the reader, version %d the writer): %v", p.version, p.version, err))
+				msgs = append(msgs, fmt.Sprintf("the new schema cannot read data written with version %d (new schema is the reader, version %d the writer): %s",
+					p.version, p.version, describe(schema, p.schema, err)))
 			}
 		}
 		if checksForward(level) {
 			if err := compatible(p.schema, schema); err != nil {
-				msgs = append(msgs, fmt.Sprintf("version %d cannot read data written with the new schema (version %d is the reader, the new schema the writer): %v", p.version, p.version, err))
+				msgs = append(msgs, fmt.Sprintf("version %d cannot read data written with the new schema (version %d is the reader, the new schema the writer): %s",
+					p.version, p.version, describe(p.schema, schema, err)))
 			}
 		}
 	}

@@ -50,7 +50,7 @@ var compatCases = []compatCase{
 	{"remove field with default, forward", "FORWARD", []string{rec(fld("a", `"int"`), fldd("b", `"string"`, `""`))}, rec(fld("a", `"int"`)), true, ""},
 	// Promotions.
 	{"int to long", "BACKWARD", []string{rec(fld("a", `"int"`))}, rec(fld("a", `"long"`)), true, ""},
-	{"int to long, forward", "FORWARD", []string{rec(fld("a", `"int"`))}, rec(fld("a", `"long"`)), false, "reader schema int not compatible with writer schema long"},
+	{"int to long, forward", "FORWARD", []string{rec(fld("a", `"int"`))}, rec(fld("a", `"long"`)), false, "field a: reader schema int not compatible with writer schema long"},
 	{"long to float", "BACKWARD", []string{rec(fld("a", `"long"`))}, rec(fld("a", `"float"`)), true, ""},
 	{"float to double", "BACKWARD", []string{rec(fld("a", `"float"`))}, rec(fld("a", `"double"`)), true, ""},
 	{"int to double", "BACKWARD", []string{rec(fld("a", `"int"`))}, rec(fld("a", `"double"`)), true, ""},
@@ -65,21 +65,22 @@ var compatCases = []compatCase{
 	{"enum symbol added", "BACKWARD", []string{rec(fld("c", enum(`["RED","GREEN"]`, "")))}, rec(fld("c", enum(`["RED","GREEN","BLUE"]`, ""))), true, ""},
 	{"enum symbol added, forward", "FORWARD", []string{rec(fld("c", enum(`["RED","GREEN"]`, "")))}, rec(fld("c", enum(`["RED","GREEN","BLUE"]`, ""))), false, "missing symbol BLUE"},
 	{"enum symbol added, forward, old has enum default", "FORWARD", []string{rec(fld("c", enum(`["RED","GREEN"]`, `,"default":"RED"`)))}, rec(fld("c", enum(`["RED","GREEN","BLUE"]`, `,"default":"RED"`))), true, ""},
-	{"enum symbol removed", "BACKWARD", []string{rec(fld("c", enum(`["RED","GREEN","BLUE"]`, "")))}, rec(fld("c", enum(`["RED","GREEN"]`, ""))), false, "missing symbol BLUE"},
+	{"enum symbol removed", "BACKWARD", []string{rec(fld("c", enum(`["RED","GREEN","BLUE"]`, "")))}, rec(fld("c", enum(`["RED","GREEN"]`, ""))), false, "field c: reader n.Color is missing symbol BLUE"},
 	{"enum symbol removed, new has enum default", "BACKWARD", []string{rec(fld("c", enum(`["RED","GREEN","BLUE"]`, "")))}, rec(fld("c", enum(`["RED","GREEN"]`, `,"default":"RED"`))), true, ""},
 	// Unions.
 	{"union widened", "BACKWARD", []string{rec(fld("u", `["null","string"]`))}, rec(fld("u", `["null","string","int"]`)), true, ""},
 	{"union widened, forward", "FORWARD", []string{rec(fld("u", `["null","string"]`))}, rec(fld("u", `["null","string","int"]`)), false, "reader union lacking writer schema int"},
-	{"union narrowed", "BACKWARD", []string{rec(fld("u", `["null","string","int"]`))}, rec(fld("u", `["null","string"]`)), false, "reader union lacking writer schema int"},
+	{"union narrowed", "BACKWARD", []string{rec(fld("u", `["null","string","int"]`))}, rec(fld("u", `["null","string"]`)), false, "field u: reader union lacking writer schema int"},
 	{"plain type to union containing it", "BACKWARD", []string{rec(fld("u", `"string"`))}, rec(fld("u", `["null","string"]`)), true, ""},
 	{"union to plain type", "BACKWARD", []string{rec(fld("u", `["null","string"]`))}, rec(fld("u", `"string"`)), false, "string not compatible with writer schema null"},
 	// Nested records, arrays, maps.
+	{"optional nested record field added without default", "BACKWARD", []string{rec(fld("in", `["null",`+recNamed("In", "n", "", fld("x", `"int"`))+`]`))}, rec(fld("in", `["null",`+recNamed("In", "n", "", fld("x", `"int"`), fld("z", `"int"`))+`]`)), false, "field in.z: reader field z is missing"},
 	{"nested field added with default", "BACKWARD", []string{rec(fld("in", recNamed("In", "n", "", fld("x", `"int"`))))}, rec(fld("in", recNamed("In", "n", "", fld("x", `"int"`), fldd("y", `"long"`, `0`)))), true, ""},
-	{"nested field added without default", "BACKWARD", []string{rec(fld("in", recNamed("In", "n", "", fld("x", `"int"`))))}, rec(fld("in", recNamed("In", "n", "", fld("x", `"int"`), fld("y", `"long"`)))), false, "reader field y is missing"},
+	{"nested field added without default", "BACKWARD", []string{rec(fld("in", recNamed("In", "n", "", fld("x", `"int"`))))}, rec(fld("in", recNamed("In", "n", "", fld("x", `"int"`), fld("y", `"long"`)))), false, "field in.y: reader field y is missing in writer schema and has no default"},
 	{"array items promoted", "BACKWARD", []string{rec(fld("xs", `{"type":"array","items":"int"}`))}, rec(fld("xs", `{"type":"array","items":"long"}`)), true, ""},
-	{"array items narrowed", "BACKWARD", []string{rec(fld("xs", `{"type":"array","items":"long"}`))}, rec(fld("xs", `{"type":"array","items":"int"}`)), false, "int not compatible with writer schema long"},
+	{"array items narrowed", "BACKWARD", []string{rec(fld("xs", `{"type":"array","items":"long"}`))}, rec(fld("xs", `{"type":"array","items":"int"}`)), false, "field xs[]: reader schema int not compatible with writer schema long"},
 	{"map values string to bytes", "BACKWARD", []string{rec(fld("m", `{"type":"map","values":"string"}`))}, rec(fld("m", `{"type":"map","values":"bytes"}`)), true, ""},
-	{"map values int to string", "BACKWARD", []string{rec(fld("m", `{"type":"map","values":"int"}`))}, rec(fld("m", `{"type":"map","values":"string"}`)), false, "string not compatible with writer schema int"},
+	{"map values int to string", "BACKWARD", []string{rec(fld("m", `{"type":"map","values":"int"}`))}, rec(fld("m", `{"type":"map","values":"string"}`)), false, "field m{}: reader schema string not compatible with writer schema int"},
 	{"array to map", "BACKWARD", []string{rec(fld("m", `{"type":"array","items":"int"}`))}, rec(fld("m", `{"type":"map","values":"int"}`)), false, "map not compatible with writer schema array"},
 	// Names, aliases, namespaces.
 	{"record renamed with alias", "BACKWARD", []string{recNamed("Old", "n", "", fld("a", `"int"`))}, recNamed("New", "n", `,"aliases":["n.Old"]`, fld("a", `"int"`)), true, ""},
@@ -193,7 +194,7 @@ func TestVerboseMessageNamesField(t *testing.T) {
 	var got verboseCompat
 	post(t, "POST", url+"/compatibility/subjects/user-topic-value/versions/latest?verbose=true", schemaBody(userEventV3Bad), &got)
 	want := []string{
-		"the new schema cannot read data written with version 1 (new schema is the reader, version 1 the writer): reader field region is missing in writer schema and has no default",
+		"the new schema cannot read data written with version 1 (new schema is the reader, version 1 the writer): field region: reader field region is missing in writer schema and has no default",
 		"compatibility level: BACKWARD",
 	}
 	if got.IsCompatible || strings.Join(got.Messages, "|") != strings.Join(want, "|") {
