@@ -1,10 +1,15 @@
 package registry_test
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/registry"
 )
@@ -53,4 +58,40 @@ func BenchmarkCheckCompatibility(b *testing.B) {
 // What a deserializer asks for an unknown writer id.
 func BenchmarkSchemaByID(b *testing.B) {
 	benchRequest(b, "GET", "/schemas/ids/2", "", 200)
+}
+
+// Opening a Kafka store on a topic of 10,000 schema versions (embedded broker):
+// reading the topic to its end and rebuilding the state.
+func BenchmarkKafkaStoreOpen10k(b *testing.B) {
+	brokers, topic := testBrokers(b), testTopic()
+	openKafkaStore(b, brokers, topic).Close()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer cl.Close()
+	const n = 10_000
+	recs := make([]*kgo.Record, 0, n)
+	for i := range n {
+		subject := fmt.Sprintf("subject-%d", i/10)
+		version := i%10 + 1
+		value, _ := json.Marshal(map[string]any{"subject": subject, "version": version, "id": i + 1,
+			"schema": rec(fld(fmt.Sprintf("f%d", i), `"int"`)), "deleted": false})
+		recs = append(recs, &kgo.Record{
+			Key:   []byte(fmt.Sprintf(`{"keytype":"SCHEMA","subject":%q,"version":%d,"magic":1}`, subject, version)),
+			Value: value,
+		})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		s, err := registry.NewKafkaStore(context.Background(), registry.KafkaStoreConfig{Brokers: brokers, Topic: topic})
+		if err != nil {
+			b.Fatal(err)
+		}
+		s.Close()
+	}
 }

@@ -110,8 +110,13 @@ func NewKafkaStore(ctx context.Context, cfg KafkaStoreConfig) (*KafkaStore, erro
 	}
 	cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{cfg.Topic: {0: kgo.NewOffset().AtStart()}})
 	go k.follow(runCtx)
-	// Read to the end: write a NOOP and wait until it has been read back.
-	if err := k.produceAndWait(ctx, &kgo.Record{Topic: cfg.Topic, Key: noopRecordKey()}); err != nil {
+	// Read to the end: write a NOOP and wait (as long as ctx allows: the topic
+	// may be long) until it has been read back.
+	end, err := k.produce(ctx, &kgo.Record{Topic: cfg.Topic, Key: noopRecordKey()})
+	if err == nil {
+		err = k.waitApplied(ctx, end)
+	}
+	if err != nil {
 		k.Close()
 		return nil, fmt.Errorf("kafka schema store: reading %s to its end: %w", cfg.Topic, err)
 	}
@@ -196,28 +201,43 @@ func (k *KafkaStore) update(ctx context.Context, fn func(st *state) ([]entry, er
 	return k.produceAndWait(ctx, recs...)
 }
 
-// produceAndWait writes recs to partition 0 and waits until follow has applied them.
+// produceAndWait writes recs to partition 0 and waits, at most WriteTimeout,
+// until follow has applied them.
+func (k *KafkaStore) produceAndWait(ctx context.Context, recs ...*kgo.Record) error {
+	last, err := k.produce(ctx, recs...)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, k.cfg.WriteTimeout)
+	defer cancel()
+	return k.waitApplied(ctx, last)
+}
+
+// produce writes recs to partition 0 and returns the offset of the last one.
 // Once buffered, records are settled (written or failed) within WriteTimeout
 // whatever ctx does, so the writer lock is never released with a write in doubt.
-func (k *KafkaStore) produceAndWait(ctx context.Context, recs ...*kgo.Record) error {
+func (k *KafkaStore) produce(ctx context.Context, recs ...*kgo.Record) (int64, error) {
 	results := k.cl.ProduceSync(ctx, recs...)
 	if err := results.FirstErr(); err != nil {
 		if errors.Is(err, kgo.ErrRecordTimeout) {
 			err = fmt.Errorf("%w: %w", context.DeadlineExceeded, err)
 		}
-		return fmt.Errorf("writing to %s: %w", k.cfg.Topic, err)
+		return 0, fmt.Errorf("writing to %s: %w", k.cfg.Topic, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, k.cfg.WriteTimeout)
-	defer cancel()
 	var last int64 = -1
 	for _, r := range results {
 		last = max(last, r.Record.Offset)
 	}
+	return last, nil
+}
+
+// waitApplied waits until follow has applied the record at offset off.
+func (k *KafkaStore) waitApplied(ctx context.Context, off int64) error {
 	for {
 		k.mu.RLock()
 		applied, ch := k.applied, k.changed
 		k.mu.RUnlock()
-		if applied >= last {
+		if applied >= off {
 			return nil
 		}
 		select {
@@ -225,7 +245,7 @@ func (k *KafkaStore) produceAndWait(ctx context.Context, recs ...*kgo.Record) er
 		case <-k.done:
 			return errStoreClosed
 		case <-ctx.Done():
-			return fmt.Errorf("waiting to read back offset %d of %s: %w", last, k.cfg.Topic, ctx.Err())
+			return fmt.Errorf("waiting to read back offset %d of %s: %w", off, k.cfg.Topic, ctx.Err())
 		}
 	}
 }
