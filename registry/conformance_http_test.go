@@ -256,7 +256,9 @@ func TestHTTPErrors(t *testing.T) {
 		{method: "POST", path: "/compatibility/subjects/x/versions/latest", body: schemaBody(`message M {}`, `,"schemaType":"PROTOBUF"`), status: 422, code: 42201},
 		{method: "POST", path: p, body: schemaBody(`"int"`, `,"references":[{"name":"Other","subject":"missing","version":1}]`), status: 422, code: 42201, contains: "missing"},
 		{method: "GET", path: "/no/such/endpoint", status: 404, code: 404},
-		{method: "PATCH", path: "/config", body: `{}`, status: 404, code: 404},
+		{method: "PATCH", path: "/config", body: `{}`, status: 405, code: 405, contains: "GET, PUT, DELETE"},
+		{method: "POST", path: "/schemas/ids/1", body: `{}`, status: 405, code: 405},
+		{method: "GET", path: "/compatibility/subjects/x/versions/latest", status: 405, code: 405},
 		// Every accepted content type, with or without parameters.
 		{method: "POST", path: p, body: schemaBody(`"int"`), ctype: "application/json", status: 200, want: `{"id":1}`},
 		{method: "POST", path: p, body: schemaBody(`"int"`), ctype: "application/vnd.schemaregistry+json", status: 200, want: `{"id":1}`},

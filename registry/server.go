@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -86,9 +87,26 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /config/{subject}", s.handleGetSubjectConfig)
 	m.HandleFunc("PUT /config/{subject}", s.handlePutConfig)
 	m.HandleFunc("DELETE /config/{subject}", s.handleDeleteSubjectConfig)
-	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.writeError(w, r, newAPIError(http.StatusNotFound, http.StatusNotFound, "HTTP 404 Not Found: no endpoint for %s %s", r.Method, r.URL.Path))
-	})
+	m.HandleFunc("/", s.handleUnrouted)
+}
+
+// handleUnrouted answers 405 (with Allow) for a known path and a wrong method, else 404.
+func (s *Server) handleUnrouted(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.writeError(w, r, newAPIError(http.StatusMethodNotAllowed, http.StatusMethodNotAllowed,
+			"HTTP 405 Method Not Allowed: %s %s (allowed: %s)", r.Method, r.URL.Path, strings.Join(allow, ", ")))
+		return
+	}
+	s.writeError(w, r, newAPIError(http.StatusNotFound, http.StatusNotFound, "HTTP 404 Not Found: no endpoint for %s %s", r.Method, r.URL.Path))
 }
 
 // ServeHTTP implements http.Handler.
