@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -36,6 +37,9 @@ type runner struct {
 	stats        *stats
 	// holdLogEvery limits how often a held message is logged.
 	holdLogEvery time.Duration
+
+	heldMu sync.Mutex
+	held   int // partitions held now, waiting for a dependency
 }
 
 // attemptResult is the outcome of one try at a message.
@@ -68,11 +72,21 @@ func (r *runner) callback(ctx goka.Context, msg any) {
 	meta := messageMeta(ctx)
 	var heldSince time.Time
 	var lastLog time.Time
-	for attempt := 1; ; attempt++ {
+	// The partition stops waiting however the callback ends, including the
+	// panic of ctx.Fail when the processor stops during a hold.
+	defer func() {
+		if !heldSince.IsZero() {
+			r.setHeld(-1)
+		}
+	}()
+	// tries counts the attempts at the message; holds counts the waits for
+	// a dependency. A wait says nothing about the message, so it neither
+	// uses up the message's retries nor counts in sluice.attempts.
+	tries, holds := 1, 0
+	for {
 		res, fail := r.attempt(ctx, raw, meta)
 		if fail == nil {
 			if !heldSince.IsZero() {
-				r.stats.setWaiting(false)
 				r.log.Info("dependency back, message processed", "partition", meta.Partition, "offset", meta.Offset, "held", time.Since(heldSince).Round(time.Millisecond))
 			}
 			r.apply(ctx, res, meta)
@@ -80,33 +94,42 @@ func (r *runner) callback(ctx goka.Context, msg any) {
 		}
 		switch {
 		case fail.hold:
+			holds++
 			if heldSince.IsZero() {
 				heldSince = time.Now()
-				r.stats.setWaiting(true)
+				r.setHeld(+1)
 			}
 			if time.Since(lastLog) >= r.holdLogEvery {
 				lastLog = time.Now()
-				r.log.Warn("holding partition: a dependency is unavailable", "stage", fail.stage, "partition", meta.Partition, "offset", meta.Offset, "attempt", attempt, "error", fail.err)
+				r.log.Warn("holding partition: a dependency is unavailable", "stage", fail.stage, "partition", meta.Partition, "offset", meta.Offset, "attempt", holds, "error", fail.err)
 			}
 			r.stats.retry()
-			r.sleep(ctx, backoff(fail.retry, attempt))
+			r.sleep(ctx, backoff(fail.retry, holds))
 			continue
-		case fail.transient && attempt < fail.retry.Attempts:
+		case fail.transient && tries < fail.retry.Attempts:
 			r.stats.retry()
-			r.log.Debug("retrying message", "stage", fail.stage, "partition", meta.Partition, "offset", meta.Offset, "attempt", attempt, "error", fail.err)
-			r.sleep(ctx, backoff(fail.retry, attempt))
+			r.log.Debug("retrying message", "stage", fail.stage, "partition", meta.Partition, "offset", meta.Offset, "attempt", tries, "error", fail.err)
+			r.sleep(ctx, backoff(fail.retry, tries))
+			tries++
 			continue
 		}
 		kind := KindPoison
 		if fail.transient {
 			kind = KindExhausted
 		}
-		if !heldSince.IsZero() {
-			r.stats.setWaiting(false)
-		}
-		r.deadLetter(ctx, raw, meta, failure{stage: fail.stage, kind: kind, err: fail.err, attempts: attempt})
+		r.deadLetter(ctx, raw, meta, failure{stage: fail.stage, kind: kind, err: fail.err, attempts: tries})
 		return
 	}
+}
+
+// setHeld adds delta to the number of partitions held for a dependency: the
+// pipeline shows waiting while any partition is held, not only the last
+// one to change.
+func (r *runner) setHeld(delta int) {
+	r.heldMu.Lock()
+	defer r.heldMu.Unlock()
+	r.held += delta
+	r.stats.setWaiting(r.held > 0)
 }
 
 // sleep waits d, or fails the callback when the processor stops meanwhile.

@@ -276,16 +276,23 @@ func (rt *Runtime) registerOutputs(ctx context.Context) error {
 // supervise runs the pipeline's processor and restarts it when it fails.
 func (rt *Runtime) supervise(ctx context.Context, run *pipelineRun, hasher func() hash.Hash32) error {
 	defer run.setPhase(PhaseStopped, nil)
+	started := false
 	for {
 		proc, err := rt.processor(run, hasher)
-		if err != nil {
+		switch {
+		case err != nil && !started:
 			return fmt.Errorf("pipeline %s: %w", run.p.Name, err)
+		case err != nil:
+			// It ran before, so the configuration is good: the broker is
+			// still away (goka's clients cannot connect). Keep trying.
+		default:
+			started = true
+			run.mu.Lock()
+			run.proc = proc
+			run.phase = PhaseRecovering
+			run.mu.Unlock()
+			err = proc.Run(ctx)
 		}
-		run.mu.Lock()
-		run.proc = proc
-		run.phase = PhaseRecovering
-		run.mu.Unlock()
-		err = proc.Run(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
