@@ -306,6 +306,16 @@ func (rt *Runtime) supervise(ctx context.Context, run *pipelineRun, hasher func(
 	}
 }
 
+// rebalanced logs the partitions this instance owns after a rebalance.
+func (run *pipelineRun) rebalanced(a goka.Assignment) {
+	parts := make([]int32, 0, len(a))
+	for p := range a {
+		parts = append(parts, p)
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
+	run.log.Info("partitions assigned", "topic", run.p.Input.Topic, "partitions", parts)
+}
+
 func (run *pipelineRun) setPhase(phase string, err error) {
 	run.mu.Lock()
 	run.phase = phase
@@ -340,6 +350,7 @@ func (rt *Runtime) processor(run *pipelineRun, hasher func() hash.Hash32) (*goka
 		goka.WithNilHandling(goka.NilProcess),
 		goka.WithLogger(gokaLogger{rt.log.With("pipeline", p.Name, "component", "goka")}),
 		goka.WithClientID(rt.cfg.Kafka.ClientID+"-"+p.Name),
+		goka.WithRebalanceCallback(run.rebalanced),
 	)
 }
 

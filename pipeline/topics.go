@@ -105,7 +105,7 @@ func (t *topics) ensure(ctx context.Context, ps []*Pipeline, all []*Pipeline) (m
 			}
 		}
 		if p.Stateful() {
-			if err := t.checkTable(ctx, p.Name, TableTopic(p.Group), n, false); err != nil {
+			if err := t.checkTable(ctx, p.Name, TableTopic(p.Group), n); err != nil {
 				return nil, err
 			}
 		}
@@ -117,7 +117,7 @@ func (t *topics) ensure(ctx context.Context, ps []*Pipeline, all []*Pipeline) (m
 			if q == nil {
 				continue
 			}
-			if err := t.checkTable(ctx, q.Name, TableTopic(q.Group), n, true); err != nil {
+			if err := t.checkTable(ctx, q.Name, TableTopic(q.Group), n); err != nil {
 				return nil, err
 			}
 		}
@@ -126,18 +126,16 @@ func (t *topics) ensure(ctx context.Context, ps []*Pipeline, all []*Pipeline) (m
 }
 
 // checkTable verifies a group table: compacted and with the partitions of
-// the input it is co-partitioned with. A missing table is left to goka,
-// unless create is set (a table that another pipeline will fill).
-func (t *topics) checkTable(ctx context.Context, pipeline, table string, partitions int, create bool) error {
+// the input it is co-partitioned with. A missing table is created here,
+// compacted, rather than by goka: instances starting together would race to
+// create it, and goka fails on "already exists".
+func (t *topics) checkTable(ctx context.Context, pipeline, table string, partitions int) error {
 	m, ok, err := t.partitions(table)
 	if err != nil {
 		return err
 	}
 	if !ok {
-		if create {
-			return t.create(ctx, table, partitions, true, "table of "+pipeline)
-		}
-		return nil
+		return t.create(ctx, table, partitions, true, "table of "+pipeline)
 	}
 	if m != partitions {
 		return fmt.Errorf("topic %s (table of pipeline %s) has %d partitions but its input has %d: a group table must be co-partitioned with its input", table, pipeline, m, partitions)

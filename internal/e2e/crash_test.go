@@ -150,31 +150,7 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	}
 
 	// The last output per user is the expected state.
-	outs := readUntilQuiet(t, svc.brokers, names.stats)
-	dec := avroDecoder(t, client, "../../schemas/user_stats.avsc")
-	last := map[string]userevents.UserStats{}
-	for _, r := range outs {
-		v, err := dec.Decode(r.Value)
-		if err != nil {
-			t.Fatalf("decoding output: %v", err)
-		}
-		b, _ := json.Marshal(codecs.ToJSON(v))
-		var s userevents.UserStats
-		if err := json.Unmarshal(b, &s); err != nil {
-			t.Fatal(err)
-		}
-		last[string(r.Key)] = s
-	}
-	missing := 0
-	for key, w := range want {
-		if !sameStats(last[key], w) {
-			missing++
-			if missing <= 3 {
-				t.Errorf("last output of %s: %+v, want %+v", key, last[key], w)
-			}
-		}
-	}
-
+	outs, missing := checkLastOutputs(t, svc.brokers, client, names.stats, want)
 	// Dead letters: exactly the poison (both pipelines) and the negatives (user-stats).
 	wantDLQ := map[string]bool{}
 	for i, e := range events {
@@ -225,6 +201,37 @@ func sameStats(a, b userevents.UserStats) bool {
 	return a.UserID == b.UserID && a.Events == b.Events && a.Purchases == b.Purchases && a.TotalSpent == b.TotalSpent &&
 		a.LastEventType == b.LastEventType && a.LastTS == b.LastTS &&
 		((a.LastCountry == nil && b.LastCountry == nil) || (a.LastCountry != nil && b.LastCountry != nil && *a.LastCountry == *b.LastCountry))
+}
+
+// checkLastOutputs compares the last output per user with want and returns
+// the outputs read and how many users differ.
+func checkLastOutputs(t *testing.T, brokers []string, client srclient.ISchemaRegistryClient, topic string, want map[string]userevents.UserStats) ([]*kgo.Record, int) {
+	t.Helper()
+	outs := readUntilQuiet(t, brokers, topic)
+	dec := avroDecoder(t, client, "../../schemas/user_stats.avsc")
+	last := map[string]userevents.UserStats{}
+	for _, r := range outs {
+		v, err := dec.Decode(r.Value)
+		if err != nil {
+			t.Fatalf("decoding output: %v", err)
+		}
+		b, _ := json.Marshal(codecs.ToJSON(v))
+		var s userevents.UserStats
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		last[string(r.Key)] = s
+	}
+	missing := 0
+	for key, w := range want {
+		if !sameStats(last[key], w) {
+			missing++
+			if missing <= 3 {
+				t.Errorf("last output of %s: %+v, want %+v", key, last[key], w)
+			}
+		}
+	}
+	return outs, missing
 }
 
 // readUntilQuiet reads a topic from the start until no record arrives for 3s.
