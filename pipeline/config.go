@@ -6,6 +6,7 @@ import (
 	"github.com/hamba/avro/v2"
 
 	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/internal/partition"
 	"github.com/sluicehq/sluice/processors"
 )
 
@@ -117,7 +118,7 @@ const (
 
 // Partitioner names.
 const (
-	PartitionerMurmur2 = "murmur2"
-	PartitionerFNV1a   = "fnv1a"
-	PartitionerCRC32   = "crc32"
+	PartitionerMurmur2 = partition.Murmur2Name
+	PartitionerFNV1a   = partition.FNV1aName
+	PartitionerCRC32   = partition.CRC32Name
 )

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/sluicehq/sluice/internal/partition"
 	"io"
 	"strconv"
 	"strings"
@@ -69,7 +70,7 @@ A bad line stops the command with exit code 1; the lines before it are produced.
 	f.StringVar(&o.codec, "codec", "", "value codec without --schema: json (default) or string")
 	f.StringVar(&o.keyField, "key-field", "", "take the record key from this field of each JSON line")
 	f.StringVar(&o.key, "key", "", "use this key for every record")
-	f.StringVar(&o.partitioner, "partitioner", PartitionerMurmur2,
+	f.StringVar(&o.partitioner, "partitioner", partition.Murmur2Name,
 		"key partitioner: murmur2 (Java client), fnv1a (sarama, goka) or crc32 (librdkafka)")
 	a.addConnFlags(cmd, &o.conn)
 	return cmd
@@ -106,7 +107,7 @@ func (o *produceOptions) validate() error {
 	if o.keyField != "" && o.codec == codecString {
 		return usagef("--key-field needs JSON lines (--schema or --codec json), not --codec string")
 	}
-	if _, err := KeyHasher(o.partitioner); err != nil {
+	if _, err := partition.KeyHasher(o.partitioner); err != nil {
 		return usagef("--partitioner: %v", err)
 	}
 	return nil
@@ -121,7 +122,7 @@ func (a *app) runProduce(ctx context.Context, o *produceOptions) error {
 	if err != nil {
 		return err
 	}
-	part, err := NewPartitioner(o.partitioner)
+	part, err := partition.NewPartitioner(o.partitioner)
 	if err != nil {
 		return usagef("--partitioner: %v", err)
 	}

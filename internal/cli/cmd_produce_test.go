@@ -6,7 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
+	"github.com/sluicehq/sluice/internal/partition"
 	"hash/crc32"
 	"hash/fnv"
 	"io"
@@ -14,7 +14,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/IBM/sarama"
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
@@ -381,92 +380,10 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-// Kafka's own test vectors for Utils.murmur2
-// (clients/src/test/java/org/apache/kafka/common/utils/UtilsTest.java).
-var javaMurmur2 = map[string]int32{
-	"21":                         -973932308,
-	"foobar":                     -790332482,
-	"a-little-bit-long-string":   -985981536,
-	"a-little-bit-longer-string": -1486304829,
-	"lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8": -58897971,
-	"abc": 479470107,
-}
-
-func TestMurmur2MatchesJava(t *testing.T) {
-	for in, want := range javaMurmur2 {
-		if got := int32(Murmur2([]byte(in))); got != want {
-			t.Errorf("Murmur2(%q) = %d, want %d", in, got, want)
-		}
-	}
-}
-
 // javaPartition is the Java client's partition for a keyed record:
 // Utils.toPositive(Utils.murmur2(key)) % n.
 func javaPartition(key string, n int) int {
-	return int(Murmur2([]byte(key))&0x7fffffff) % n
-}
-
-func TestKgoDefaultPartitionerIsJavas(t *testing.T) {
-	// kgo's default partitioner hashes keys with its own murmur2; it must agree
-	// with Java's placement (and so with NewPartitioner(murmur2)).
-	kgoDefault := kgo.StickyKeyPartitioner(nil).ForTopic("t")
-	ours, err := NewPartitioner(PartitionerMurmur2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	oursT := ours.ForTopic("t").(kgo.TopicBackupPartitioner)
-	for i := range 2000 {
-		key := []byte("user-" + strconv.Itoa(i))
-		for _, n := range []int{1, 3, 8, 10, 64} {
-			r := &kgo.Record{Key: key}
-			want := javaPartition(string(key), n)
-			if got := kgoDefault.Partition(r, n); got != want {
-				t.Fatalf("kgo default partition(%s, %d) = %d, Java %d", key, n, got, want)
-			}
-			if got := oursT.PartitionByBackup(r, n, nil); got != want {
-				t.Fatalf("murmur2 partition(%s, %d) = %d, Java %d", key, n, got, want)
-			}
-		}
-	}
-}
-
-func TestKeyHash32PlacesLikeKeyHasherInSaramaAndGoka(t *testing.T) {
-	for _, name := range []string{PartitionerMurmur2, PartitionerFNV1a} {
-		newHash, err := KeyHash32(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		want, err := KeyHasher(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sp := sarama.NewCustomHashPartitioner(newHash)("t")
-		for i := range 2000 {
-			key := "user-" + strconv.Itoa(i)
-			for _, n := range []int32{1, 3, 8, 10, 64} {
-				got, err := sp.Partition(&sarama.ProducerMessage{Key: sarama.StringEncoder(key)}, n)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if w := want([]byte(key), int(n)); int(got) != w {
-					t.Fatalf("%s: sarama puts %s on %d of %d, KeyHasher on %d", name, key, got, n, w)
-				}
-				// goka's views hash the same way: |int32(Sum32)| % n.
-				h := newHash()
-				h.Write([]byte(key))
-				g := int32(h.Sum32())
-				if g < 0 {
-					g = -g
-				}
-				if int(g%n) != want([]byte(key), int(n)) {
-					t.Fatalf("%s: goka puts %s on %d of %d", name, key, g%n, n)
-				}
-			}
-		}
-	}
-	if _, err := KeyHash32(PartitionerCRC32); err == nil {
-		t.Error("KeyHash32(crc32) succeeded; it cannot be exact")
-	}
+	return int(partition.Murmur2([]byte(key))&0x7fffffff) % n
 }
 
 func TestProducePartitioners(t *testing.T) {
@@ -477,8 +394,8 @@ func TestProducePartitioners(t *testing.T) {
 		name string
 		want func(key string) int
 	}{
-		{PartitionerMurmur2, func(k string) int { return javaPartition(k, parts) }},
-		{PartitionerFNV1a, func(k string) int { // sarama's hash partitioner with fnv-1a
+		{partition.Murmur2Name, func(k string) int { return javaPartition(k, parts) }},
+		{partition.FNV1aName, func(k string) int { // sarama's hash partitioner with fnv-1a
 			h := fnv.New32a()
 			h.Write([]byte(k))
 			p := int32(h.Sum32()) % parts
@@ -487,7 +404,7 @@ func TestProducePartitioners(t *testing.T) {
 			}
 			return int(p)
 		}},
-		{PartitionerCRC32, func(k string) int { return int(crc32.ChecksumIEEE([]byte(k)) % parts) }},
+		{partition.CRC32Name, func(k string) int { return int(crc32.ChecksumIEEE([]byte(k)) % parts) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			topic := uniqueTopic("parts-" + c.name)
@@ -497,7 +414,7 @@ func TestProducePartitioners(t *testing.T) {
 				in.WriteString(`{"id":"` + k + `"}` + "\n")
 			}
 			args := []string{"produce", "--topic", topic, "--key-field", "id"}
-			if c.name != PartitionerMurmur2 { // murmur2 is the default
+			if c.name != partition.Murmur2Name { // murmur2 is the default
 				args = append(args, "--partitioner", c.name)
 			}
 			mustRun(t, env, in.String(), args...)
@@ -530,66 +447,4 @@ func decodeB64(t *testing.T, s string) []byte {
 		t.Fatalf("value_base64 %q: %v", s, err)
 	}
 	return b
-}
-
-func ExampleKeyHasher() {
-	// The partition the Java client (and sluice produce's default) picks for
-	// key "user-1" on an 8-partition topic.
-	h, err := KeyHasher(PartitionerMurmur2)
-	if err != nil {
-		panic(err)
-	}
-	fmt.Println(h([]byte("user-1"), 8))
-	// Output: 4
-}
-
-// userEventLines returns n UserEvent JSON lines over 100 users.
-func userEventLines(n int) string {
-	var b strings.Builder
-	for i := range n {
-		fmt.Fprintf(&b, `{"user_id":"user-%d","event_type":"purchase","amount":%d.5,"ts":%d,"country":"DE"}`+"\n",
-			i%100, i%1000, 1700000000000+int64(i))
-	}
-	return b.String()
-}
-
-// BenchmarkProduceAvro measures sluice produce end to end (JSON parse,
-// coercion, Avro encoding, produce and acks) on the embedded broker.
-func BenchmarkProduceAvro(b *testing.B) {
-	env := devenv.ForTest(b)
-	topic := uniqueTopic("bench-produce")
-	createTopic(b, env, topic, 10)
-	in := userEventLines(b.N)
-	b.ReportAllocs()
-	b.ResetTimer()
-	var stdout, stderr bytes.Buffer
-	code := runWithEnv(b.Context(), []string{"produce", "--topic", topic, "--schema", userEventSchema,
-		"--key-field", "user_id"}, strings.NewReader(in), &stdout, &stderr, envOf(env))
-	b.StopTimer()
-	if code != ExitOK {
-		b.Fatalf("exit %d: %s", code, stderr.String())
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
-}
-
-// BenchmarkConsumeAvro measures sluice consume end to end (fetch, Avro
-// decoding by writer id, JSON rendering) on the embedded broker.
-func BenchmarkConsumeAvro(b *testing.B) {
-	env := devenv.ForTest(b)
-	topic := uniqueTopic("bench-consume")
-	createTopic(b, env, topic, 10)
-	var stdout, stderr bytes.Buffer
-	if code := runWithEnv(b.Context(), []string{"produce", "--topic", topic, "--schema", userEventSchema,
-		"--key-field", "user_id"}, strings.NewReader(userEventLines(b.N)), &stdout, &stderr, envOf(env)); code != ExitOK {
-		b.Fatalf("producing: exit %d: %s", code, stderr.String())
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	code := runWithEnv(b.Context(), []string{"consume", "--topic", topic, "--from-beginning",
-		"--max", strconv.Itoa(b.N), safety}, strings.NewReader(""), io.Discard, &stderr, envOf(env))
-	b.StopTimer()
-	if code != ExitOK {
-		b.Fatalf("exit %d: %s", code, stderr.String())
-	}
-	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "records/s")
 }
