@@ -132,7 +132,12 @@ func (r *runner) setHeld(delta int) {
 	r.stats.setWaiting(r.held > 0)
 }
 
-// sleep waits d, or fails the callback when the processor stops meanwhile.
+// sleep waits d, or aborts the callback when the processor stops meanwhile.
+// ctx.Fail panics only while the processor runs; once its context is done it
+// records the error and returns, and a callback that then returned would
+// have its message committed (a held message skipped) or, in a retry loop,
+// spin without pause. So sleep panics itself: goka recovers the panic and
+// leaves the message uncommitted, to be redelivered.
 func (r *runner) sleep(ctx goka.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -140,6 +145,7 @@ func (r *runner) sleep(ctx goka.Context, d time.Duration) {
 	case <-t.C:
 	case <-ctx.Context().Done():
 		ctx.Fail(errStopping)
+		panic(errStopping)
 	}
 }
 
