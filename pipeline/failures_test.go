@@ -704,3 +704,229 @@ func (f *frameMaker) next() (string, []byte, error) {
 		return "flipped", b, nil
 	}
 }
+
+// gateStep stands for a dependency per key: it fails with a codecs transient
+// error (what a registry outage looks like, so the partition is held) until
+// the test opens the key's gate, then transiently as a flaky step for the
+// first flakes attempts, then succeeds.
+type gateStep struct {
+	flakes int
+
+	mu    sync.Mutex
+	open  map[string]bool
+	holds map[string]int // per key@partition/offset
+	tries map[string]int
+}
+
+func (g *gateStep) factory(*processors.Spec) (processors.Step, error) {
+	return processors.StepFunc(func(_ context.Context, m *processors.Message) (processors.Result, error) {
+		id := fmt.Sprintf("%s@%d/%d", m.Key, m.Meta.Partition, m.Meta.Offset)
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		if !g.open[m.Key] {
+			g.holds[id]++
+			return processors.Continue, &codecs.Error{Transient: true, Op: "decode", Err: fmt.Errorf("dependency of %s is down", m.Key)}
+		}
+		g.tries[id]++
+		if g.tries[id] <= g.flakes {
+			return processors.Continue, processors.Transient(fmt.Errorf("%s flaked after the outage (try %d)", id, g.tries[id]))
+		}
+		return processors.Continue, nil
+	}), nil
+}
+
+func (g *gateStep) openKeys(keys ...string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, k := range keys {
+		g.open[k] = true
+	}
+}
+
+// TestOutageHoldsPerPartition holds every partition on a dependency, then
+// lets them go one partition at a time: the pipeline shows waiting while any
+// partition is still held, and a message that was held many times still gets
+// all its retries for a transient error after the hold.
+func TestOutageHoldsPerPartition(t *testing.T) {
+	brokers := testBrokers(t)
+	const attempts = 3
+	gate := &gateStep{flakes: attempts - 1, open: map[string]bool{}, holds: map[string]int{}, tries: map[string]int{}}
+	reg := processors.NewRegistry()
+	if err := reg.Register("gate", gate.factory); err != nil {
+		t.Fatal(err)
+	}
+	u := testkit.Unique("holds")
+	input, output, dlqTopic := u+"-in", u+"-out", u+"-dlq"
+	cfg := gateConfig(t, brokers, reg, u, attempts)
+	testkit.CreateTopic(t, brokers, input, 3, nil)
+	var records []*kgo.Record
+	for i := range 30 {
+		k := "key-" + strconv.Itoa(i%10)
+		v, _ := json.Marshal(map[string]any{"key": k, "seq": i})
+		records = append(records, &kgo.Record{Topic: input, Key: []byte(k), Value: v})
+	}
+	testkit.Produce(t, brokers, records)
+	byPart := map[int32][]string{}
+	perPart := map[int32]int{}
+	seenKey := map[string]bool{}
+	for _, r := range records {
+		perPart[r.Partition]++
+		if !seenKey[string(r.Key)] {
+			seenKey[string(r.Key)] = true
+			byPart[r.Partition] = append(byPart[r.Partition], string(r.Key))
+		}
+	}
+	if len(byPart) < 2 {
+		t.Fatalf("the keys landed on %d partition(s); the test needs two or more", len(byPart))
+	}
+
+	rt, stop := startRuntime(t, cfg, pipeline.Options{})
+	defer stop()
+	// Every partition is held on its first message, which is held more
+	// often than it may be tried.
+	testkit.Eventually(t, time.Minute, "every partition to be held repeatedly", func() bool {
+		gate.mu.Lock()
+		defer gate.mu.Unlock()
+		heads := 0
+		for _, n := range gate.holds {
+			if n > 2*attempts {
+				heads++
+			}
+		}
+		return heads == len(byPart)
+	})
+	if c, _ := rt.Counts(u); !c.Waiting || c.Consumed != 0 {
+		t.Fatalf("counts while every partition is held: %+v", c)
+	}
+
+	// Open one partition at a time; waiting lasts while any is held.
+	var opened int64
+	parts := make([]int32, 0, len(byPart))
+	for p := range byPart {
+		parts = append(parts, p)
+	}
+	for i, p := range parts {
+		gate.openKeys(byPart[p]...)
+		opened += int64(perPart[p])
+		c := waitConsumed(t, rt, u, opened, time.Minute)
+		if c.Consumed != opened || c.DeadLettered != 0 {
+			t.Fatalf("after opening %d partition(s): %+v, want %d processed and none dead-lettered", i+1, c, opened)
+		}
+		if last := i == len(parts)-1; last {
+			testkit.Eventually(t, 10*time.Second, "waiting to end", func() bool {
+				c, _ := rt.Counts(u)
+				return !c.Waiting
+			})
+		} else if c, _ := rt.Counts(u); !c.Waiting {
+			t.Errorf("not waiting after opening %d of %d partitions: %+v", i+1, len(parts), c)
+		}
+	}
+	c, _ := rt.Counts(u)
+	t.Logf("counts %+v", c)
+	if c.Processed != int64(len(records)) || c.DeadLettered != 0 || c.Consumed != c.Processed+c.Filtered+c.DeadLettered {
+		t.Errorf("counts %+v, want all %d processed", c, len(records))
+	}
+	if n := topicSize(t, brokers, dlqTopic); n != 0 {
+		t.Errorf("%d dead letters, want none", n)
+	}
+	if n := len(testkit.ReadAll(t, brokers, output, len(records), time.Minute)); n != len(records) {
+		t.Errorf("%d outputs, want %d", n, len(records))
+	}
+	gate.mu.Lock()
+	defer gate.mu.Unlock()
+	for id, n := range gate.tries {
+		if n != attempts {
+			t.Errorf("%s tried %d times after its hold, want %d", id, n, attempts)
+		}
+	}
+}
+
+// gateConfig is a pipeline u reading u-in (JSON) through the gate step to
+// u-out, dead-lettering to u-dlq.
+func gateConfig(t *testing.T, brokers []string, reg *processors.Registry, u string, attempts int) *pipeline.Config {
+	t.Helper()
+	src := fmt.Sprintf(`version: 1
+kafka:
+  brokers: %s
+  partitions: 3
+  heartbeat: 100ms
+  session_timeout: 6s
+pipelines:
+  - name: %s
+    input: {topic: %s-in, codec: json}
+    dead_letter: %s-dlq
+    retry: {attempts: %d, initial_backoff: 5ms, max_backoff: 20ms}
+    outputs:
+      out: {topic: %s-out, codec: json}
+    steps:
+      - gate: {}
+      - emit: out
+`, strings.Join(brokers, ","), u, u, u, attempts, u)
+	cfg, err := pipeline.Parse("gate.yaml", []byte(src), pipeline.WithSteps(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// TestOutageStopWhileHeld stops the runtime while its partitions are held:
+// it stops at once, commits nothing, and a new runtime processes the held
+// messages when the dependency is back.
+func TestOutageStopWhileHeld(t *testing.T) {
+	brokers := testBrokers(t)
+	gate := &gateStep{open: map[string]bool{}, holds: map[string]int{}, tries: map[string]int{}}
+	reg := processors.NewRegistry()
+	if err := reg.Register("gate", gate.factory); err != nil {
+		t.Fatal(err)
+	}
+	u := testkit.Unique("stopheld")
+	cfg := gateConfig(t, brokers, reg, u, 3)
+	testkit.CreateTopic(t, brokers, u+"-in", 3, nil)
+	var records []*kgo.Record
+	var keys []string
+	for i := range 12 {
+		k := "key-" + strconv.Itoa(i%6)
+		if i < 6 {
+			keys = append(keys, k)
+		}
+		v, _ := json.Marshal(map[string]any{"key": k, "seq": i})
+		records = append(records, &kgo.Record{Topic: u + "-in", Key: []byte(k), Value: v})
+	}
+	testkit.Produce(t, brokers, records)
+
+	rt, stop := startRuntime(t, cfg, pipeline.Options{})
+	testkit.Eventually(t, time.Minute, "the pipeline to wait", func() bool {
+		c, _ := rt.Counts(u)
+		return c.Waiting
+	})
+	stop() // fails the test if the runtime does not stop within 60 s
+	c, _ := rt.Counts(u)
+	if c.Consumed != 0 || c.Waiting {
+		t.Errorf("counts after stopping while held: %+v, want nothing consumed and not waiting", c)
+	}
+	retries := c.Retries
+	time.Sleep(200 * time.Millisecond)
+	if c, _ := rt.Counts(u); c.Retries != retries {
+		t.Errorf("the held callback still runs after the runtime stopped: retries %d, then %d", retries, c.Retries)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	lag, err := testkit.GroupLag(ctx, brokers, u, u+"-in")
+	cancel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lag != int64(len(records)) {
+		t.Errorf("group lag %d after stopping while held, want %d: held messages were committed", lag, len(records))
+	}
+
+	gate.openKeys(keys...)
+	rt2, stop2 := startRuntime(t, cfg, pipeline.Options{})
+	defer stop2()
+	c2 := waitConsumed(t, rt2, u, int64(len(records)), time.Minute)
+	if c2.Processed != int64(len(records)) || c2.DeadLettered != 0 {
+		t.Errorf("second runtime: %+v, want all %d processed", c2, len(records))
+	}
+	if n := len(testkit.ReadAll(t, brokers, u+"-out", len(records), time.Minute)); n != len(records) {
+		t.Errorf("%d outputs, want %d", n, len(records))
+	}
+}
