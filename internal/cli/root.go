@@ -88,6 +88,7 @@ func (a *app) commands() []*cobra.Command {
 		a.produceCmd(),
 		a.consumeCmd(),
 		a.registryCmd(),
+		a.dlqCmd(),
 	}
 }
 

@@ -1,0 +1,164 @@
+package dlq
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// ErrInterrupted is returned (wrapping the context's error) when ctx ends a
+// replay before it caught up; what was committed stays committed and a new
+// Replay with the same group resumes after it.
+var ErrInterrupted = errors.New("replay interrupted")
+
+// ErrNoSourceTopic is returned for a dead letter without a
+// sluice.source.topic header when no target topic is set.
+var ErrNoSourceTopic = errors.New("no " + "sluice.source.topic header")
+
+// endTimeout bounds ending a transaction, which runs even after ctx is done
+// so that an interrupted replay aborts cleanly.
+const endTimeout = 30 * time.Second
+
+// DefaultGroup returns the consumer group and transactional id Replay uses
+// for topic unless WithGroup says otherwise.
+func DefaultGroup(topic string) string { return "sluice-dlq-replay-" + topic }
+
+// Planned is a record a dry run would publish.
+type Planned struct {
+	Letter Letter
+	// Record is the record Replay would publish. Its Partition is the
+	// source partition, kept when the target topic has it (else the key
+	// places the record); -1 when the dead letter does not say.
+	Record *kgo.Record
+}
+
+// ReplayStats counts what Replay did (or, in a dry run, would do).
+type ReplayStats struct {
+	Replayed int
+	Skipped  int            // not matched by the filter; committed as done
+	Topics   map[string]int // replayed records per target topic
+}
+
+func (s *ReplayStats) add(o ReplayStats) {
+	s.Replayed += o.Replayed
+	s.Skipped += o.Skipped
+	for t, n := range o.Topics {
+		if s.Topics == nil {
+			s.Topics = map[string]int{}
+		}
+		s.Topics[t] += n
+	}
+}
+
+// Replay republishes the dead letters of topic: each one's original key and
+// value bytes unchanged, to the target topic (WithTarget) or else to the
+// topic its sluice.source.topic header names, with the original non-sluice
+// headers and sluice.replay.count incremented. Dead letters the filter does
+// not match are skipped, and their offsets committed all the same.
+//
+// It reads from the group's committed offsets (the earliest offset without
+// one) up to the end offsets observed when it starts, so it never chases
+// records written after it began, such as dead letters of the replayed
+// records themselves. Each batch is one Kafka transaction that carries both
+// the published records and the group's new offsets: a replay that is
+// interrupted (ctx) or killed resumes with the next Replay in the same group
+// without publishing anything twice, for readers that read committed.
+func Replay(ctx context.Context, topic string, opts ...Option) (ReplayStats, error) {
+	c := newConfig(opts)
+	group := c.group
+	if group == "" {
+		group = DefaultGroup(topic)
+	}
+	if c.rate < 0 {
+		return ReplayStats{}, fmt.Errorf("rate must be >= 0, got %v", c.rate)
+	}
+	sp, err := c.replaySpan(ctx, topic, group)
+	if err != nil {
+		return ReplayStats{}, err
+	}
+	if c.dryRun != nil {
+		return c.planReplay(ctx, topic, sp)
+	}
+	r := &replayer{c: &c, topic: topic, group: group, span: sp, open: sp.open(),
+		pos: make(offsets, len(sp.start)), pace: newPacer(c.rate)}
+	for p, o := range sp.start {
+		r.pos[p] = o
+	}
+	return r.run(ctx)
+}
+
+// replaySpan returns the offsets Replay handles: from the group's committed
+// offsets to the end offsets observed now.
+func (c *config) replaySpan(ctx context.Context, topic, group string) (span, error) {
+	cl, err := newAdminClient(c.clientOpts)
+	if err != nil {
+		return span{}, err
+	}
+	defer cl.Close()
+	ps, err := partitions(ctx, cl, topic)
+	if err != nil {
+		return span{}, err
+	}
+	committed, err := committedOffsets(ctx, cl, group, topic, ps)
+	if err != nil {
+		return span{}, err
+	}
+	return boundedSpan(ctx, cl, topic, ps, committed)
+}
+
+// plan returns the record that replays l, or nil when the filter skips it.
+func (c *config) plan(l *Letter) (*kgo.Record, error) {
+	if c.filter != nil {
+		var v Value
+		if c.filter.UsesValue() {
+			v = c.decoder(l.Record.Value)
+		}
+		ok, err := c.filter.Match(l.Env(v))
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, nil
+		}
+	}
+	target := c.target
+	if target == "" {
+		target = l.SourceTopic
+	}
+	if target == "" {
+		return nil, fmt.Errorf("dead letter %s[%d]@%d: %w (give a target topic)",
+			l.Record.Topic, l.Record.Partition, l.Record.Offset, ErrNoSourceTopic)
+	}
+	return l.ReplayRecord(target), nil
+}
+
+// planReplay is the dry run: it reads the span without a group and reports
+// what it would publish.
+func (c *config) planReplay(ctx context.Context, topic string, sp span) (ReplayStats, error) {
+	var st ReplayStats
+	rd, err := newReader(topic, sp, 0, c.clientOpts)
+	if err != nil {
+		return st, err
+	}
+	defer rd.close()
+	err = rd.each(ctx, func(r *kgo.Record) error {
+		l := Parse(r)
+		out, err := c.plan(&l)
+		if err != nil {
+			return err
+		}
+		if out == nil {
+			st.Skipped++
+			return nil
+		}
+		st.add(ReplayStats{Replayed: 1, Topics: map[string]int{out.Topic: 1}})
+		return c.dryRun(&Planned{Letter: l, Record: out})
+	})
+	if err != nil && ctx.Err() != nil {
+		return st, fmt.Errorf("%w: %w", ErrInterrupted, ctx.Err())
+	}
+	return st, err
+}
