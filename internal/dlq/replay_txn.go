@@ -48,6 +48,10 @@ func (r *replayer) run(ctx context.Context) (ReplayStats, error) {
 		kgo.KeepControlRecords(), // see every offset, so the stop offset is always reached
 		kgo.FetchMaxWait(500*time.Millisecond),
 		kgo.RecordPartitioner(sourcePartitioner{}),
+		// A killed replay stays a group member until its session times
+		// out, and the next replay's join waits for that: keep it short
+		// (Kafka's group.min.session.timeout.ms is 6s).
+		kgo.SessionTimeout(10*time.Second),
 	)
 	sess, err := kgo.NewGroupTransactSession(opts...)
 	if err != nil {
