@@ -1,0 +1,93 @@
+package pipeline
+
+import (
+	"fmt"
+	"hash"
+	"log/slog"
+	"path/filepath"
+	"sort"
+
+	"github.com/lovoo/goka"
+	"github.com/lovoo/goka/storage"
+
+	"github.com/sluicehq/sluice/codecs"
+)
+
+// processor builds the goka processor of one pipeline.
+func (rt *Runtime) processor(run *pipelineRun, hasher func() hash.Hash32) (*goka.Processor, error) {
+	p := run.p
+	scfg, err := saramaConfig(rt.cfg.Kafka, rt.cfg.Kafka.ClientID+"-"+p.Name)
+	if err != nil {
+		return nil, err
+	}
+	graph := rt.groupGraph(run)
+	if err := graph.Validate(); err != nil {
+		return nil, fmt.Errorf("invalid processor graph: %w", err)
+	}
+	store := storage.MemoryBuilder()
+	if rt.opts.StateDir != "" {
+		store = storage.DefaultBuilder(filepath.Join(rt.opts.StateDir, p.Group))
+	}
+	return goka.NewProcessor(rt.brokers, graph,
+		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(scfg)),
+		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(scfg)),
+		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(scfg)),
+		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(scfg, topicManagerConfig(rt.cfg.Kafka))),
+		goka.WithStorageBuilder(store),
+		goka.WithHasher(hasher),
+		goka.WithNilHandling(goka.NilProcess),
+		goka.WithLogger(gokaLogger{rt.log.With("pipeline", p.Name, "component", "goka")}),
+		goka.WithClientID(rt.cfg.Kafka.ClientID+"-"+p.Name),
+		goka.WithRebalanceCallback(run.rebalanced),
+	)
+}
+
+// groupGraph is the goka graph of one pipeline: the input with a
+// pass-through codec (decoding happens in the callback so that poison is
+// dead-lettered instead of stopping the processor), the outputs and the
+// dead-letter topic as bytes, the group table and the looked-up tables.
+func (rt *Runtime) groupGraph(run *pipelineRun) *goka.GroupGraph {
+	p := run.p
+	edges := []goka.Edge{goka.Input(goka.Stream(p.Input.Topic), new(codecs.Bytes), run.callback)}
+	seen := map[string]bool{}
+	topics := []string{p.DeadLetter}
+	for _, name := range p.OutputList {
+		topics = append(topics, p.Outputs[name].Topic)
+	}
+	for _, t := range topics {
+		if !seen[t] {
+			seen[t] = true
+			edges = append(edges, goka.Output(goka.Stream(t), new(codecs.Bytes)))
+		}
+	}
+	if p.Stateful() {
+		edges = append(edges, goka.Persist(tableCodec{schema: p.State.Schema}))
+	}
+	names := make([]string, 0, len(run.lookupTables))
+	for name := range run.lookupTables {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		q := rt.cfg.Pipeline(name)
+		edges = append(edges, goka.Lookup(run.lookupTables[name], tableCodec{schema: q.State.Schema}))
+	}
+	return goka.DefineGroup(goka.Group(p.Group), edges...)
+}
+
+// gokaLogger sends goka's chatter to slog at debug level.
+type gokaLogger struct{ log *slog.Logger }
+
+func (l gokaLogger) Print(args ...any)                 { l.log.Debug(fmt.Sprint(args...)) }
+func (l gokaLogger) Println(args ...any)               { l.log.Debug(fmt.Sprint(args...)) }
+func (l gokaLogger) Printf(format string, args ...any) { l.log.Debug(fmt.Sprintf(format, args...)) }
+
+// rebalanced logs the partitions this instance owns after a rebalance.
+func (run *pipelineRun) rebalanced(a goka.Assignment) {
+	parts := make([]int32, 0, len(a))
+	for p := range a {
+		parts = append(parts, p)
+	}
+	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
+	run.log.Info("partitions assigned", "topic", run.p.Input.Topic, "partitions", parts)
+}
