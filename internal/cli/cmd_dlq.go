@@ -176,6 +176,10 @@ read_committed; sluice pipelines do).
 Dead letters that --filter does not match are skipped, and their offsets are committed like the
 others: they count as done and a later replay in the same group will not see them.
 
+When several pipelines read one source topic and share a dead-letter topic, a message they all
+rejected is there once per pipeline, and replaying it to the source topic feeds it to every
+pipeline once per copy: replay one pipeline's copies, e.g. --filter 'pipeline == "user-stats"'.
+
 --dry-run prints what would be published (JSON lines) and commits nothing. A progress bar goes
 to stderr, then a summary.
 
