@@ -27,6 +27,9 @@ func saramaConfig(k Kafka, clientID string) (*sarama.Config, error) {
 	cfg.Consumer.Group.Rebalance.Timeout = k.SessionTimeout
 	cfg.Net.ReadTimeout = max(30*time.Second, k.SessionTimeout+10*time.Second)
 	cfg.Consumer.MaxWaitTime = 100 * time.Millisecond
+	// Skip records of aborted transactions (an interrupted `sluice dlq
+	// replay`, or any transactional producer upstream).
+	cfg.Consumer.IsolationLevel = sarama.ReadCommitted
 	cfg.Producer.RequiredAcks = sarama.WaitForAll
 	cfg.Producer.Flush.Frequency = 5 * time.Millisecond
 	cfg.Producer.Compression = sarama.CompressionNone
