@@ -48,13 +48,13 @@ func CompileExpr(node *conf.Node, env *Env, wantBool bool) *Expr {
 	}
 	checked, err := expr.Compile(src, opts...)
 	if err != nil {
-		reportExprError(node, src, lead, err, checkEnv)
+		reportExprError(node, src, lead, err, envNames(checkEnv))
 		return nil
 	}
 	// The run-time program works on the message's map environment.
 	run, err := expr.Compile(src)
 	if err != nil {
-		reportExprError(node, src, lead, err, checkEnv)
+		reportExprError(node, src, lead, err, envNames(checkEnv))
 		return nil
 	}
 	var t reflect.Type
@@ -79,14 +79,14 @@ func srcOffset(src string, line, col int) int {
 
 // reportExprError records a compile error at its column in the YAML file;
 // lead is how many blank characters the trimmed src started with.
-func reportExprError(node *conf.Node, src string, lead int, err error, env map[string]any) {
+func reportExprError(node *conf.Node, src string, lead int, err error, names []string) {
 	var fe *file.Error
 	if errors.As(err, &fe) {
 		pos := node.OffsetPos(lead + srcOffset(src, fe.Line, fe.Column))
-		node.Reporter().Errorf(pos, "expression %q: %s", src, readableExprMessage(fe.Message, env))
+		node.Reporter().Errorf(pos, "expression %q: %s", src, readableExprMessage(fe.Message, names))
 		return
 	}
-	node.Errorf("expression %q: %s", src, readableExprMessage(err.Error(), env))
+	node.Errorf("expression %q: %s", src, readableExprMessage(err.Error(), names))
 }
 
 var (
@@ -106,13 +106,8 @@ var exprTypeNames = map[string]string{
 // readableExprMessage replaces the generated struct types in expr's messages
 // with the record's field names, and lists the names an expression can use
 // when it uses one that does not exist.
-func readableExprMessage(msg string, env map[string]any) string {
+func readableExprMessage(msg string, names []string) string {
 	if m := unknownName.FindStringSubmatch(msg); m != nil {
-		names := make([]string, 0, len(env))
-		for n := range env {
-			names = append(names, n)
-		}
-		sort.Strings(names)
 		return fmt.Sprintf("unknown name %s;%s known names: %s", m[1], didYouMean(m[1], names), strings.Join(names, ", "))
 	}
 	if m := notBool.FindStringSubmatch(msg); m != nil {
@@ -138,6 +133,18 @@ func didYouMean(name string, known []string) string {
 		return fmt.Sprintf(" did you mean %q?", s)
 	}
 	return ""
+}
+
+// envNames lists the names a check environment (a struct with expr tags)
+// offers, sorted.
+func envNames(env any) []string {
+	t := reflect.TypeOf(env)
+	names := make([]string, 0, t.NumField())
+	for i := range t.NumField() {
+		names = append(names, t.Field(i).Tag.Get("expr"))
+	}
+	sort.Strings(names)
+	return names
 }
 
 // Eval runs the expression over the message.

@@ -135,15 +135,6 @@ func structOf(fields []Field) reflect.Type {
 	return reflect.StructOf(sf)
 }
 
-// zero returns a zero value of the type for the expression checker: a typed
-// struct for known records, nil (any) otherwise.
-func (t *Type) zero() any {
-	if !t.IsRecord() || t.Open {
-		return nil
-	}
-	return reflect.New(structOf(t.Fields)).Elem().Interface()
-}
-
 // Env is what expressions can see at one step of a pipeline.
 type Env struct {
 	Value *Type            // the current value
@@ -165,27 +156,44 @@ func (e *Env) Clone() *Env {
 	return &c
 }
 
-// checkEnv is the typed environment expressions are compiled against.
-func (e *Env) checkEnv() (env map[string]any, strict bool) {
-	env = map[string]any{}
+// checkEnv is the typed environment expressions are compiled against: a
+// struct whose fields (with `expr` tags) are the record's fields, the lookup
+// variables, key, value, state and meta. A struct rather than a map so that a
+// field of unknown type (a union) is an interface the checker lets through,
+// where a nil map value would be an "unknown" it rejects in comparisons.
+func (e *Env) checkEnv() (env any, strict bool) {
 	strict = e.Value.IsRecord() && !e.Value.Open
+	var fields []Field
+	seen := map[string]bool{}
+	add := func(name string, t reflect.Type) {
+		if seen[name] {
+			return
+		}
+		seen[name] = true
+		fields = append(fields, Field{Name: name, Go: t})
+	}
+	add(VarKey, reflect.TypeOf(""))
+	add(VarValue, typeOfZero(e.Value))
+	if e.State != nil {
+		add(VarState, typeOfZero(e.State))
+	}
+	add(VarMeta, reflect.TypeOf(Meta{}))
+	for name, t := range e.Vars {
+		add(name, typeOfZero(t))
+	}
 	if e.Value.IsRecord() {
 		for _, f := range e.Value.Fields {
-			t := f.Go
-			if t == nil {
-				t = typeAny
-			}
-			env[f.Name] = reflect.Zero(t).Interface()
+			add(f.Name, f.Go)
 		}
 	}
-	for name, t := range e.Vars {
-		env[name] = t.zero()
+	return reflect.New(structOf(fields)).Elem().Interface(), strict
+}
+
+// typeOfZero is the checker's type for a value of t: a struct for a known
+// record, any otherwise.
+func typeOfZero(t *Type) reflect.Type {
+	if !t.IsRecord() || t.Open {
+		return typeAny
 	}
-	env[VarKey] = ""
-	env[VarValue] = e.Value.zero()
-	if e.State != nil {
-		env[VarState] = e.State.zero()
-	}
-	env[VarMeta] = Meta{}
-	return env, strict
+	return structOf(t.Fields)
 }
