@@ -66,21 +66,25 @@ type Pipeline struct {
 // Stateful reports whether the pipeline keeps a group table.
 func (p *Pipeline) Stateful() bool { return p.State != nil }
 
-// Input is the topic a pipeline consumes.
-type Input struct {
+// Endpoint is a topic with the codec and schema of its values.
+type Endpoint struct {
 	Topic      string
 	Codec      string // avro, json, string or bytes
 	SchemaFile string
-	Schema     avro.Schema // the reader schema (avro)
+	// Schema is the Avro schema: the reader schema of an input, the writer
+	// schema of an output.
+	Schema avro.Schema
+}
+
+// Input is the topic a pipeline consumes.
+type Input struct {
+	Endpoint
 }
 
 // Output is a topic a pipeline writes.
 type Output struct {
-	Name       string
-	Topic      string
-	Codec      string
-	SchemaFile string
-	Schema     avro.Schema
+	Name string
+	Endpoint
 }
 
 // State is the pipeline's group table.

@@ -128,43 +128,36 @@ func (l *loader) topicName(n *conf.Node) string {
 }
 
 func (l *loader) input(n *conf.Node) (in Input, topic *conf.Node) {
-	in = Input{Codec: CodecAvro}
-	m := n.Map()
-	if m == nil {
-		return in, nil
-	}
-	if topic = m.Need("topic"); topic != nil {
-		in.Topic = l.topicName(topic)
-	}
-	in.Codec = l.codec(m.Get("codec"), in.Codec)
-	if v := m.Get("schema"); v != nil {
-		in.SchemaFile, in.Schema = l.schemaAt(v)
-	}
-	if in.Codec == CodecAvro && in.SchemaFile == "" {
-		m.Node().Errorf("an avro input needs a reader schema (schema: FILE)")
-	}
-	m.Done()
+	in.Endpoint, topic = l.endpoint(n, "an avro input needs a reader schema (schema: FILE)")
 	return in, topic
 }
 
 func (l *loader) output(name string, n *conf.Node) (o *Output, topic *conf.Node) {
-	o = &Output{Name: name, Codec: CodecAvro}
+	o = &Output{Name: name}
+	o.Endpoint, topic = l.endpoint(n, "an avro output needs a schema (schema: FILE)")
+	return o, topic
+}
+
+// endpoint reads {topic, codec, schema}; needSchema is the problem reported
+// for an avro endpoint without a schema.
+func (l *loader) endpoint(n *conf.Node, needSchema string) (e Endpoint, topic *conf.Node) {
+	e.Codec = CodecAvro
 	m := n.Map()
 	if m == nil {
-		return o, nil
+		return e, nil
 	}
 	if topic = m.Need("topic"); topic != nil {
-		o.Topic = l.topicName(topic)
+		e.Topic = l.topicName(topic)
 	}
-	o.Codec = l.codec(m.Get("codec"), o.Codec)
+	e.Codec = l.codec(m.Get("codec"), e.Codec)
 	if v := m.Get("schema"); v != nil {
-		o.SchemaFile, o.Schema = l.schemaAt(v)
+		e.SchemaFile, e.Schema = l.schemaAt(v)
 	}
-	if o.Codec == CodecAvro && o.SchemaFile == "" {
-		m.Node().Errorf("an avro output needs a schema (schema: FILE)")
+	if e.Codec == CodecAvro && e.SchemaFile == "" {
+		m.Node().Errorf("%s", needSchema)
 	}
 	m.Done()
-	return o, topic
+	return e, topic
 }
 
 func (l *loader) codec(n *conf.Node, def string) string {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,37 +25,11 @@ type refNames struct {
 	input, stats, big, dlq, statsGroup, bigGroup string
 }
 
-// referenceConfig loads ../pipelines.yaml with every topic and group renamed.
+// referenceConfig loads ../pipelines.yaml with every topic and group renamed,
+// for env's broker and registry (see referenceConfigAt).
 func referenceConfig(t *testing.T, env *devenv.Env) (*pipeline.Config, refNames) {
 	t.Helper()
-	src, err := os.ReadFile("../pipelines.yaml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	suffix := testkit.Unique("")
-	text := string(src)
-	for _, name := range []string{"user-topic", "user-stats", "big-purchases"} {
-		text = strings.ReplaceAll(text, name, name+suffix)
-	}
-	// Tests want quick group joins.
-	text = strings.Replace(text, "  partitioner: murmur2", "  partitioner: murmur2\n  heartbeat: 100ms\n  session_timeout: 6s", 1)
-	getenv := func(k string) string {
-		switch k {
-		case "SLUICE_BROKERS":
-			return strings.Join(env.Brokers(), ",")
-		case "SLUICE_REGISTRY_URL":
-			return env.RegistryURL()
-		}
-		return ""
-	}
-	cfg, err := pipeline.Parse("../pipelines.yaml", []byte(text), pipeline.WithGetenv(getenv))
-	if err != nil {
-		t.Fatalf("loading reference pipelines: %v", err)
-	}
-	return cfg, refNames{
-		input: "user-topic" + suffix, stats: "user-stats" + suffix, big: "big-purchases" + suffix,
-		dlq: "user-topic" + suffix + "-dlq", statsGroup: "user-stats" + suffix, bigGroup: "big-purchases" + suffix,
-	}
+	return referenceConfigAt(t, env.Brokers(), env.RegistryURL())
 }
 
 // userEventCodecs returns encoders for the v1 and v2 UserEvent writer schemas
