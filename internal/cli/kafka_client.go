@@ -92,6 +92,23 @@ const metadataTimeout = 15 * time.Second
 // topicExists asks the cluster about topic, letting the broker auto-create
 // it when autoCreate is set (and the broker allows it). It fails when the
 // brokers cannot be reached, so that the commands do not wait silently.
+// topicExistsSoon is topicExists with auto-creation requested, asked a few
+// times over about two seconds: a real broker creates topics asynchronously,
+// so a topic created a moment ago may not show in metadata yet.
+func topicExistsSoon(ctx context.Context, cl *kgo.Client, topic string) (bool, error) {
+	for attempt := 0; ; attempt++ {
+		ok, err := topicExists(ctx, cl, topic, true)
+		if err != nil || ok || attempt == 7 {
+			return ok, err
+		}
+		select {
+		case <-ctx.Done():
+			return false, ctx.Err()
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
+
 func topicExists(ctx context.Context, cl *kgo.Client, topic string, autoCreate bool) (bool, error) {
 	ctx, cancel := context.WithTimeout(ctx, metadataTimeout)
 	defer cancel()

@@ -104,11 +104,12 @@ func listOffsets(ctx context.Context, cl *kgo.Client, topic string, ps []int32, 
 // committedOffsets returns group's committed offsets of topic; a partition
 // without a commit is absent. It waits while a transaction that commits
 // offsets for the group is still open (KIP-447 RequireStable), as the
-// transactional consumer itself will.
+// transactional consumer itself will, and while the group coordinator is
+// not ready (a fresh broker creates __consumer_offsets on first use).
 func committedOffsets(ctx context.Context, cl *kgo.Client, group, topic string, ps []int32) (offsets, error) {
 	for {
 		out, err := fetchCommitted(ctx, cl, group, topic, ps)
-		if !errors.Is(err, kerr.UnstableOffsetCommit) {
+		if !errors.Is(err, kerr.UnstableOffsetCommit) && !kerr.IsRetriable(err) {
 			return out, err
 		}
 		select {

@@ -60,6 +60,24 @@ func CreateTopic(t testing.TB, brokers []string, topic string, partitions int, c
 			t.Fatalf("creating topic %s: %v", topic, err)
 		}
 	}
+	// A real broker creates topics asynchronously: wait until every partition
+	// has a leader, so that what the test does next finds the topic.
+	Eventually(t, 30*time.Second, "topic "+topic+" to have leaders", func() bool {
+		meta := kmsg.NewPtrMetadataRequest()
+		mt := kmsg.NewMetadataRequestTopic()
+		mt.Topic = kmsg.StringPtr(topic)
+		meta.Topics = append(meta.Topics, mt)
+		mresp, err := meta.RequestWith(context.Background(), cl)
+		if err != nil || len(mresp.Topics) != 1 || mresp.Topics[0].ErrorCode != 0 || len(mresp.Topics[0].Partitions) != partitions {
+			return false
+		}
+		for _, p := range mresp.Topics[0].Partitions {
+			if p.ErrorCode != 0 || p.Leader < 0 {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // Produce writes records synchronously (the murmur2 partitioner of the Java
