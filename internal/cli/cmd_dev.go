@@ -159,12 +159,15 @@ func schemaName(in pipeline.Input) string {
 	return ""
 }
 
-// statusLines prints one line per pipeline every two seconds.
+// statusLines prints one line per pipeline every two seconds: redrawn in
+// place on a terminal, appended otherwise (logs, pipes).
 func statusLines(ctx context.Context, rt *pipeline.Runtime, w io.Writer) error {
+	live := isTerminal(w)
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()
 	last := map[string]int64{}
 	lastAt := time.Now()
+	drawn := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -173,6 +176,10 @@ func statusLines(ctx context.Context, rt *pipeline.Runtime, w io.Writer) error {
 		}
 		elapsed := time.Since(lastAt).Seconds()
 		lastAt = time.Now()
+		if live && drawn > 0 {
+			fmt.Fprintf(w, "\x1b[%dA", drawn) // back to the first status line
+		}
+		drawn = 0
 		for _, s := range rt.Status(ctx) {
 			c := s.Counts
 			rate := float64(c.Consumed-last[s.Name]) / elapsed
@@ -181,8 +188,12 @@ func statusLines(ctx context.Context, rt *pipeline.Runtime, w io.Writer) error {
 			if c.Waiting {
 				wait = "  WAITING for a dependency"
 			}
+			if live {
+				fmt.Fprint(w, "\x1b[2K") // clear the old line
+			}
 			fmt.Fprintf(w, "%-16s %-10s consumed %7d  processed %7d  filtered %6d  dead-lettered %5d  %6.0f msg/s%s\n",
 				s.Name, s.Phase, c.Consumed, c.Processed, c.Filtered, c.DeadLettered, rate, wait)
+			drawn++
 		}
 	}
 }
