@@ -20,6 +20,10 @@ func (rt *Runtime) processor(run *pipelineRun, hasher func() hash.Hash32) (*goka
 	if err != nil {
 		return nil, err
 	}
+	// Static membership (KIP-345): a restarted instance with the same id
+	// takes its place back at once instead of waiting for its old session
+	// to expire, and a restart triggers no rebalance.
+	scfg.Consumer.Group.InstanceId = rt.opts.InstanceID
 	graph := rt.groupGraph(run)
 	if err := graph.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid processor graph: %w", err)

@@ -25,6 +25,11 @@ type Options struct {
 	RegistryURL string
 	// Only runs the named pipelines (all when empty).
 	Only []string
+	// InstanceID makes this process a static member of every pipeline's
+	// consumer group (group.instance.id, KIP-345). Give each instance its
+	// own stable id (a pod name) and keep it across restarts; empty means
+	// dynamic membership.
+	InstanceID string
 	// StateDir keeps goka's tables in LevelDB under StateDir/<group>; empty
 	// keeps them in memory (recovered from the changelog at every start).
 	StateDir string
@@ -69,6 +74,9 @@ const (
 
 // New prepares the pipelines of cfg to run. It does no I/O.
 func New(cfg *Config, opts Options) (*Runtime, error) {
+	if opts.InstanceID != "" && !validInstanceID(opts.InstanceID) {
+		return nil, fmt.Errorf("instance id %q: use at most 249 letters, digits, '.', '_' and '-'", opts.InstanceID)
+	}
 	rt := &Runtime{cfg: cfg, opts: opts, log: opts.Logger}
 	if rt.log == nil {
 		rt.log = slog.Default()
@@ -310,4 +318,8 @@ func (run *pipelineRun) setPhase(phase string, err error) {
 		run.lastErr = err
 	}
 	run.mu.Unlock()
+}
+
+func validInstanceID(id string) bool {
+	return len(id) <= 249 && namePattern.MatchString(id)
 }

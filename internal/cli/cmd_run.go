@@ -17,6 +17,7 @@ type runFlags struct {
 	brokers  string
 	registry string
 	stateDir string
+	instance string
 	httpAddr string
 	logLevel string
 }
@@ -39,6 +40,7 @@ commits and exits 0. Missing output and dead-letter topics are created first.`,
 	cmd.Flags().StringVar(&f.brokers, "brokers", "", "Kafka brokers, comma-separated (default $SLUICE_BROKERS, then kafka.brokers)")
 	cmd.Flags().StringVar(&f.registry, "registry", "", "schema registry URL (default $SLUICE_REGISTRY_URL, then registry.url)")
 	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "keep group tables in LevelDB under this folder (default: in memory, recovered from Kafka at start)")
+	cmd.Flags().StringVar(&f.instance, "instance-id", "", "static group membership: this instance's stable id, kept across restarts (default $SLUICE_INSTANCE_ID; empty: dynamic)")
 	cmd.Flags().StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz, /pipelines on this address (off when empty)")
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
 	return cmd
@@ -58,6 +60,7 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 		RegistryURL: a.flagOrEnv(f.registry, envRegistryURL),
 		Only:        f.only,
 		StateDir:    f.stateDir,
+		InstanceID:  a.flagOrEnv(f.instance, "SLUICE_INSTANCE_ID"),
 		Logger:      log,
 	}
 	rt, err := pipeline.New(cfg, opts)

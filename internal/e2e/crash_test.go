@@ -59,7 +59,10 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	stateDir := filepath.Join(t.TempDir(), "state")
 	httpAddr := freeAddr(t)
 	runArgs := func(withState bool) []string {
-		args := []string{"run", "-f", cfgPath, "--http-addr", httpAddr, "--log-level", "info"}
+		// A stable instance id (static membership), as a deployment would
+		// give it: the restarted process takes its killed predecessor's place
+		// at once instead of waiting for that session to expire.
+		args := []string{"run", "-f", cfgPath, "--http-addr", httpAddr, "--log-level", "info", "--instance-id", "crash-test"}
 		if withState {
 			args = append(args, "--state-dir", stateDir)
 		}
