@@ -65,15 +65,3 @@ func poison(op string, id int, err error) error {
 func transient(op string, id int, err error) error {
 	return &Error{Transient: true, Op: op, SchemaID: id, Err: err}
 }
-
-// classify wraps err into *Error unless it already is one.
-func classify(op string, id int, err error) error {
-	var ce *Error
-	if errors.As(err, &ce) {
-		return err
-	}
-	if errors.Is(err, ErrTransient) {
-		return transient(op, id, err)
-	}
-	return poison(op, id, err)
-}

@@ -140,13 +140,18 @@ func (t *topics) checkTable(ctx context.Context, pipeline, table string, partiti
 	if m != partitions {
 		return fmt.Errorf("topic %s (table of pipeline %s) has %d partitions but its input has %d: a group table must be co-partitioned with its input", table, pipeline, m, partitions)
 	}
-	entries, err := t.admin.DescribeConfig(sarama.ConfigResource{Type: sarama.TopicResource, Name: table, ConfigNames: []string{"cleanup.policy"}})
+	results, err := t.admin.DescribeConfigs([]*sarama.ConfigResource{{Type: sarama.TopicResource, Name: table, ConfigNames: []string{"cleanup.policy"}}}, sarama.DescribeConfigsOptions{})
 	if err != nil {
 		return fmt.Errorf("describing config of topic %s: %w", table, err)
 	}
-	for _, e := range entries {
-		if e.Name == "cleanup.policy" && !strings.Contains(e.Value, "compact") {
-			return fmt.Errorf("topic %s (table of pipeline %s) has cleanup.policy=%s: a group table must have cleanup.policy=compact", table, pipeline, e.Value)
+	for _, r := range results {
+		if r.ErrorCode != sarama.ErrNoError {
+			return fmt.Errorf("describing config of topic %s: %w: %s", table, r.ErrorCode, r.ErrorMsg)
+		}
+		for _, e := range r.Configs {
+			if e.Name == "cleanup.policy" && !strings.Contains(e.Value, "compact") {
+				return fmt.Errorf("topic %s (table of pipeline %s) has cleanup.policy=%s: a group table must have cleanup.policy=compact", table, pipeline, e.Value)
+			}
 		}
 	}
 	return nil

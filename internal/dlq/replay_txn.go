@@ -44,7 +44,6 @@ func (r *replayer) run(ctx context.Context) (ReplayStats, error) {
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
 		kgo.TransactionalID(r.group),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.RequireStableFetchOffsets(),
 		kgo.KeepControlRecords(), // see every offset, so the stop offset is always reached
 		kgo.FetchMaxWait(500*time.Millisecond),
 		kgo.RecordPartitioner(sourcePartitioner{}),

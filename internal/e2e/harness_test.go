@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -206,16 +205,4 @@ func pipelinesFile(t *testing.T, suffix string, extra string) string {
 		t.Fatal(err)
 	}
 	return path
-}
-
-// lockedLog collects lines from several goroutines.
-type lockedLog struct {
-	mu    sync.Mutex
-	lines []string
-}
-
-func (l *lockedLog) add(format string, args ...any) {
-	l.mu.Lock()
-	l.lines = append(l.lines, fmt.Sprintf(format, args...))
-	l.mu.Unlock()
 }
