@@ -127,15 +127,7 @@ func TestRegistryOutage(t *testing.T) {
 	}
 
 	want := userevents.ExpectUserStats(all)
-	got := map[string]map[string]any{}
-	for key := range want {
-		s, err := rt.State(names.stats, key)
-		if err != nil {
-			t.Fatalf("state of %s: %v", key, err)
-		}
-		got[key] = s
-	}
-	compareStats(t, "table", want, got)
+	compareStats(t, "table", want, tableStates(t, rt, names.stats, want))
 }
 
 // TestBrokerRestart stops the embedded broker (and its registry) under
@@ -221,25 +213,8 @@ func TestBrokerRestart(t *testing.T) {
 
 	// user-stats is exact across the restart: the table and the last output per key.
 	want := userevents.ExpectUserStats(all)
-	table := map[string]map[string]any{}
-	for key := range want {
-		s, err := rt.State(names.stats, key)
-		if err != nil {
-			t.Fatalf("state of %s: %v", key, err)
-		}
-		table[key] = s
-	}
-	compareStats(t, "table", want, table)
-	statsCodec := avroReader(t, env.RegistryURL(), "../schemas/user_stats.avsc")
-	last := map[string]map[string]any{}
-	for _, r := range readToEnd(t, brokers, names.stats) {
-		v, err := statsCodec.Decode(r.Value)
-		if err != nil {
-			t.Fatalf("decoding user-stats output: %v", err)
-		}
-		last[string(r.Key)] = codecs.ToJSON(v).(map[string]any)
-	}
-	compareStats(t, "last output", want, last)
+	compareStats(t, "table", want, tableStates(t, rt, names.stats, want))
+	compareStats(t, "last output", want, lastOutputs(t, env.RegistryURL(), readToEnd(t, brokers, names.stats)))
 
 	// big-purchases is at-least-once: every expected output is there, in
 	// order per key once repeats are removed, and nothing else.

@@ -78,8 +78,58 @@ var nonID = regexp.MustCompile(`[^a-zA-Z0-9_]`)
 
 func nodeID(s string) string { return nonID.ReplaceAllString(s, "_") }
 
+// diagramStyle is how one format writes nodes and edges.
+type diagramStyle struct {
+	header, footer      string
+	topic, table, group string // formats taking the node id and its label
+	edge                func(from, to, label string, dashed bool) string
+}
+
+// styleOf returns the style of a format.
+func styleOf(format string) (diagramStyle, bool) {
+	switch format {
+	case FormatMermaid, "":
+		return mermaidStyle(), true
+	case FormatDot:
+		return dotStyle(), true
+	}
+	return diagramStyle{}, false
+}
+
+func mermaidStyle() diagramStyle {
+	return diagramStyle{
+		header: "flowchart LR\n",
+		topic:  "  %s([%q])\n", table: "  %s[(%q)]\n", group: "  %s[%q]\n",
+		edge: func(from, to, label string, dashed bool) string {
+			arrow := "-->"
+			if dashed {
+				arrow = "-.->"
+			}
+			return fmt.Sprintf("  %s %s|%q| %s\n", from, arrow, label, to)
+		},
+	}
+}
+
+func dotStyle() diagramStyle {
+	return diagramStyle{
+		header: "digraph sluice {\n  rankdir=LR;\n", footer: "}\n",
+		topic: "  %s [label=%q, shape=cds];\n", table: "  %s [label=%q, shape=cylinder];\n", group: "  %s [label=%q, shape=box];\n",
+		edge: func(from, to, label string, dashed bool) string {
+			style := ""
+			if dashed {
+				style = ", style=dashed"
+			}
+			return fmt.Sprintf("  %s -> %s [label=%q%s];\n", from, to, label, style)
+		},
+	}
+}
+
 // Diagram renders the pipelines' topology as mermaid or dot.
 func (c *Config) Diagram(format string) (string, error) {
+	st, ok := styleOf(format)
+	if !ok {
+		return "", fmt.Errorf("unknown format %q (mermaid or dot)", format)
+	}
 	t := c.topology()
 	groups := make([]string, 0, len(t.groups))
 	for g := range t.groups {
@@ -87,46 +137,19 @@ func (c *Config) Diagram(format string) (string, error) {
 	}
 	sort.Strings(groups)
 	var b strings.Builder
-	switch format {
-	case FormatMermaid, "":
-		b.WriteString("flowchart LR\n")
-		for _, name := range t.topics {
-			fmt.Fprintf(&b, "  %s([%q])\n", nodeID("topic:"+name), name)
-		}
-		for _, name := range t.tables {
-			fmt.Fprintf(&b, "  %s[(%q)]\n", nodeID("table:"+name), name)
-		}
-		for _, g := range groups {
-			fmt.Fprintf(&b, "  %s[%q]\n", nodeID(g), t.groups[g])
-		}
-		for _, e := range t.edges {
-			arrow := "-->"
-			if e.dashed {
-				arrow = "-.->"
-			}
-			fmt.Fprintf(&b, "  %s %s|%q| %s\n", nodeID(e.from), arrow, e.label, nodeID(e.to))
-		}
-	case FormatDot:
-		b.WriteString("digraph sluice {\n  rankdir=LR;\n")
-		for _, name := range t.topics {
-			fmt.Fprintf(&b, "  %s [label=%q, shape=cds];\n", nodeID("topic:"+name), name)
-		}
-		for _, name := range t.tables {
-			fmt.Fprintf(&b, "  %s [label=%q, shape=cylinder];\n", nodeID("table:"+name), name)
-		}
-		for _, g := range groups {
-			fmt.Fprintf(&b, "  %s [label=%q, shape=box];\n", nodeID(g), t.groups[g])
-		}
-		for _, e := range t.edges {
-			style := ""
-			if e.dashed {
-				style = ", style=dashed"
-			}
-			fmt.Fprintf(&b, "  %s -> %s [label=%q%s];\n", nodeID(e.from), nodeID(e.to), e.label, style)
-		}
-		b.WriteString("}\n")
-	default:
-		return "", fmt.Errorf("unknown format %q (mermaid or dot)", format)
+	b.WriteString(st.header)
+	for _, name := range t.topics {
+		fmt.Fprintf(&b, st.topic, nodeID("topic:"+name), name)
 	}
+	for _, name := range t.tables {
+		fmt.Fprintf(&b, st.table, nodeID("table:"+name), name)
+	}
+	for _, g := range groups {
+		fmt.Fprintf(&b, st.group, nodeID(g), t.groups[g])
+	}
+	for _, e := range t.edges {
+		b.WriteString(st.edge(nodeID(e.from), nodeID(e.to), e.label, e.dashed))
+	}
+	b.WriteString(st.footer)
 	return b.String(), nil
 }

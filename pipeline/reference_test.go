@@ -152,27 +152,10 @@ func TestReferencePipelines(t *testing.T) {
 
 	// The last user-stats output per user equals the expected state.
 	statsRecs := testkit.ReadAll(t, env.Brokers(), names.stats, int(us.Processed), time.Minute)
-	statsCodec := avroReader(t, env.RegistryURL(), "../schemas/user_stats.avsc")
-	last := map[string]map[string]any{}
-	for _, r := range statsRecs {
-		v, err := statsCodec.Decode(r.Value)
-		if err != nil {
-			t.Fatalf("decoding user-stats output: %v", err)
-		}
-		last[string(r.Key)] = codecs.ToJSON(v).(map[string]any)
-	}
-	compareStats(t, "last output", expStats, last)
+	compareStats(t, "last output", expStats, lastOutputs(t, env.RegistryURL(), statsRecs))
 
 	// The table holds the same.
-	tableState := map[string]map[string]any{}
-	for key := range expStats {
-		s, err := rt.State(names.stats, key)
-		if err != nil {
-			t.Fatalf("state of %s: %v", key, err)
-		}
-		tableState[key] = s
-	}
-	compareStats(t, "table", expStats, tableState)
+	compareStats(t, "table", expStats, tableStates(t, rt, names.stats, expStats))
 
 	// big-purchases: JSON, per user in order.
 	bigRecs := testkit.ReadAll(t, env.Brokers(), names.big, big, time.Minute)
@@ -276,6 +259,35 @@ func avroReader(t *testing.T, url, path string) *codecs.Avro {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// lastOutputs decodes user-stats records and keeps the last value per key.
+func lastOutputs(t *testing.T, registryURL string, records []*kgo.Record) map[string]map[string]any {
+	t.Helper()
+	dec := avroReader(t, registryURL, "../schemas/user_stats.avsc")
+	last := map[string]map[string]any{}
+	for _, r := range records {
+		v, err := dec.Decode(r.Value)
+		if err != nil {
+			t.Fatalf("decoding user-stats output: %v", err)
+		}
+		last[string(r.Key)] = codecs.ToJSON(v).(map[string]any)
+	}
+	return last
+}
+
+// tableStates reads the table state of every key of want from rt.
+func tableStates(t *testing.T, rt *pipeline.Runtime, name string, want map[string]userevents.UserStats) map[string]map[string]any {
+	t.Helper()
+	got := make(map[string]map[string]any, len(want))
+	for key := range want {
+		s, err := rt.State(name, key)
+		if err != nil {
+			t.Fatalf("state of %s: %v", key, err)
+		}
+		got[key] = s
+	}
+	return got
 }
 
 func compareStats(t *testing.T, what string, want map[string]userevents.UserStats, got map[string]map[string]any) {
