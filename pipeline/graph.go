@@ -2,8 +2,8 @@ package pipeline
 
 import (
 	"fmt"
-	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -74,10 +74,6 @@ func (c *Config) topology() topology {
 	return t
 }
 
-var nonID = regexp.MustCompile(`[^a-zA-Z0-9_]`)
-
-func nodeID(s string) string { return nonID.ReplaceAllString(s, "_") }
-
 // diagramStyle is how one format writes nodes and edges.
 type diagramStyle struct {
 	header, footer      string
@@ -136,6 +132,27 @@ func (c *Config) Diagram(format string) (string, error) {
 		groups = append(groups, g)
 	}
 	sort.Strings(groups)
+	// Node ids are the names with other characters as '_'; names that
+	// differ only there (user.topic, user_topic) get a numbered id so they
+	// stay distinct nodes.
+	ids, taken := map[string]string{}, map[string]bool{}
+	nodeID := func(key string) string {
+		if id, ok := ids[key]; ok {
+			return id
+		}
+		base := strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return '_'
+		}, key)
+		id := base
+		for n := 2; taken[id]; n++ {
+			id = base + "_" + strconv.Itoa(n)
+		}
+		ids[key], taken[id] = id, true
+		return id
+	}
 	var b strings.Builder
 	b.WriteString(st.header)
 	for _, name := range t.topics {

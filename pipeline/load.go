@@ -249,6 +249,9 @@ func (l *loader) retry(n *conf.Node, base Retry) Retry {
 	var set *conf.Node
 	if v := m.Get("initial_backoff"); v != nil {
 		r.InitialBackoff, set = l.duration(v, r.InitialBackoff), v
+		if r.InitialBackoff <= 0 {
+			v.Errorf("initial_backoff must be longer than 0 (a retry or a wait for the registry would spin)")
+		}
 	}
 	if v := m.Get("max_backoff"); v != nil {
 		r.MaxBackoff, set = l.duration(v, r.MaxBackoff), v

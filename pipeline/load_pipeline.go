@@ -69,7 +69,9 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 	if v := m.Need("name"); v != nil {
 		at.name, at.group = v.Pos(), v.Pos()
 		p.Name = v.String()
-		if p.Name != "" && !namePattern.MatchString(p.Name) {
+		if p.Name == "" {
+			v.Errorf("name must not be empty")
+		} else if !namePattern.MatchString(p.Name) {
 			v.Errorf("name %q may only contain letters, digits, '.', '_' and '-'", p.Name)
 		}
 	}
@@ -118,7 +120,9 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 
 func (l *loader) topicName(n *conf.Node) string {
 	t := n.String()
-	if t != "" && !namePattern.MatchString(t) {
+	if t == "" {
+		n.Errorf("topic must not be empty")
+	} else if !namePattern.MatchString(t) {
 		n.Errorf("topic %q may only contain letters, digits, '.', '_' and '-'", t)
 	}
 	if len(t) > 249 {
@@ -228,8 +232,17 @@ func (l *loader) steps(p *Pipeline, n *conf.Node, tables map[string]*processors.
 		// The table as the step read it, ${VAR} expanded (a custom step may
 		// read a table too by having a Table method).
 		if t, ok := impl.(interface{ Table() string }); ok {
-			if s.Table = t.Table(); s.Table != "" && s.Table == p.Name {
+			switch s.Table = t.Table(); {
+			case s.Table == "":
+			case s.Table == p.Name:
 				cfgNode.Errorf("%s: pipeline %q cannot look up its own table; its steps read it as state", typ, p.Name)
+			case tables[s.Table] == nil:
+				// The built-in lookup says so itself; a custom step that
+				// names a table gets the same check here.
+				if typ != "lookup" {
+					cfgNode.Errorf("%s: no stateful pipeline named %q to look up", typ, s.Table)
+				}
+				s.Table = ""
 			}
 		}
 		s.Type, s.Impl = typ, impl

@@ -48,6 +48,8 @@ type attemptResult struct {
 	emits []encodedEmit
 	// dropped is true when a step dropped the message.
 	dropped bool
+	// stored is the key's table entry as the attempt found it.
+	stored *TableEntry
 }
 
 type encodedEmit struct {
@@ -85,6 +87,12 @@ func (r *runner) callback(ctx goka.Context, msg any) {
 	tries, holds := 1, 0
 	for {
 		res, fail := r.attempt(ctx, raw, meta)
+		if fail != nil && ctx.Context().Err() != nil {
+			// The processor is stopping (shutdown or rebalance): the failure
+			// may be the cancellation itself, so leave the message
+			// uncommitted for redelivery rather than judge it.
+			r.abort(ctx)
+		}
 		if fail == nil {
 			if !heldSince.IsZero() {
 				r.log.Info("dependency back, message processed", "partition", meta.Partition, "offset", meta.Offset, "held", time.Since(heldSince).Round(time.Millisecond))
@@ -144,9 +152,14 @@ func (r *runner) sleep(ctx goka.Context, d time.Duration) {
 	select {
 	case <-t.C:
 	case <-ctx.Context().Done():
-		ctx.Fail(errStopping)
-		panic(errStopping)
+		r.abort(ctx)
 	}
+}
+
+// abort ends the callback without committing its message (see sleep).
+func (r *runner) abort(ctx goka.Context) {
+	ctx.Fail(errStopping)
+	panic(errStopping)
 }
 
 // backoff is exponential with jitter: a random duration in [d/2, d] where
@@ -190,8 +203,10 @@ func (r *runner) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*a
 		return nil, r.classify(StageDecode, err, r.p.Retry)
 	}
 	m := processors.NewMessage(ctx.Key(), value, meta)
+	res := &attemptResult{msg: m}
 	if r.p.Stateful() {
 		if e, ok := ctx.Value().(*TableEntry); ok && e != nil {
+			res.stored = e
 			m.State = e.State
 			m.Replayed = e.Partition == meta.Partition && e.Offset >= meta.Offset
 		}
@@ -208,7 +223,6 @@ func (r *runner) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*a
 			return nil, nil
 		}
 	}
-	res := &attemptResult{msg: m}
 	for _, s := range r.p.Steps {
 		out, err := s.Impl.Process(ctx.Context(), m)
 		if err != nil {
@@ -220,7 +234,12 @@ func (r *runner) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*a
 		}
 	}
 	for _, e := range m.Emits {
-		enc := r.outputs[e.Output]
+		enc, ok := r.outputs[e.Output]
+		if !ok {
+			// Built-in steps are checked at load; a custom step may still
+			// name an output that does not exist.
+			return nil, r.classify(StageEmit, fmt.Errorf("no output named %q in pipeline %s", e.Output, r.p.Name), r.p.Retry)
+		}
 		b, err := enc.encode(e.Value)
 		if err != nil {
 			return nil, r.classify(StageEncode, fmt.Errorf("output %s: %w", e.Output, err), r.p.Retry)
@@ -249,23 +268,18 @@ func (r *runner) apply(ctx goka.Context, res *attemptResult, meta processors.Met
 		switch {
 		case m.StateChanged:
 			ctx.SetValue(&TableEntry{State: m.State, Partition: meta.Partition, Offset: meta.Offset})
-		case m.Replayed && !res.dropped && m.State != nil:
+		case m.Replayed && !res.dropped && res.stored != nil:
 			// Rewrite the stored state, in case the crash came between this
 			// message's table write and its commit.
-			if e, ok := ctx.Value().(*TableEntry); ok && e != nil {
-				ctx.SetValue(e)
-			}
+			ctx.SetValue(res.stored)
 		}
 	}
 	for _, e := range res.emits {
 		ctx.Emit(goka.Stream(e.topic), e.key, e.value)
 	}
-	switch {
-	case len(res.emits) > 0 || m.StateChanged:
-		r.stats.record(outcomeProcessed)
-	case res.dropped:
+	if res.dropped && len(res.emits) == 0 && !m.StateChanged {
 		r.stats.record(outcomeFiltered)
-	default:
+	} else {
 		r.stats.record(outcomeProcessed)
 	}
 }

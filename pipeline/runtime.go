@@ -242,13 +242,15 @@ func (rt *Runtime) Run(ctx context.Context) error {
 	if err := rt.registerOutputs(ctx); err != nil {
 		return err
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	for _, run := range rt.runs {
-		hasher, err := Hasher(rt.cfg.Kafka.Partitioner, counts[run.p.Input.Topic])
-		if err != nil {
+	hashers := make([]func() hash.Hash32, len(rt.runs))
+	for i, run := range rt.runs {
+		if hashers[i], err = Hasher(rt.cfg.Kafka.Partitioner, counts[run.p.Input.Topic]); err != nil {
 			return err
 		}
-		g.Go(func() error { return rt.supervise(gctx, run, hasher) })
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for i, run := range rt.runs {
+		g.Go(func() error { return rt.supervise(gctx, run, hashers[i]) })
 	}
 	return g.Wait()
 }

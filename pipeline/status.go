@@ -69,19 +69,6 @@ func (run *pipelineRun) status(ctx context.Context) Status {
 	return st
 }
 
-// Ready reports whether every pipeline runs with its tables recovered.
-func (rt *Runtime) Ready(ctx context.Context) bool {
-	for _, run := range rt.runs {
-		run.mu.Lock()
-		proc := run.proc
-		run.mu.Unlock()
-		if proc == nil || !proc.Recovered() {
-			return false
-		}
-	}
-	return len(rt.runs) > 0
-}
-
 // Errors of State.
 var (
 	ErrUnknownPipeline = errors.New("unknown pipeline")

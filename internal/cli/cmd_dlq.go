@@ -29,9 +29,9 @@ func (a *app) dlqCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "dlq",
 		Short: "Inspect and replay dead letters",
-		Args:  noArgs,
 	}
 	cmd.AddCommand(a.dlqInspectCmd(), a.dlqReplayCmd())
+	requireSubcommand(cmd)
 	return cmd
 }
 

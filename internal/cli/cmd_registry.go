@@ -30,14 +30,9 @@ func (a *app) registryCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "registry",
 		Short: "Run sluice's Confluent-compatible schema registry",
-		RunE: func(_ *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usagef("unknown registry command %q (want: serve)", args[0])
-			}
-			return usagef("registry needs a command: serve")
-		},
 	}
 	cmd.AddCommand(a.registryServeCmd())
+	requireSubcommand(cmd)
 	return cmd
 }
 

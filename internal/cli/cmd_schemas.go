@@ -57,6 +57,7 @@ use it as the CI gate for schema evolution.`,
 			return a.schemasCheck(cmd.Context(), f)
 		},
 	})
+	requireSubcommand(cmd)
 	return cmd
 }
 

@@ -111,3 +111,22 @@ func isCobraUsage(err error) bool {
 	}
 	return false
 }
+
+// requireSubcommand makes a parent command (dlq, schemas, registry) refuse to
+// run without one of its subcommands, or with an unknown one: exit 2 instead
+// of cobra's help and exit 0.
+func requireSubcommand(cmd *cobra.Command) {
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		var names []string
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		if len(args) > 0 {
+			return usagef("unknown %s command %q (want: %s)", c.Name(), args[0], strings.Join(names, ", "))
+		}
+		return usagef("%s needs a command: %s", c.Name(), strings.Join(names, ", "))
+	}
+}

@@ -21,7 +21,6 @@ type Runtime interface {
 	Names() []string
 	Counts(name string) (pipeline.Counts, bool)
 	Status(ctx context.Context) []pipeline.Status
-	Ready(ctx context.Context) bool
 	State(name, key string) (map[string]any, error)
 }
 
@@ -37,7 +36,7 @@ func Handler(rt Runtime) http.Handler {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		st := rt.Status(r.Context())
 		code := http.StatusOK
-		if !rt.Ready(r.Context()) {
+		if !allReady(st) {
 			code = http.StatusServiceUnavailable
 		}
 		writeJSON(w, code, map[string]any{"ready": code == http.StatusOK, "pipelines": st})
@@ -77,6 +76,17 @@ func Handler(rt Runtime) http.Handler {
 		writeError(w, http.StatusNotFound, "no such endpoint: "+r.Method+" "+r.URL.Path)
 	})
 	return mux
+}
+
+// allReady reports whether every pipeline of one status snapshot is ready,
+// so that /readyz's code and body always agree.
+func allReady(st []pipeline.Status) bool {
+	for _, s := range st {
+		if !s.Ready {
+			return false
+		}
+	}
+	return len(st) > 0
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
