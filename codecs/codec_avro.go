@@ -151,6 +151,10 @@ func (c *Avro) Decode(frame []byte) (any, error) {
 		}
 		return nil, poison("decode", 0, fmt.Errorf("magic byte %d, want 0", frame[0]))
 	}
+	if id < 1 {
+		// Registries number schemas from 1: no need to ask.
+		return nil, poison("decode", id, fmt.Errorf("schema id %d is not a valid registry id", id))
+	}
 	res, err := c.writers.get(id)
 	if err != nil {
 		return nil, err

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+	"math/big"
 	"strconv"
 	"time"
 
@@ -97,15 +98,10 @@ func appendValue(buf []byte, s avro.Schema, v any) ([]byte, error) {
 		return finishBlock(buf, start, n), nil
 	case *avro.FixedSchema:
 		if l := sch.Logical(); l != nil && l.Type() == avro.Decimal {
-			r, err := toRat(v)
+			b, r, err := decimalBytes(v, l)
 			if err != nil {
 				return buf, err
 			}
-			i, err := unscaled(r, l.(*avro.DecimalLogicalSchema).Scale())
-			if err != nil {
-				return buf, err
-			}
-			b := twosComplement(i)
 			if len(b) > sch.Size() {
 				return buf, fmt.Errorf("decimal %s does not fit fixed(%d)", r.RatString(), sch.Size())
 			}
@@ -247,15 +243,10 @@ func appendPrimitive(buf []byte, s *avro.PrimitiveSchema, v any) ([]byte, error)
 		return binary.LittleEndian.AppendUint32(buf, math.Float32bits(f)), nil
 	case avro.Bytes:
 		if l := s.Logical(); l != nil && l.Type() == avro.Decimal {
-			r, err := toRat(v)
+			b, _, err := decimalBytes(v, l)
 			if err != nil {
 				return buf, err
 			}
-			i, err := unscaled(r, l.(*avro.DecimalLogicalSchema).Scale())
-			if err != nil {
-				return buf, err
-			}
-			b := twosComplement(i)
 			buf = binary.AppendVarint(buf, int64(len(b)))
 			return append(buf, b...), nil
 		}
@@ -272,4 +263,18 @@ func appendPrimitive(buf []byte, s *avro.PrimitiveSchema, v any) ([]byte, error)
 		return buf, nil
 	}
 	return buf, fmt.Errorf("unsupported schema type %s", s.Type())
+}
+
+// decimalBytes is v as a decimal's unscaled two's-complement bytes, with the
+// value itself for messages.
+func decimalBytes(v any, l avro.LogicalSchema) ([]byte, *big.Rat, error) {
+	r, err := toRat(v)
+	if err != nil {
+		return nil, nil, err
+	}
+	i, err := unscaled(r, l.(*avro.DecimalLogicalSchema).Scale())
+	if err != nil {
+		return nil, nil, err
+	}
+	return twosComplement(i), r, nil
 }

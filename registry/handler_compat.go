@@ -36,13 +36,8 @@ func (s *Server) handleCompatAll(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) checkCompat(w http.ResponseWriter, r *http.Request, against func(*state, string) ([]schemaValue, *apiError)) {
 	subject := r.PathValue("subject")
-	var req schemaRequest
-	if aerr := decodeBody(r, &req); aerr != nil {
-		s.writeError(w, r, aerr)
-		return
-	}
-	if _, aerr := checkType(req.SchemaType); aerr != nil {
-		s.writeError(w, r, aerr)
+	req, _, ok := s.readSchemaRequest(w, r)
+	if !ok {
 		return
 	}
 	var (

@@ -13,20 +13,26 @@ func (s *Server) write(r *http.Request, fn func(st *state) ([]entry, error)) err
 	return s.store.update(ctx, fn)
 }
 
-func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
-	subject := r.PathValue("subject")
-	var req schemaRequest
+// readSchemaRequest decodes a register, lookup or compatibility body and
+// checks its schema type; on a bad request it has answered already.
+func (s *Server) readSchemaRequest(w http.ResponseWriter, r *http.Request) (req schemaRequest, typ string, ok bool) {
 	if aerr := decodeBody(r, &req); aerr != nil {
 		s.writeError(w, r, aerr)
-		return
+		return req, "", false
 	}
 	typ, aerr := checkType(req.SchemaType)
 	if aerr != nil {
 		s.writeError(w, r, aerr)
-		return
+		return req, "", false
 	}
-	if len(req.References) == 0 {
-		req.References = nil
+	return req, typ, true
+}
+
+func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
+	subject := r.PathValue("subject")
+	req, typ, ok := s.readSchemaRequest(w, r)
+	if !ok {
+		return
 	}
 	key := identityKey(typ, req.Schema, req.References)
 	var id int

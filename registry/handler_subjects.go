@@ -134,18 +134,15 @@ func (s *Server) handleReferencedBy(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
 	subject := r.PathValue("subject")
-	var req schemaRequest
-	if aerr := decodeBody(r, &req); aerr != nil {
-		s.writeError(w, r, aerr)
-		return
-	}
-	typ, aerr := checkType(req.SchemaType)
-	if aerr != nil {
-		s.writeError(w, r, aerr)
+	req, typ, ok := s.readSchemaRequest(w, r)
+	if !ok {
 		return
 	}
 	key := identityKey(typ, req.Schema, req.References)
-	var found schemaValue
+	var (
+		found schemaValue
+		aerr  *apiError
+	)
 	s.store.view(func(st *state) {
 		if _, err := parseAvro(st, req.Schema, req.References); err != nil {
 			aerr = errInvalidSchema("Invalid schema: %v", err)

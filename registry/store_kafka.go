@@ -60,6 +60,11 @@ type KafkaStore struct {
 	cl  *kgo.Client
 
 	writeMu sync.Mutex // one writer at a time: read-check-write is atomic
+	// inDoubt (guarded by writeMu) is set when a write failed after its
+	// records may have reached the log: the next write first reads the log
+	// to its end, so it never computes ids or versions from a state that
+	// lacks them.
+	inDoubt bool
 
 	mu      sync.RWMutex // guards st, applied, changed
 	st      *state
@@ -184,6 +189,11 @@ func (k *KafkaStore) view(fn func(st *state)) {
 func (k *KafkaStore) update(ctx context.Context, fn func(st *state) ([]entry, error)) error {
 	k.writeMu.Lock()
 	defer k.writeMu.Unlock()
+	if k.inDoubt {
+		if err := k.produceAndWait(ctx, &kgo.Record{Topic: k.cfg.Topic, Key: noopRecordKey()}); err != nil {
+			return fmt.Errorf("reading %s to its end after a failed write: %w", k.cfg.Topic, err)
+		}
+	}
 	k.mu.RLock()
 	entries, err := fn(k.st)
 	k.mu.RUnlock()
@@ -202,15 +212,23 @@ func (k *KafkaStore) update(ctx context.Context, fn func(st *state) ([]entry, er
 }
 
 // produceAndWait writes recs to partition 0 and waits, at most WriteTimeout,
-// until follow has applied them.
+// until follow has applied them. The caller holds writeMu. Once written, the
+// records are waited for even if the client went away; a failure at either
+// step leaves the store in doubt until a later write has read the log to
+// its end.
 func (k *KafkaStore) produceAndWait(ctx context.Context, recs ...*kgo.Record) error {
+	k.inDoubt = true
 	last, err := k.produce(ctx, recs...)
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithTimeout(ctx, k.cfg.WriteTimeout)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), k.cfg.WriteTimeout)
 	defer cancel()
-	return k.waitApplied(ctx, last)
+	if err := k.waitApplied(ctx, last); err != nil {
+		return err
+	}
+	k.inDoubt = false
+	return nil
 }
 
 // produce writes recs to partition 0 and returns the offset of the last one.
