@@ -12,7 +12,7 @@
 //	}
 //
 // Both get the whole CLI: run, dev, validate, graph, registry, schemas,
-// produce, consume.
+// produce, consume, dlq.
 package sluice
 
 import (
@@ -30,6 +30,12 @@ import (
 func Main() int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The first signal starts a graceful stop; after it, the default
+	// handling is back, so a second Ctrl-C ends a stop that hangs.
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
 	return Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 }
 

@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/hamba/avro/v2"
@@ -186,19 +185,12 @@ func (l *loader) kafka(n *conf.Node) Kafka {
 
 // brokerList accepts a list or a comma-separated string.
 func brokerList(n *conf.Node) []string {
-	var raw []string
-	if n.IsList() {
-		for _, item := range n.List() {
-			raw = append(raw, item.String())
-		}
-	} else {
-		raw = strings.Split(n.String(), ",")
+	if !n.IsList() {
+		return conf.SplitList(n.String())
 	}
 	var out []string
-	for _, b := range raw {
-		if b = strings.TrimSpace(b); b != "" {
-			out = append(out, b)
-		}
+	for _, item := range n.List() {
+		out = append(out, conf.SplitList(item.String())...)
 	}
 	return out
 }

@@ -64,6 +64,15 @@ func (a *app) dev(ctx context.Context, f *devFlags) error {
 			return err
 		}
 	}
+	var demoIn pipeline.Input
+	if f.demo {
+		if f.demoRate < 1 {
+			return usagef("--demo-rate must be at least 1, got %d", f.demoRate)
+		}
+		if demoIn, err = demoInput(cfg); err != nil {
+			return usagef("--demo: %v", err)
+		}
+	}
 	partitions := pipeline.DefaultPartitions
 	if cfg != nil {
 		partitions = cfg.Kafka.Partitions
@@ -93,10 +102,7 @@ func (a *app) dev(ctx context.Context, f *devFlags) error {
 	}
 	g, gctx := errgroup.WithContext(ctx)
 	if f.demo {
-		in, err := demoInput(cfg)
-		if err != nil {
-			return usagef("--demo: %v", err)
-		}
+		in := demoIn
 		g.Go(func() error {
 			return demo.Run(gctx, demo.Config{Brokers: env.Brokers(), RegistryURL: env.RegistryURL(), Topic: in.Topic, Reader: in.Schema, Rate: f.demoRate, Seed: uint64(time.Now().UnixNano())})
 		})

@@ -163,7 +163,11 @@ func (a *app) runProduce(ctx context.Context, o *produceOptions) error {
 		}
 		return nil
 	})
-	flushErr := cl.Flush(ctx)
+	// Deliver what was accepted even when interrupted: a cancelled ctx would
+	// make Flush return at once and Close drop the buffered records.
+	flushCtx, cancelFlush := context.WithTimeout(context.WithoutCancel(ctx), produceDeliveryTimeout)
+	flushErr := cl.Flush(flushCtx)
+	cancelFlush()
 	produced := p.acked()
 	fmt.Fprintf(a.stderr, "produced %d records to %s\n", produced, o.topic)
 	err = lineErr

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/sluicehq/sluice/internal/conf"
 	"io"
 	"log/slog"
 	"net"
@@ -55,7 +56,7 @@ are lost on exit. Stops cleanly on SIGINT or SIGTERM.`,
 		},
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("brokers") {
-				o.brokers = a.getenv("SLUICE_BROKERS")
+				o.brokers = a.getenv(envBrokers)
 			}
 			if o.memory && cmd.Flags().Changed("brokers") {
 				return usagef("--memory and --brokers are mutually exclusive")
@@ -84,7 +85,7 @@ func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions) erro
 	if o.memory {
 		store = registry.NewMemoryStore()
 	} else {
-		brokers := registryBrokerList(o.brokers)
+		brokers := conf.SplitList(o.brokers)
 		startCtx, cancel := context.WithTimeout(ctx, registryStartTimeout)
 		ks, err := registry.NewKafkaStore(startCtx, registry.KafkaStoreConfig{
 			Brokers: brokers, Topic: o.topic, ReplicationFactor: o.replication, Logger: log,
@@ -106,16 +107,6 @@ func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions) erro
 	}
 	log.Info("schema registry stopped")
 	return nil
-}
-
-func registryBrokerList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
 
 func closeRegistryStore(log *slog.Logger, c io.Closer) {

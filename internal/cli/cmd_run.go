@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"github.com/sluicehq/sluice/internal/conf"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -56,7 +57,7 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 		return err
 	}
 	opts := pipeline.Options{
-		Brokers:     splitBrokers(a.flagOrEnv(f.brokers, envBrokers)),
+		Brokers:     conf.SplitList(a.flagOrEnv(f.brokers, envBrokers)),
 		RegistryURL: a.flagOrEnv(f.registry, envRegistryURL),
 		Only:        f.only,
 		StateDir:    f.stateDir,
@@ -86,12 +87,4 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 	}
 	log.Info("stopped")
 	return nil
-}
-
-// flagOrEnv returns the flag's value, else the environment variable's.
-func (a *app) flagOrEnv(flag, env string) string {
-	if flag != "" {
-		return flag
-	}
-	return a.getenv(env)
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 	"os"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -28,17 +27,6 @@ func (a *app) loadConfig(path string, opts ...pipeline.LoadOption) (*pipeline.Co
 		return nil, err
 	}
 	return cfg, nil
-}
-
-// splitBrokers splits a comma-separated broker list.
-func splitBrokers(s string) []string {
-	var out []string
-	for _, b := range strings.Split(s, ",") {
-		if b = strings.TrimSpace(b); b != "" {
-			out = append(out, b)
-		}
-	}
-	return out
 }
 
 // logger writes human-readable logs to stderr at level.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/sluicehq/sluice/internal/conf"
 	"strings"
 	"time"
 
@@ -51,12 +52,7 @@ func (a *app) resolveConn(f *connFlags) {
 
 // seedBrokers splits the --brokers list.
 func (f *connFlags) seedBrokers() ([]string, error) {
-	var seeds []string
-	for _, s := range strings.Split(f.brokers, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			seeds = append(seeds, s)
-		}
-	}
+	seeds := conf.SplitList(f.brokers)
 	if len(seeds) == 0 {
 		return nil, usagef("--brokers: no broker address in %q", f.brokers)
 	}

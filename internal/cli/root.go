@@ -92,6 +92,14 @@ func (a *app) commands() []*cobra.Command {
 	}
 }
 
+// flagOrEnv returns the flag's value, else the environment variable's.
+func (a *app) flagOrEnv(flag, env string) string {
+	if flag != "" {
+		return flag
+	}
+	return a.getenv(env)
+}
+
 // envOr returns the environment variable name if set, else def.
 func (a *app) envOr(name, def string) string {
 	if v := a.getenv(name); v != "" {

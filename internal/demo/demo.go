@@ -4,9 +4,11 @@
 package demo
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/hamba/avro/v2"
@@ -32,8 +34,8 @@ type Config struct {
 
 // Run produces events until ctx is cancelled.
 func Run(ctx context.Context, cfg Config) error {
-	if cfg.Rate <= 0 {
-		cfg.Rate = 50
+	if cfg.Rate < 1 {
+		return fmt.Errorf("demo rate %d: must be at least 1 event per second", cfg.Rate)
 	}
 	client := srclient.NewSchemaRegistryClient(cfg.RegistryURL)
 	v2, err := encoder(ctx, client, cfg.Reader, cfg.Topic)
@@ -55,14 +57,37 @@ func Run(ctx context.Context, cfg Config) error {
 	defer cl.Close()
 	tick := time.NewTicker(time.Second / 10)
 	defer tick.Stop()
-	perTick := max(1, cfg.Rate/10)
+	// Ten rounds a second; each produces its share of the rate, carrying the
+	// remainder so that any rate is met on average.
+	var owed int
+	var failed error
+	var mu sync.Mutex
+	onDone := func(_ *kgo.Record, err error) {
+		if err != nil {
+			mu.Lock()
+			failed = cmp.Or(failed, err)
+			mu.Unlock()
+		}
+	}
 	for round := uint64(0); ; round++ {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-tick.C:
 		}
-		events := userevents.GenerateEvents(cfg.Seed+round, perTick, 25, 0.02)
+		mu.Lock()
+		err := failed
+		mu.Unlock()
+		if err != nil {
+			return fmt.Errorf("demo producer: %w", err)
+		}
+		owed += cfg.Rate
+		n := owed / 10
+		owed %= 10
+		if n == 0 {
+			continue
+		}
+		events := userevents.GenerateEvents(cfg.Seed+round, n, 25, 0.02)
 		now := time.Now().UnixMilli()
 		for i := range events {
 			events[i].TS = now
@@ -72,7 +97,7 @@ func Run(ctx context.Context, cfg Config) error {
 			return fmt.Errorf("demo events: %w", err)
 		}
 		for _, r := range records {
-			cl.Produce(ctx, r, nil)
+			cl.Produce(ctx, r, onDone)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/registry"
 )
 
@@ -33,7 +34,7 @@ func ForTest(t testing.TB) *Env {
 		err error
 	)
 	if list := os.Getenv(EnvTestBrokers); list != "" {
-		env, err = startExternal(t.Context(), splitList(list))
+		env, err = startExternal(t.Context(), conf.SplitList(list))
 	} else {
 		env, err = Start(t.Context(), Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0"})
 	}
@@ -96,14 +97,4 @@ func deleteTopic(ctx context.Context, brokers []string, topic string) error {
 		}
 	}
 	return nil
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }
