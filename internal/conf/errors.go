@@ -48,11 +48,28 @@ func (es Errors) Error() string {
 // Reporter collects problems while a configuration is read.
 type Reporter struct {
 	errs Errors
+	// unexpanded are the positions of values whose ${VAR} failed to expand:
+	// whatever else is said of such a value ("not an integer", "empty") is
+	// a consequence, and is not reported.
+	unexpanded map[Pos]bool
 }
 
 // Errorf records a problem at pos.
 func (r *Reporter) Errorf(pos Pos, format string, args ...any) {
+	if r.unexpanded[pos] {
+		return
+	}
 	r.errs = append(r.errs, &Error{Pos: pos, Msg: fmt.Sprintf(format, args...)})
+}
+
+// expansionFailed records why a value at pos could not be expanded, and
+// silences later problems there.
+func (r *Reporter) expansionFailed(pos Pos, err error) {
+	r.Errorf(pos, "%v", err)
+	if r.unexpanded == nil {
+		r.unexpanded = map[Pos]bool{}
+	}
+	r.unexpanded[pos] = true
 }
 
 // Len reports how many problems were recorded.

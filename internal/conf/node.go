@@ -247,7 +247,7 @@ func (n *Node) Value() any {
 func (n *Node) expand(s string) string {
 	out, err := Expand(s, n.getenv)
 	if err != nil {
-		n.Errorf("%v", err)
+		n.rep.expansionFailed(n.Pos(), err)
 		return ""
 	}
 	return out
