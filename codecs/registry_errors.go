@@ -23,13 +23,16 @@ import (
 // Transient: transport errors, timeouts, 5xx, and everything else (401/403/429...), because
 // those say nothing about the message and may heal.
 func registryError(op string, id int, err error) error {
-	if isNotFound(err) {
+	if IsNotFound(err) {
 		return poison(op, id, fmt.Errorf("schema registry: %w", err))
 	}
 	return transient(op, id, fmt.Errorf("schema registry: %w", err))
 }
 
-func isNotFound(err error) bool {
+// IsNotFound reports whether err, from a srclient call, is the registry
+// saying that a subject, version or schema does not exist (a 404 answer, or
+// srclient's mock saying "not found"), as opposed to a failure to ask.
+func IsNotFound(err error) bool {
 	var se srclient.Error
 	if errors.As(err, &se) {
 		return se.Code/100 == 404 || se.Code == 404

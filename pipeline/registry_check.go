@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"path/filepath"
@@ -31,7 +30,7 @@ func CheckRegistry(ctx context.Context, cfg *Config, url string) ([]string, erro
 		subject := codecs.Subject(strategy, p.Input.Topic, false, p.Input.Schema)
 		versions, err := client.GetSchemaVersions(subject)
 		if err != nil {
-			if isNotFound(err) {
+			if codecs.IsNotFound(err) {
 				problems = append(problems, fmt.Sprintf("%s: pipeline %s: subject %s does not exist in the registry (no producer has registered a schema for topic %s yet)", p.Pos, p.Name, subject, p.Input.Topic))
 				continue
 			}
@@ -53,15 +52,6 @@ func CheckRegistry(ctx context.Context, cfg *Config, url string) ([]string, erro
 		}
 	}
 	return problems, nil
-}
-
-func isNotFound(err error) bool {
-	var se srclient.Error
-	if errors.As(err, &se) {
-		return se.Code == 40401 || se.Code == 404
-	}
-	var sp *srclient.Error
-	return errors.As(err, &sp) && (sp.Code == 40401 || sp.Code == 404)
 }
 
 // SchemaSubjects maps each schema file the pipelines use for their inputs and

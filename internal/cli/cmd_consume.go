@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -473,7 +472,7 @@ func (d *valueDecoder) newWriterCodec(id int) (*codecs.Avro, error) {
 	}
 	s, err := reg.GetSchema(id)
 	if err != nil {
-		return nil, &codecs.Error{Op: "decode", SchemaID: id, Transient: !isRegistryNotFound(err),
+		return nil, &codecs.Error{Op: "decode", SchemaID: id, Transient: !codecs.IsNotFound(err),
 			Err: fmt.Errorf("fetching writer schema: %w", err)}
 	}
 	if t := s.SchemaType(); t != nil && *t != srclient.Avro {
@@ -489,17 +488,4 @@ func (d *valueDecoder) newWriterCodec(id int) (*codecs.Avro, error) {
 		return nil, &codecs.Error{Op: "decode", SchemaID: id, Err: err}
 	}
 	return c, nil
-}
-
-// isRegistryNotFound reports whether a srclient error is a 404 (unknown id).
-func isRegistryNotFound(err error) bool {
-	var se srclient.Error
-	if errors.As(err, &se) {
-		return se.Code == 404 || se.Code/100 == 404
-	}
-	var pse *srclient.Error
-	if errors.As(err, &pse) {
-		return pse.Code == 404 || pse.Code/100 == 404
-	}
-	return strings.HasPrefix(err.Error(), "404 ")
 }
