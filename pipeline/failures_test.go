@@ -16,6 +16,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/deadletter"
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/internal/userevents"
@@ -253,7 +254,7 @@ func TestBrokerRestart(t *testing.T) {
 	}
 	gotDLQ := map[string]bool{}
 	for _, d := range readToEnd(t, brokers, names.dlq) {
-		k := mustHeader(t, d, pipeline.HeaderPipeline) + "@" + mustHeader(t, d, pipeline.HeaderSourcePartition) + "/" + mustHeader(t, d, pipeline.HeaderSourceOffset)
+		k := mustHeader(t, d, deadletter.HeaderPipeline) + "@" + mustHeader(t, d, deadletter.HeaderSourcePartition) + "/" + mustHeader(t, d, deadletter.HeaderSourceOffset)
 		if !wantDLQ[k] {
 			t.Errorf("unexpected dead letter %s", k)
 		}
@@ -442,14 +443,14 @@ pipelines:
 			t.Errorf("dead letter of key %q", d.Key)
 		}
 		for k, want := range map[string]string{
-			pipeline.HeaderPipeline: u, pipeline.HeaderStage: "flaky", pipeline.HeaderKind: pipeline.KindExhausted,
-			pipeline.HeaderAttempts: "4", pipeline.HeaderSourceTopic: input,
+			deadletter.HeaderPipeline: u, deadletter.HeaderStage: "flaky", deadletter.HeaderKind: deadletter.KindExhausted,
+			deadletter.HeaderAttempts: "4", deadletter.HeaderSourceTopic: input,
 		} {
 			if got := mustHeader(t, d, k); got != want {
 				t.Errorf("dead letter header %s = %q, want %q", k, got, want)
 			}
 		}
-		if msg := mustHeader(t, d, pipeline.HeaderMessage); !strings.Contains(msg, "doomed (attempt 4)") {
+		if msg := mustHeader(t, d, deadletter.HeaderMessage); !strings.Contains(msg, "doomed (attempt 4)") {
 			t.Errorf("dead letter message %q, want the 4th attempt's error", msg)
 		}
 		var v struct {
@@ -565,10 +566,10 @@ func TestRandomFrames(t *testing.T) {
 	seen := map[string]bool{}
 	bad := 0
 	for _, d := range dlq {
-		pos := mustHeader(t, d, pipeline.HeaderSourcePartition) + "/" + mustHeader(t, d, pipeline.HeaderSourceOffset)
+		pos := mustHeader(t, d, deadletter.HeaderSourcePartition) + "/" + mustHeader(t, d, deadletter.HeaderSourceOffset)
 		orig := byPos[pos]
-		stage, kind, attempts := mustHeader(t, d, pipeline.HeaderStage), mustHeader(t, d, pipeline.HeaderKind), mustHeader(t, d, pipeline.HeaderAttempts)
-		id, hasID := testkit.Header(d, pipeline.HeaderSchemaID)
+		stage, kind, attempts := mustHeader(t, d, deadletter.HeaderStage), mustHeader(t, d, deadletter.HeaderKind), mustHeader(t, d, deadletter.HeaderAttempts)
+		id, hasID := testkit.Header(d, deadletter.HeaderSchemaID)
 		var problems []string
 		switch {
 		case orig == nil:
@@ -584,7 +585,7 @@ func TestRandomFrames(t *testing.T) {
 				problems = append(problems, fmt.Sprintf("schema id header %q (present %v) for frame %x", id, hasID, orig.Value))
 			}
 		}
-		if stage != pipeline.StageDecode || kind != pipeline.KindPoison || attempts != "1" {
+		if stage != deadletter.StageDecode || kind != deadletter.KindPoison || attempts != "1" {
 			problems = append(problems, fmt.Sprintf("stage %q kind %q attempts %q", stage, kind, attempts))
 		}
 		seen[pos] = true

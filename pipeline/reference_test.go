@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/deadletter"
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/internal/userevents"
@@ -205,20 +206,20 @@ func checkDeadLetters(t *testing.T, dlq, sent []*kgo.Record, names refNames, poi
 			}
 			return v
 		}
-		pipe, stage, kind := h(pipeline.HeaderPipeline), h(pipeline.HeaderStage), h(pipeline.HeaderKind)
-		h(pipeline.HeaderMessage)
-		h(pipeline.HeaderSourceTimestamp)
-		if h(pipeline.HeaderAttempts) != "1" {
+		pipe, stage, kind := h(deadletter.HeaderPipeline), h(deadletter.HeaderStage), h(deadletter.HeaderKind)
+		h(deadletter.HeaderMessage)
+		h(deadletter.HeaderSourceTimestamp)
+		if h(deadletter.HeaderAttempts) != "1" {
 			t.Errorf("poison dead letter tried more than once")
 		}
-		if kind != pipeline.KindPoison {
+		if kind != deadletter.KindPoison {
 			t.Errorf("dead letter kind %q, want poison", kind)
 		}
-		if h(pipeline.HeaderSourceTopic) != names.input {
-			t.Errorf("dead letter source topic %q", h(pipeline.HeaderSourceTopic))
+		if h(deadletter.HeaderSourceTopic) != names.input {
+			t.Errorf("dead letter source topic %q", h(deadletter.HeaderSourceTopic))
 		}
 		stages[pipe+"/"+stage]++
-		orig := byPos[h(pipeline.HeaderSourcePartition)+"/"+h(pipeline.HeaderSourceOffset)]
+		orig := byPos[h(deadletter.HeaderSourcePartition)+"/"+h(deadletter.HeaderSourceOffset)]
 		if orig == nil {
 			t.Errorf("dead letter points at no sent record")
 			continue
@@ -230,7 +231,7 @@ func checkDeadLetters(t *testing.T, dlq, sent []*kgo.Record, names refNames, poi
 			t.Errorf("a null value was dead-lettered as %x", d.Value)
 		}
 		if id, ok := codecs.FrameSchemaID(orig.Value); ok {
-			if got, _ := testkit.Header(d, pipeline.HeaderSchemaID); got != strconv.Itoa(id) {
+			if got, _ := testkit.Header(d, deadletter.HeaderSchemaID); got != strconv.Itoa(id) {
 				t.Errorf("schema id header %q, want %d", got, id)
 			}
 		}

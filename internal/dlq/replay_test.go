@@ -10,10 +10,10 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluicehq/sluice/internal/deadletter"
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/dlq"
 	"github.com/sluicehq/sluice/internal/testkit"
-	"github.com/sluicehq/sluice/pipeline"
 )
 
 func letters(topic string, n int) []*kgo.Record {
@@ -21,8 +21,8 @@ func letters(topic string, n int) []*kgo.Record {
 	for i := range n {
 		out = append(out, &kgo.Record{Topic: topic, Key: []byte(strconv.Itoa(i)), Value: []byte(fmt.Sprintf(`{"i":%d}`, i)),
 			Headers: []kgo.RecordHeader{
-				{Key: pipeline.HeaderStage, Value: []byte("validate")},
-				{Key: pipeline.HeaderSourceTopic, Value: []byte("nowhere")},
+				{Key: deadletter.HeaderStage, Value: []byte("validate")},
+				{Key: deadletter.HeaderSourceTopic, Value: []byte("nowhere")},
 			}})
 	}
 	return out

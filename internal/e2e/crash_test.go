@@ -16,9 +16,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/deadletter"
 	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/internal/userevents"
-	"github.com/sluicehq/sluice/pipeline"
 )
 
 // crashPlan is the size of the crash test; SLUICE_LONG_TESTS=1 makes it bigger.
@@ -168,9 +168,9 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	gotDLQ := map[string]bool{}
 	dlq := readUntilQuiet(t, svc.brokers, names.dlq)
 	for _, d := range dlq {
-		p, _ := testkit.Header(d, pipeline.HeaderPipeline)
-		part, _ := testkit.Header(d, pipeline.HeaderSourcePartition)
-		off, _ := testkit.Header(d, pipeline.HeaderSourceOffset)
+		p, _ := testkit.Header(d, deadletter.HeaderPipeline)
+		part, _ := testkit.Header(d, deadletter.HeaderSourcePartition)
+		off, _ := testkit.Header(d, deadletter.HeaderSourceOffset)
 		gotDLQ[p+"@"+part+"/"+off] = true
 	}
 	extra, lost := 0, 0
