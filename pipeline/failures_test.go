@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
@@ -30,8 +30,8 @@ import (
 // (nothing processed, nothing dead-lettered, waiting shown) until the
 // registry is back, and then everything is processed exactly.
 func TestRegistryOutage(t *testing.T) {
-	brokers := testBrokers(t)
-	reg := newTestRegistry(t, registry.NewMemoryStore(), freeAddr(t))
+	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
+	reg := newTestRegistry(t, registry.NewMemoryStore(), testkit.FreeAddr(t))
 	cfg, names := referenceConfigAt(t, brokers, reg.url())
 	testkit.CreateTopic(t, brokers, names.input, 6, nil)
 	v1, v2 := userEventCodecs(t, reg.url(), names.input)
@@ -92,7 +92,7 @@ func TestRegistryOutage(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if n := topicSize(t, brokers, names.dlq); n != int64(2*c1.poison+c1.negative) {
+	if n := testkit.TopicSize(t, brokers, names.dlq); n != int64(2*c1.poison+c1.negative) {
 		t.Fatalf("%d dead letters while the registry was down, want %d (batch 1 only)", n, 2*c1.poison+c1.negative)
 	}
 	if st := rt.Status(context.Background()); len(st) != 2 || st[0].Phase != pipeline.PhaseRunning || st[1].Phase != pipeline.PhaseRunning {
@@ -123,7 +123,7 @@ func TestRegistryOutage(t *testing.T) {
 
 	dlq := testkit.ReadAll(t, brokers, names.dlq, 2*c.poison+c.negative, time.Minute)
 	checkDeadLetters(t, dlq, append(records1, records2...), names, c.poison, c.negative)
-	if n := topicSize(t, brokers, names.dlq); n != int64(2*c.poison+c.negative) {
+	if n := testkit.TopicSize(t, brokers, names.dlq); n != int64(2*c.poison+c.negative) {
 		t.Errorf("%d dead letters, want %d", n, 2*c.poison+c.negative)
 	}
 
@@ -135,11 +135,11 @@ func TestRegistryOutage(t *testing.T) {
 // running pipelines and starts it again on the same data directory and
 // ports: the processors are restarted and nothing is lost.
 func TestBrokerRestart(t *testing.T) {
-	if os.Getenv(devenv.EnvTestBrokers) != "" {
+	if testkit.External() {
 		t.Skip("SLUICE_TEST_BROKERS is set: a test cannot stop and restart an external broker; this test needs the embedded one")
 	}
 	dir := t.TempDir()
-	ecfg := devenv.Config{KafkaAddr: freeAddr(t), RegistryAddr: freeAddr(t), DataDir: dir}
+	ecfg := devenv.Config{KafkaAddr: testkit.FreeAddr(t), RegistryAddr: testkit.FreeAddr(t), DataDir: dir}
 	env, err := devenv.Start(t.Context(), ecfg)
 	if err != nil {
 		t.Fatalf("devenv: %v", err)
@@ -172,8 +172,8 @@ func TestBrokerRestart(t *testing.T) {
 	waitConsumed(t, rt, names.big, int64(len(events1)), 2*time.Minute)
 	// Batch 1 committed, so the restart redelivers nothing of it unless the
 	// broker lost the group's offsets.
-	waitLagZero(t, brokers, names.statsGroup, names.input, time.Minute)
-	waitLagZero(t, brokers, names.bigGroup, names.input, time.Minute)
+	testkit.WaitLagZero(t, brokers, names.statsGroup, names.input, time.Minute)
+	testkit.WaitLagZero(t, brokers, names.bigGroup, names.input, time.Minute)
 
 	closeEnv(env)
 	testkit.Eventually(t, time.Minute, "both pipelines to notice the broker is gone", func() bool {
@@ -197,8 +197,8 @@ func TestBrokerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	testkit.Produce(t, brokers, records2)
-	waitLagZero(t, brokers, names.statsGroup, names.input, 2*time.Minute)
-	waitLagZero(t, brokers, names.bigGroup, names.input, 2*time.Minute)
+	testkit.WaitLagZero(t, brokers, names.statsGroup, names.input, 2*time.Minute)
+	testkit.WaitLagZero(t, brokers, names.bigGroup, names.input, 2*time.Minute)
 
 	all := append(append([]userevents.Event(nil), events1...), events2...)
 	sent := append(records1, records2...)
@@ -215,13 +215,13 @@ func TestBrokerRestart(t *testing.T) {
 	// user-stats is exact across the restart: the table and the last output per key.
 	want := userevents.ExpectUserStats(all)
 	compareStats(t, "table", want, tableStates(t, rt, names.stats, want))
-	compareStats(t, "last output", want, lastOutputs(t, env.RegistryURL(), readToEnd(t, brokers, names.stats)))
+	compareStats(t, "last output", want, lastOutputs(t, env.RegistryURL(), testkit.ReadToEnd(t, brokers, names.stats)))
 
 	// big-purchases is at-least-once: every expected output is there, in
 	// order per key once repeats are removed, and nothing else.
 	wantBig := userevents.ExpectBigPurchases(all)
 	gotBig := map[string][]userevents.BigPurchase{}
-	for _, r := range readToEnd(t, brokers, names.big) {
+	for _, r := range testkit.ReadToEnd(t, brokers, names.big) {
 		var b userevents.BigPurchase
 		if err := json.Unmarshal(r.Value, &b); err != nil {
 			t.Fatalf("big-purchases output %q: %v", r.Value, err)
@@ -253,7 +253,7 @@ func TestBrokerRestart(t *testing.T) {
 		}
 	}
 	gotDLQ := map[string]bool{}
-	for _, d := range readToEnd(t, brokers, names.dlq) {
+	for _, d := range testkit.ReadToEnd(t, brokers, names.dlq) {
 		k := mustHeader(t, d, deadletter.HeaderPipeline) + "@" + mustHeader(t, d, deadletter.HeaderSourcePartition) + "/" + mustHeader(t, d, deadletter.HeaderSourceOffset)
 		if !wantDLQ[k] {
 			t.Errorf("unexpected dead letter %s", k)
@@ -330,7 +330,7 @@ func (f *flakyStep) factory(spec *processors.Spec) (processors.Step, error) {
 // succeed after their retries in key order, and the doomed ones are
 // dead-lettered as exhausted after the configured attempts.
 func TestRetryCustomStep(t *testing.T) {
-	brokers := testBrokers(t)
+	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
 	flaky := &flakyStep{
 		failures: map[string]int{"k1": 1, "k2": 2, "k3": 3, "k4": 0, "k5": 1, "k6": 0},
 		attempts: map[string]int{},
@@ -415,7 +415,7 @@ pipelines:
 		}
 		seqs[string(r.Key)] = append(seqs[string(r.Key)], v.Seq)
 	}
-	if n := topicSize(t, brokers, output); n != int64(good) {
+	if n := testkit.TopicSize(t, brokers, output); n != int64(good) {
 		t.Errorf("%d outputs, want %d", n, good)
 	}
 	for _, k := range keys[:len(keys)-1] {
@@ -434,7 +434,7 @@ pipelines:
 
 	// Every doomed message dead-lettered as exhausted after 4 attempts.
 	dlq := testkit.ReadAll(t, brokers, dlqTopic, perKey, time.Minute)
-	if n := topicSize(t, brokers, dlqTopic); n != perKey {
+	if n := testkit.TopicSize(t, brokers, dlqTopic); n != perKey {
 		t.Errorf("%d dead letters, want %d", n, perKey)
 	}
 	var dseq []int
@@ -493,7 +493,7 @@ pipelines:
 // are dead-lettered at decode with their bytes intact, and a valid event
 // after them is still processed.
 func TestRandomFrames(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	cfg, names := referenceConfig(t, env)
 	brokers := env.Brokers()
 	testkit.CreateTopic(t, brokers, names.input, 6, nil)
@@ -560,7 +560,7 @@ func TestRandomFrames(t *testing.T) {
 		byPos[strconv.Itoa(int(r.Partition))+"/"+strconv.FormatInt(r.Offset, 10)] = r
 	}
 	dlq := testkit.ReadAll(t, brokers, names.dlq, n, 2*time.Minute)
-	if size := topicSize(t, brokers, names.dlq); size != n {
+	if size := testkit.TopicSize(t, brokers, names.dlq); size != n {
 		t.Errorf("%d dead letters, want %d", size, n)
 	}
 	seen := map[string]bool{}
@@ -724,7 +724,7 @@ func (g *gateStep) openKeys(keys ...string) {
 // partition is still held, and a message that was held many times still gets
 // all its retries for a transient error after the hold.
 func TestOutageHoldsPerPartition(t *testing.T) {
-	brokers := testBrokers(t)
+	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
 	const attempts = 3
 	gate := &gateStep{flakes: attempts - 1, open: map[string]bool{}, holds: map[string]int{}, tries: map[string]int{}}
 	reg := processors.NewRegistry()
@@ -802,7 +802,7 @@ func TestOutageHoldsPerPartition(t *testing.T) {
 	if c.Processed != int64(len(records)) || c.DeadLettered != 0 || c.Consumed != c.Processed+c.Filtered+c.DeadLettered {
 		t.Errorf("counts %+v, want all %d processed", c, len(records))
 	}
-	if n := topicSize(t, brokers, dlqTopic); n != 0 {
+	if n := testkit.TopicSize(t, brokers, dlqTopic); n != 0 {
 		t.Errorf("%d dead letters, want none", n)
 	}
 	if n := len(testkit.ReadAll(t, brokers, output, len(records), time.Minute)); n != len(records) {
@@ -849,7 +849,7 @@ pipelines:
 // it stops at once, commits nothing, and a new runtime processes the held
 // messages when the dependency is back.
 func TestOutageStopWhileHeld(t *testing.T) {
-	brokers := testBrokers(t)
+	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
 	gate := &gateStep{open: map[string]bool{}, holds: map[string]int{}, tries: map[string]int{}}
 	reg := processors.NewRegistry()
 	if err := reg.Register("gate", gate.factory); err != nil {

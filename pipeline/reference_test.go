@@ -106,7 +106,7 @@ func waitConsumed(t *testing.T, rt *pipeline.Runtime, name string, n int64, time
 // every shape, and compares everything they wrote with an independent
 // computation.
 func TestReferencePipelines(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	cfg, names := referenceConfig(t, env)
 	testkit.CreateTopic(t, env.Brokers(), names.input, 6, nil)
 	v1, v2 := userEventCodecs(t, env.RegistryURL(), names.input)

@@ -114,7 +114,7 @@ func parseEntries(t *testing.T, out string) []dlq.EntryJSON {
 }
 
 func TestDLQInspect(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	d := writeDeadLetters(t, env, numLetters)
 
 	es := parseEntries(t, mustRun(t, env, "", "dlq", "inspect", "--topic", d.topic, "--format", "json", safety).stdout)
@@ -199,7 +199,7 @@ func TestDLQInspect(t *testing.T) {
 }
 
 func TestDLQInspectUsage(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	d := writeDeadLetters(t, env, 4)
 	for _, args := range [][]string{
 		{"--filter", `stag == "validate"`},
@@ -348,7 +348,7 @@ func headerOf(r *kgo.Record, key string) string {
 }
 
 func TestDLQReplayToTopic(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	brokers := env.Brokers()
 	d := writeDeadLetters(t, env, numLetters)
 	target := testkit.Unique("replayed")
@@ -396,7 +396,7 @@ func TestDLQReplayToTopic(t *testing.T) {
 }
 
 func TestDLQReplayToSourceWithFilter(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	brokers := env.Brokers()
 	d := writeDeadLetters(t, env, 40)
 
@@ -424,7 +424,7 @@ func TestDLQReplayToSourceWithFilter(t *testing.T) {
 }
 
 func TestDLQReplayDryRun(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	brokers := env.Brokers()
 	d := writeDeadLetters(t, env, 20)
 	target := testkit.Unique("dry")
@@ -465,7 +465,7 @@ func TestDLQReplayDryRun(t *testing.T) {
 }
 
 func TestDLQReplayResumesAfterInterrupt(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	brokers := env.Brokers()
 	d := writeDeadLetters(t, env, numLetters)
 	target := testkit.Unique("resumed")
@@ -512,7 +512,7 @@ func TestDLQReplayResumesAfterInterrupt(t *testing.T) {
 // (same transactional id) fences the dead producer and its records are
 // aborted, so readers that read committed never see them.
 func TestDLQReplayFencesAKilledReplay(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	brokers := env.Brokers()
 	d := writeDeadLetters(t, env, 20)
 	target := testkit.Unique("fenced")

@@ -57,7 +57,7 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	}
 
 	stateDir := filepath.Join(t.TempDir(), "state")
-	httpAddr := freeAddr(t)
+	httpAddr := testkit.FreeAddr(t)
 	runArgs := func(withState bool) []string {
 		// A stable instance id (static membership), as a deployment would
 		// give it: the restarted process takes its killed predecessor's place
@@ -143,10 +143,7 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 		t.Fatalf("state of %d users differs from the expectation after %d kills (e.g. %s); run log:\n%s", len(diffs), pl.kills, diffs[0], run.tail(40))
 	}
 	for _, group := range []string{names.stats, names.big} {
-		testkit.Eventually(t, 2*time.Minute, group+" to commit everything", func() bool {
-			lag, err := testkit.GroupLag(context.Background(), svc.brokers, group, names.input)
-			return err == nil && lag == 0
-		})
+		testkit.WaitLagZero(t, svc.brokers, group, names.input, 2*time.Minute)
 	}
 	if err := run.stop(t, time.Minute); err != nil {
 		t.Errorf("sluice run did not exit 0 after SIGTERM: %v; log:\n%s", err, run.tail(30))

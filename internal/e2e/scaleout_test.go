@@ -87,7 +87,7 @@ func TestScaleOut(t *testing.T) {
 	}
 
 	startInstance := func(i int, generation int) *instance {
-		in := &instance{name: "run-" + strconv.Itoa(i), http: freeAddr(t)}
+		in := &instance{name: "run-" + strconv.Itoa(i), http: testkit.FreeAddr(t)}
 		in.proc = start(t, in.name+"-"+strconv.Itoa(generation), svc.env(), "run", "-f", cfgPath, "--http-addr", in.http, "--log-level", "info")
 		return in
 	}
@@ -135,10 +135,7 @@ func TestScaleOut(t *testing.T) {
 	}
 
 	for _, group := range []string{stats, "big-purchases" + suffix} {
-		testkit.Eventually(t, 2*time.Minute, group+" to commit everything", func() bool {
-			lag, err := testkit.GroupLag(context.Background(), svc.brokers, group, input)
-			return err == nil && lag == 0
-		})
+		testkit.WaitLagZero(t, svc.brokers, group, input, 2*time.Minute)
 	}
 	// Every user's state is exact, wherever its partition now lives.
 	want := userevents.ExpectUserStats(events)
