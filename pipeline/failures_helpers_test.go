@@ -10,7 +10,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/internal/testkit"
-	"github.com/sluicehq/sluice/internal/userevents"
 	"github.com/sluicehq/sluice/pipeline"
 	"github.com/sluicehq/sluice/registry"
 )
@@ -106,25 +105,4 @@ func mustHeader(t *testing.T, r *kgo.Record, key string) string {
 		t.Errorf("record %d/%d lacks header %s", r.Partition, r.Offset, key)
 	}
 	return v
-}
-
-// eventCounts are what the reference pipelines must make of some events.
-type eventCounts struct{ poison, negative, heartbeat, big int }
-
-func countEvents(events []userevents.Event) eventCounts {
-	var c eventCounts
-	for _, e := range events {
-		switch e.Kind {
-		case userevents.KindPoison:
-			c.poison++
-		case userevents.KindNegative:
-			c.negative++
-		case userevents.KindHeartbeat:
-			c.heartbeat++
-		}
-		if e.Kind != userevents.KindPoison && e.EventType == "purchase" && e.Amount >= 100 {
-			c.big++
-		}
-	}
-	return c
 }

@@ -17,9 +17,9 @@ import (
 
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/deadletter"
+	"github.com/sluicehq/sluice/internal/demo"
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/testkit"
-	"github.com/sluicehq/sluice/internal/userevents"
 	"github.com/sluicehq/sluice/pipeline"
 	"github.com/sluicehq/sluice/processors"
 	"github.com/sluicehq/sluice/registry"
@@ -38,11 +38,11 @@ func TestRegistryOutage(t *testing.T) {
 
 	// Batch 1: every frame, poison included, carries the v1 id (or an
 	// unknown one), so the pipelines never ask for v2 before the outage.
-	events1 := userevents.GenerateEvents(11, 2000, 40, 0.03)
+	events1 := demo.GenerateEvents(11, 2000, 40, 0.03)
 	for i := range events1 {
 		events1[i].V1, events1[i].Country = true, nil
 	}
-	records1, err := userevents.Records(names.input, events1, v1, v1, 999999)
+	records1, err := demo.Records(names.input, events1, v1, v1, 999999)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,16 +52,16 @@ func TestRegistryOutage(t *testing.T) {
 	defer stop()
 	us1 := waitConsumed(t, rt, names.stats, int64(len(events1)), 2*time.Minute)
 	bp1 := waitConsumed(t, rt, names.big, int64(len(events1)), 2*time.Minute)
-	c1 := countEvents(events1)
-	if us1.DeadLettered != int64(c1.poison+c1.negative) || bp1.DeadLettered != int64(c1.poison) {
-		t.Fatalf("batch 1: user-stats %+v, big-purchases %+v; want dead-lettered %d and %d", us1, bp1, c1.poison+c1.negative, c1.poison)
+	c1 := testkit.CountEvents(events1)
+	if us1.DeadLettered != int64(c1.Poison+c1.Negative) || bp1.DeadLettered != int64(c1.Poison) {
+		t.Fatalf("batch 1: user-stats %+v, big-purchases %+v; want dead-lettered %d and %d", us1, bp1, c1.Poison+c1.Negative, c1.Poison)
 	}
 
 	// Batch 2, framed with v2, produced while the registry is down. Its
 	// poison needs the registry to be recognised (an unknown id or a broken
 	// v2 payload), so every message of it must wait.
 	reg.stop()
-	events2 := userevents.GenerateEvents(12, 2000, 40, 0.03)
+	events2 := demo.GenerateEvents(12, 2000, 40, 0.03)
 	for i := range events2 {
 		events2[i].V1 = false
 		switch events2[i].Poison {
@@ -69,7 +69,7 @@ func TestRegistryOutage(t *testing.T) {
 			events2[i].Poison = "unknown-id"
 		}
 	}
-	records2, err := userevents.Records(names.input, events2, v2, v2, 999999)
+	records2, err := demo.Records(names.input, events2, v2, v2, 999999)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,8 +92,8 @@ func TestRegistryOutage(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if n := testkit.TopicSize(t, brokers, names.dlq); n != int64(2*c1.poison+c1.negative) {
-		t.Fatalf("%d dead letters while the registry was down, want %d (batch 1 only)", n, 2*c1.poison+c1.negative)
+	if n := testkit.TopicSize(t, brokers, names.dlq); n != int64(2*c1.Poison+c1.Negative) {
+		t.Fatalf("%d dead letters while the registry was down, want %d (batch 1 only)", n, 2*c1.Poison+c1.Negative)
 	}
 	if st := rt.Status(context.Background()); len(st) != 2 || st[0].Phase != pipeline.PhaseRunning || st[1].Phase != pipeline.PhaseRunning {
 		t.Errorf("status while holding: %+v", st)
@@ -103,16 +103,16 @@ func TestRegistryOutage(t *testing.T) {
 	total := int64(len(events1) + len(events2))
 	us := waitConsumed(t, rt, names.stats, total, 2*time.Minute)
 	bp := waitConsumed(t, rt, names.big, total, 2*time.Minute)
-	all := append(append([]userevents.Event(nil), events1...), events2...)
-	c := countEvents(all)
+	all := append(append([]demo.Event(nil), events1...), events2...)
+	c := testkit.CountEvents(all)
 	t.Logf("user-stats %+v; big-purchases %+v; %+v", us, bp, c)
-	if us.Consumed != total || us.DeadLettered != int64(c.poison+c.negative) || us.Filtered != int64(c.heartbeat) ||
+	if us.Consumed != total || us.DeadLettered != int64(c.Poison+c.Negative) || us.Filtered != int64(c.Heartbeat) ||
 		us.Consumed != us.Processed+us.Filtered+us.DeadLettered {
-		t.Errorf("user-stats counts %+v, want consumed %d, dead-lettered %d, filtered %d", us, total, c.poison+c.negative, c.heartbeat)
+		t.Errorf("user-stats counts %+v, want consumed %d, dead-lettered %d, filtered %d", us, total, c.Poison+c.Negative, c.Heartbeat)
 	}
-	if bp.Consumed != total || bp.DeadLettered != int64(c.poison) || bp.Processed != int64(c.big) ||
+	if bp.Consumed != total || bp.DeadLettered != int64(c.Poison) || bp.Processed != int64(c.Big) ||
 		bp.Consumed != bp.Processed+bp.Filtered+bp.DeadLettered {
-		t.Errorf("big-purchases counts %+v, want consumed %d, dead-lettered %d, processed %d", bp, total, c.poison, c.big)
+		t.Errorf("big-purchases counts %+v, want consumed %d, dead-lettered %d, processed %d", bp, total, c.Poison, c.Big)
 	}
 	if us.Waiting || bp.Waiting {
 		t.Errorf("still waiting after the registry came back: user-stats %+v, big-purchases %+v", us, bp)
@@ -121,13 +121,13 @@ func TestRegistryOutage(t *testing.T) {
 		t.Errorf("no retries counted while holding: user-stats %+v, big-purchases %+v", us, bp)
 	}
 
-	dlq := testkit.ReadAll(t, brokers, names.dlq, 2*c.poison+c.negative, time.Minute)
-	checkDeadLetters(t, dlq, append(records1, records2...), names, c.poison, c.negative)
-	if n := testkit.TopicSize(t, brokers, names.dlq); n != int64(2*c.poison+c.negative) {
-		t.Errorf("%d dead letters, want %d", n, 2*c.poison+c.negative)
+	dlq := testkit.ReadAll(t, brokers, names.dlq, 2*c.Poison+c.Negative, time.Minute)
+	checkDeadLetters(t, dlq, append(records1, records2...), names, c.Poison, c.Negative)
+	if n := testkit.TopicSize(t, brokers, names.dlq); n != int64(2*c.Poison+c.Negative) {
+		t.Errorf("%d dead letters, want %d", n, 2*c.Poison+c.Negative)
 	}
 
-	want := userevents.ExpectUserStats(all)
+	want := testkit.ExpectUserStats(all)
 	compareStats(t, "table", want, tableStates(t, rt, names.stats, want))
 }
 
@@ -154,8 +154,8 @@ func TestBrokerRestart(t *testing.T) {
 	testkit.CreateTopic(t, brokers, names.input, 6, nil)
 	v1, v2 := userEventCodecs(t, env.RegistryURL(), names.input)
 
-	events1 := userevents.GenerateEvents(21, 1500, 40, 0.03)
-	records1, err := userevents.Records(names.input, events1, v1, v2, 999999)
+	events1 := demo.GenerateEvents(21, 1500, 40, 0.03)
+	records1, err := demo.Records(names.input, events1, v1, v2, 999999)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,8 +191,8 @@ func TestBrokerRestart(t *testing.T) {
 	}
 	defer closeEnv(env)
 
-	events2 := userevents.GenerateEvents(22, 1500, 40, 0.03)
-	records2, err := userevents.Records(names.input, events2, v1, v2, 999999)
+	events2 := demo.GenerateEvents(22, 1500, 40, 0.03)
+	records2, err := demo.Records(names.input, events2, v1, v2, 999999)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,9 +200,9 @@ func TestBrokerRestart(t *testing.T) {
 	testkit.WaitLagZero(t, brokers, names.statsGroup, names.input, 2*time.Minute)
 	testkit.WaitLagZero(t, brokers, names.bigGroup, names.input, 2*time.Minute)
 
-	all := append(append([]userevents.Event(nil), events1...), events2...)
+	all := append(append([]demo.Event(nil), events1...), events2...)
 	sent := append(records1, records2...)
-	c := countEvents(all)
+	c := testkit.CountEvents(all)
 	us, _ := rt.Counts(names.stats)
 	bp, _ := rt.Counts(names.big)
 	t.Logf("after the restart: user-stats %+v; big-purchases %+v; %+v", us, bp, c)
@@ -213,16 +213,16 @@ func TestBrokerRestart(t *testing.T) {
 	}
 
 	// user-stats is exact across the restart: the table and the last output per key.
-	want := userevents.ExpectUserStats(all)
+	want := testkit.ExpectUserStats(all)
 	compareStats(t, "table", want, tableStates(t, rt, names.stats, want))
 	compareStats(t, "last output", want, lastOutputs(t, env.RegistryURL(), testkit.ReadToEnd(t, brokers, names.stats)))
 
 	// big-purchases is at-least-once: every expected output is there, in
 	// order per key once repeats are removed, and nothing else.
-	wantBig := userevents.ExpectBigPurchases(all)
-	gotBig := map[string][]userevents.BigPurchase{}
+	wantBig := testkit.ExpectBigPurchases(all)
+	gotBig := map[string][]testkit.BigPurchase{}
 	for _, r := range testkit.ReadToEnd(t, brokers, names.big) {
-		var b userevents.BigPurchase
+		var b testkit.BigPurchase
 		if err := json.Unmarshal(r.Value, &b); err != nil {
 			t.Fatalf("big-purchases output %q: %v", r.Value, err)
 		}
@@ -245,10 +245,10 @@ func TestBrokerRestart(t *testing.T) {
 		r := sent[i]
 		pos := strconv.Itoa(int(r.Partition)) + "/" + strconv.FormatInt(r.Offset, 10)
 		switch e.Kind {
-		case userevents.KindPoison:
+		case demo.KindPoison:
 			wantDLQ[names.stats+"@"+pos] = true
 			wantDLQ[names.big+"@"+pos] = true
-		case userevents.KindNegative:
+		case demo.KindNegative:
 			wantDLQ[names.stats+"@"+pos] = true
 		}
 	}
@@ -271,8 +271,8 @@ func TestBrokerRestart(t *testing.T) {
 // outputs removed, is want: every element of want appears, in order, and got
 // holds nothing else. A redelivery after a crash repeats a suffix of what
 // was emitted before it, so got is want with some stretches written twice.
-func coversInOrder(got, want []userevents.BigPurchase) bool {
-	same := func(a, b userevents.BigPurchase) bool {
+func coversInOrder(got, want []testkit.BigPurchase) bool {
+	same := func(a, b testkit.BigPurchase) bool {
 		return a.UserID == b.UserID && a.Amount == b.Amount && sameCountry(a.Country, b.Country)
 	}
 	// Walk got; each element must be want[j] (advance) or an element of
@@ -528,7 +528,7 @@ func TestRandomFrames(t *testing.T) {
 		records = append(records, &kgo.Record{Topic: names.input, Key: key, Value: value})
 	}
 	t.Logf("frame shapes: %v", shapes)
-	survivor := userevents.Event{Key: "survivor", Kind: userevents.KindValid, EventType: "purchase", Amount: 12.5, TS: 1790000000000}
+	survivor := demo.Event{Key: "survivor", Kind: demo.KindValid, EventType: "purchase", Amount: 12.5, TS: 1790000000000}
 	good, err := v2(survivor.Fields())
 	if err != nil {
 		t.Fatal(err)
@@ -553,7 +553,7 @@ func TestRandomFrames(t *testing.T) {
 	if err != nil {
 		t.Fatalf("state of %s: %v", survivor.Key, err)
 	}
-	compareStats(t, "table", userevents.ExpectUserStats([]userevents.Event{survivor}), map[string]map[string]any{survivor.Key: s})
+	compareStats(t, "table", testkit.ExpectUserStats([]demo.Event{survivor}), map[string]map[string]any{survivor.Key: s})
 
 	byPos := map[string]*kgo.Record{}
 	for _, r := range records {
@@ -603,11 +603,11 @@ func TestRandomFrames(t *testing.T) {
 // frameMaker makes undecodable user-topic values of many shapes.
 type frameMaker struct {
 	rng    *rand.Rand
-	v1, v2 userevents.Encoder
+	v1, v2 demo.Encoder
 	i      int
 }
 
-func newFrameMaker(rng *rand.Rand, v1, v2 userevents.Encoder) *frameMaker {
+func newFrameMaker(rng *rand.Rand, v1, v2 demo.Encoder) *frameMaker {
 	return &frameMaker{rng: rng, v1: v1, v2: v2}
 }
 
@@ -622,7 +622,7 @@ func (f *frameMaker) bytes(n int) []byte {
 // valid returns a valid frame of a random event, written by v1 or v2.
 func (f *frameMaker) valid() ([]byte, error) {
 	c := "KR"
-	e := userevents.Event{
+	e := demo.Event{
 		Key: "u-" + strconv.Itoa(f.rng.IntN(1000)), EventType: []string{"login", "purchase", "signup"}[f.rng.IntN(3)],
 		Amount: float64(f.rng.IntN(100000)) / 100, TS: 1790000000000 + f.rng.Int64N(1e9), V1: f.rng.IntN(2) == 0,
 	}
