@@ -38,7 +38,8 @@ func TestRegistryOutage(t *testing.T) {
 
 	// Batch 1: every frame, poison included, carries the v1 id (or an
 	// unknown one), so the pipelines never ask for v2 before the outage.
-	events1 := demo.GenerateEvents(11, 2000, 40, 0.03)
+	seed := testkit.Seed(t)
+	events1 := demo.GenerateEvents(seed, 2000, 40, 0.03)
 	for i := range events1 {
 		events1[i].V1, events1[i].Country = true, nil
 	}
@@ -61,7 +62,7 @@ func TestRegistryOutage(t *testing.T) {
 	// poison needs the registry to be recognised (an unknown id or a broken
 	// v2 payload), so every message of it must wait.
 	reg.stop()
-	events2 := demo.GenerateEvents(12, 2000, 40, 0.03)
+	events2 := demo.GenerateEvents(seed+1, 2000, 40, 0.03)
 	for i := range events2 {
 		events2[i].V1 = false
 		switch events2[i].Poison {
@@ -154,7 +155,8 @@ func TestBrokerRestart(t *testing.T) {
 	testkit.CreateTopic(t, brokers, names.input, 6, nil)
 	v1, v2 := userEventCodecs(t, env.RegistryURL(), names.input)
 
-	events1 := demo.GenerateEvents(21, 1500, 40, 0.03)
+	seed := testkit.Seed(t)
+	events1 := demo.GenerateEvents(seed, 1500, 40, 0.03)
 	records1, err := demo.Records(names.input, events1, v1, v2, 999999)
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +193,7 @@ func TestBrokerRestart(t *testing.T) {
 	}
 	defer closeEnv(env)
 
-	events2 := demo.GenerateEvents(22, 1500, 40, 0.03)
+	events2 := demo.GenerateEvents(seed+1, 1500, 40, 0.03)
 	records2, err := demo.Records(names.input, events2, v1, v2, 999999)
 	if err != nil {
 		t.Fatal(err)
@@ -502,9 +504,7 @@ func TestRandomFrames(t *testing.T) {
 	// A decoder like the pipeline's, on the same registry, vets every frame:
 	// one that decodes is replaced, so none of the 10,000 can be valid.
 	check := avroReader(t, env.RegistryURL(), "../schemas/user_event.avsc")
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	rng := rand.New(rand.NewPCG(testkit.Seed(t), 0x5eed))
 	frames := newFrameMaker(rng, v1, v2)
 	const n = 10000
 	shapes := map[string]int{}

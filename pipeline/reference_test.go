@@ -112,7 +112,7 @@ func TestReferencePipelines(t *testing.T) {
 	v1, v2 := userEventCodecs(t, env.RegistryURL(), names.input)
 
 	const n = 10000
-	events := demo.GenerateEvents(42, n, 200, 0.03)
+	events := demo.GenerateEvents(testkit.Seed(t), n, 200, 0.03)
 	records, err := demo.Records(names.input, events, v1, v2, 999999)
 	if err != nil {
 		t.Fatal(err)

@@ -50,7 +50,8 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 
 	client := srclient.NewSchemaRegistryClient(svc.registry)
 	v1, v2 := encoders(t, client, names.input)
-	events := demo.GenerateEvents(7, pl.events, pl.users, 0.02)
+	seed := testkit.Seed(t)
+	events := demo.GenerateEvents(seed, pl.events, pl.users, 0.02)
 	records, err := demo.Records(names.input, events, v1, v2, 1<<29)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	}()
 
 	// Kill at random moments while producing, alternating state dir / empty.
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	rng := rand.New(rand.NewPCG(seed, 1))
 	window := time.Duration(pl.events/pl.rate) * time.Second
 	var moments []time.Duration
 	for range pl.kills {

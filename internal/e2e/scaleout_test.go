@@ -74,7 +74,7 @@ func TestScaleOut(t *testing.T) {
 	testkit.CreateTopic(t, svc.brokers, input, 6, nil)
 	client := srclient.NewSchemaRegistryClient(svc.registry)
 	v1, v2 := encoders(t, client, input)
-	events := demo.GenerateEvents(11, 30000, 300, 0.02)
+	events := demo.GenerateEvents(testkit.Seed(t), 30000, 300, 0.02)
 	records, err := demo.Records(input, events, v1, v2, 1<<29)
 	if err != nil {
 		t.Fatal(err)
