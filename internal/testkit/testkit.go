@@ -3,6 +3,7 @@
 // with franz-go independently of sluice's own runtime so that tests check
 // sluice from the outside, the seed of random tests, and the oracle that
 // says what the reference pipelines must make of generated events.
+//
 // Only tests import it.
 package testkit
 
