@@ -6,19 +6,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/deadletter"
+	"github.com/sluicehq/sluice/internal/demo"
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/testkit"
-	"github.com/sluicehq/sluice/internal/userevents"
 	"github.com/sluicehq/sluice/pipeline"
 	"github.com/sluicehq/sluice/processors"
 	"github.com/sluicehq/sluice/registry"
@@ -29,19 +30,20 @@ import (
 // (nothing processed, nothing dead-lettered, waiting shown) until the
 // registry is back, and then everything is processed exactly.
 func TestRegistryOutage(t *testing.T) {
-	brokers := testBrokers(t)
-	reg := newTestRegistry(t, registry.NewMemoryStore(), freeAddr(t))
+	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
+	reg := newTestRegistry(t, registry.NewMemoryStore(), testkit.FreeAddr(t))
 	cfg, names := referenceConfigAt(t, brokers, reg.url())
 	testkit.CreateTopic(t, brokers, names.input, 6, nil)
 	v1, v2 := userEventCodecs(t, reg.url(), names.input)
 
 	// Batch 1: every frame, poison included, carries the v1 id (or an
 	// unknown one), so the pipelines never ask for v2 before the outage.
-	events1 := userevents.GenerateEvents(11, 2000, 40, 0.03)
+	seed := testkit.Seed(t)
+	events1 := demo.GenerateEvents(seed, 2000, 40, 0.03)
 	for i := range events1 {
 		events1[i].V1, events1[i].Country = true, nil
 	}
-	records1, err := userevents.Records(names.input, events1, v1, v1, 999999)
+	records1, err := demo.Records(names.input, events1, v1, v1, 999999)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,16 +53,16 @@ func TestRegistryOutage(t *testing.T) {
 	defer stop()
 	us1 := waitConsumed(t, rt, names.stats, int64(len(events1)), 2*time.Minute)
 	bp1 := waitConsumed(t, rt, names.big, int64(len(events1)), 2*time.Minute)
-	c1 := countEvents(events1)
-	if us1.DeadLettered != int64(c1.poison+c1.negative) || bp1.DeadLettered != int64(c1.poison) {
-		t.Fatalf("batch 1: user-stats %+v, big-purchases %+v; want dead-lettered %d and %d", us1, bp1, c1.poison+c1.negative, c1.poison)
+	c1 := testkit.CountEvents(events1)
+	if us1.DeadLettered != int64(c1.Poison+c1.Negative) || bp1.DeadLettered != int64(c1.Poison) {
+		t.Fatalf("batch 1: user-stats %+v, big-purchases %+v; want dead-lettered %d and %d", us1, bp1, c1.Poison+c1.Negative, c1.Poison)
 	}
 
 	// Batch 2, framed with v2, produced while the registry is down. Its
 	// poison needs the registry to be recognised (an unknown id or a broken
 	// v2 payload), so every message of it must wait.
 	reg.stop()
-	events2 := userevents.GenerateEvents(12, 2000, 40, 0.03)
+	events2 := demo.GenerateEvents(seed+1, 2000, 40, 0.03)
 	for i := range events2 {
 		events2[i].V1 = false
 		switch events2[i].Poison {
@@ -68,7 +70,7 @@ func TestRegistryOutage(t *testing.T) {
 			events2[i].Poison = "unknown-id"
 		}
 	}
-	records2, err := userevents.Records(names.input, events2, v2, v2, 999999)
+	records2, err := demo.Records(names.input, events2, v2, v2, 999999)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,8 +93,8 @@ func TestRegistryOutage(t *testing.T) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
-	if n := topicSize(t, brokers, names.dlq); n != int64(2*c1.poison+c1.negative) {
-		t.Fatalf("%d dead letters while the registry was down, want %d (batch 1 only)", n, 2*c1.poison+c1.negative)
+	if n := testkit.TopicSize(t, brokers, names.dlq); n != int64(2*c1.Poison+c1.Negative) {
+		t.Fatalf("%d dead letters while the registry was down, want %d (batch 1 only)", n, 2*c1.Poison+c1.Negative)
 	}
 	if st := rt.Status(context.Background()); len(st) != 2 || st[0].Phase != pipeline.PhaseRunning || st[1].Phase != pipeline.PhaseRunning {
 		t.Errorf("status while holding: %+v", st)
@@ -102,16 +104,16 @@ func TestRegistryOutage(t *testing.T) {
 	total := int64(len(events1) + len(events2))
 	us := waitConsumed(t, rt, names.stats, total, 2*time.Minute)
 	bp := waitConsumed(t, rt, names.big, total, 2*time.Minute)
-	all := append(append([]userevents.Event(nil), events1...), events2...)
-	c := countEvents(all)
+	all := append(append([]demo.Event(nil), events1...), events2...)
+	c := testkit.CountEvents(all)
 	t.Logf("user-stats %+v; big-purchases %+v; %+v", us, bp, c)
-	if us.Consumed != total || us.DeadLettered != int64(c.poison+c.negative) || us.Filtered != int64(c.heartbeat) ||
+	if us.Consumed != total || us.DeadLettered != int64(c.Poison+c.Negative) || us.Filtered != int64(c.Heartbeat) ||
 		us.Consumed != us.Processed+us.Filtered+us.DeadLettered {
-		t.Errorf("user-stats counts %+v, want consumed %d, dead-lettered %d, filtered %d", us, total, c.poison+c.negative, c.heartbeat)
+		t.Errorf("user-stats counts %+v, want consumed %d, dead-lettered %d, filtered %d", us, total, c.Poison+c.Negative, c.Heartbeat)
 	}
-	if bp.Consumed != total || bp.DeadLettered != int64(c.poison) || bp.Processed != int64(c.big) ||
+	if bp.Consumed != total || bp.DeadLettered != int64(c.Poison) || bp.Processed != int64(c.Big) ||
 		bp.Consumed != bp.Processed+bp.Filtered+bp.DeadLettered {
-		t.Errorf("big-purchases counts %+v, want consumed %d, dead-lettered %d, processed %d", bp, total, c.poison, c.big)
+		t.Errorf("big-purchases counts %+v, want consumed %d, dead-lettered %d, processed %d", bp, total, c.Poison, c.Big)
 	}
 	if us.Waiting || bp.Waiting {
 		t.Errorf("still waiting after the registry came back: user-stats %+v, big-purchases %+v", us, bp)
@@ -120,13 +122,13 @@ func TestRegistryOutage(t *testing.T) {
 		t.Errorf("no retries counted while holding: user-stats %+v, big-purchases %+v", us, bp)
 	}
 
-	dlq := testkit.ReadAll(t, brokers, names.dlq, 2*c.poison+c.negative, time.Minute)
-	checkDeadLetters(t, dlq, append(records1, records2...), names, c.poison, c.negative)
-	if n := topicSize(t, brokers, names.dlq); n != int64(2*c.poison+c.negative) {
-		t.Errorf("%d dead letters, want %d", n, 2*c.poison+c.negative)
+	dlq := testkit.ReadAll(t, brokers, names.dlq, 2*c.Poison+c.Negative, time.Minute)
+	checkDeadLetters(t, dlq, append(records1, records2...), names, c.Poison, c.Negative)
+	if n := testkit.TopicSize(t, brokers, names.dlq); n != int64(2*c.Poison+c.Negative) {
+		t.Errorf("%d dead letters, want %d", n, 2*c.Poison+c.Negative)
 	}
 
-	want := userevents.ExpectUserStats(all)
+	want := testkit.ExpectUserStats(all)
 	compareStats(t, "table", want, tableStates(t, rt, names.stats, want))
 }
 
@@ -134,11 +136,11 @@ func TestRegistryOutage(t *testing.T) {
 // running pipelines and starts it again on the same data directory and
 // ports: the processors are restarted and nothing is lost.
 func TestBrokerRestart(t *testing.T) {
-	if os.Getenv(devenv.EnvTestBrokers) != "" {
+	if testkit.External() {
 		t.Skip("SLUICE_TEST_BROKERS is set: a test cannot stop and restart an external broker; this test needs the embedded one")
 	}
 	dir := t.TempDir()
-	ecfg := devenv.Config{KafkaAddr: freeAddr(t), RegistryAddr: freeAddr(t), DataDir: dir}
+	ecfg := devenv.Config{KafkaAddr: testkit.FreeAddr(t), RegistryAddr: testkit.FreeAddr(t), DataDir: dir}
 	env, err := devenv.Start(t.Context(), ecfg)
 	if err != nil {
 		t.Fatalf("devenv: %v", err)
@@ -153,8 +155,9 @@ func TestBrokerRestart(t *testing.T) {
 	testkit.CreateTopic(t, brokers, names.input, 6, nil)
 	v1, v2 := userEventCodecs(t, env.RegistryURL(), names.input)
 
-	events1 := userevents.GenerateEvents(21, 1500, 40, 0.03)
-	records1, err := userevents.Records(names.input, events1, v1, v2, 999999)
+	seed := testkit.Seed(t)
+	events1 := demo.GenerateEvents(seed, 1500, 40, 0.03)
+	records1, err := demo.Records(names.input, events1, v1, v2, 999999)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,8 +174,8 @@ func TestBrokerRestart(t *testing.T) {
 	waitConsumed(t, rt, names.big, int64(len(events1)), 2*time.Minute)
 	// Batch 1 committed, so the restart redelivers nothing of it unless the
 	// broker lost the group's offsets.
-	waitLagZero(t, brokers, names.statsGroup, names.input, time.Minute)
-	waitLagZero(t, brokers, names.bigGroup, names.input, time.Minute)
+	testkit.WaitLagZero(t, brokers, names.statsGroup, names.input, time.Minute)
+	testkit.WaitLagZero(t, brokers, names.bigGroup, names.input, time.Minute)
 
 	closeEnv(env)
 	testkit.Eventually(t, time.Minute, "both pipelines to notice the broker is gone", func() bool {
@@ -190,18 +193,18 @@ func TestBrokerRestart(t *testing.T) {
 	}
 	defer closeEnv(env)
 
-	events2 := userevents.GenerateEvents(22, 1500, 40, 0.03)
-	records2, err := userevents.Records(names.input, events2, v1, v2, 999999)
+	events2 := demo.GenerateEvents(seed+1, 1500, 40, 0.03)
+	records2, err := demo.Records(names.input, events2, v1, v2, 999999)
 	if err != nil {
 		t.Fatal(err)
 	}
 	testkit.Produce(t, brokers, records2)
-	waitLagZero(t, brokers, names.statsGroup, names.input, 2*time.Minute)
-	waitLagZero(t, brokers, names.bigGroup, names.input, 2*time.Minute)
+	testkit.WaitLagZero(t, brokers, names.statsGroup, names.input, 2*time.Minute)
+	testkit.WaitLagZero(t, brokers, names.bigGroup, names.input, 2*time.Minute)
 
-	all := append(append([]userevents.Event(nil), events1...), events2...)
+	all := append(append([]demo.Event(nil), events1...), events2...)
 	sent := append(records1, records2...)
-	c := countEvents(all)
+	c := testkit.CountEvents(all)
 	us, _ := rt.Counts(names.stats)
 	bp, _ := rt.Counts(names.big)
 	t.Logf("after the restart: user-stats %+v; big-purchases %+v; %+v", us, bp, c)
@@ -212,16 +215,16 @@ func TestBrokerRestart(t *testing.T) {
 	}
 
 	// user-stats is exact across the restart: the table and the last output per key.
-	want := userevents.ExpectUserStats(all)
+	want := testkit.ExpectUserStats(all)
 	compareStats(t, "table", want, tableStates(t, rt, names.stats, want))
-	compareStats(t, "last output", want, lastOutputs(t, env.RegistryURL(), readToEnd(t, brokers, names.stats)))
+	compareStats(t, "last output", want, lastOutputs(t, env.RegistryURL(), testkit.ReadToEnd(t, brokers, names.stats)))
 
 	// big-purchases is at-least-once: every expected output is there, in
 	// order per key once repeats are removed, and nothing else.
-	wantBig := userevents.ExpectBigPurchases(all)
-	gotBig := map[string][]userevents.BigPurchase{}
-	for _, r := range readToEnd(t, brokers, names.big) {
-		var b userevents.BigPurchase
+	wantBig := testkit.ExpectBigPurchases(all)
+	gotBig := map[string][]testkit.BigPurchase{}
+	for _, r := range testkit.ReadToEnd(t, brokers, names.big) {
+		var b testkit.BigPurchase
 		if err := json.Unmarshal(r.Value, &b); err != nil {
 			t.Fatalf("big-purchases output %q: %v", r.Value, err)
 		}
@@ -244,16 +247,16 @@ func TestBrokerRestart(t *testing.T) {
 		r := sent[i]
 		pos := strconv.Itoa(int(r.Partition)) + "/" + strconv.FormatInt(r.Offset, 10)
 		switch e.Kind {
-		case userevents.KindPoison:
+		case demo.KindPoison:
 			wantDLQ[names.stats+"@"+pos] = true
 			wantDLQ[names.big+"@"+pos] = true
-		case userevents.KindNegative:
+		case demo.KindNegative:
 			wantDLQ[names.stats+"@"+pos] = true
 		}
 	}
 	gotDLQ := map[string]bool{}
-	for _, d := range readToEnd(t, brokers, names.dlq) {
-		k := mustHeader(t, d, pipeline.HeaderPipeline) + "@" + mustHeader(t, d, pipeline.HeaderSourcePartition) + "/" + mustHeader(t, d, pipeline.HeaderSourceOffset)
+	for _, d := range testkit.ReadToEnd(t, brokers, names.dlq) {
+		k := mustHeader(t, d, deadletter.HeaderPipeline) + "@" + mustHeader(t, d, deadletter.HeaderSourcePartition) + "/" + mustHeader(t, d, deadletter.HeaderSourceOffset)
 		if !wantDLQ[k] {
 			t.Errorf("unexpected dead letter %s", k)
 		}
@@ -270,8 +273,8 @@ func TestBrokerRestart(t *testing.T) {
 // outputs removed, is want: every element of want appears, in order, and got
 // holds nothing else. A redelivery after a crash repeats a suffix of what
 // was emitted before it, so got is want with some stretches written twice.
-func coversInOrder(got, want []userevents.BigPurchase) bool {
-	same := func(a, b userevents.BigPurchase) bool {
+func coversInOrder(got, want []testkit.BigPurchase) bool {
+	same := func(a, b testkit.BigPurchase) bool {
 		return a.UserID == b.UserID && a.Amount == b.Amount && sameCountry(a.Country, b.Country)
 	}
 	// Walk got; each element must be want[j] (advance) or an element of
@@ -329,7 +332,7 @@ func (f *flakyStep) factory(spec *processors.Spec) (processors.Step, error) {
 // succeed after their retries in key order, and the doomed ones are
 // dead-lettered as exhausted after the configured attempts.
 func TestRetryCustomStep(t *testing.T) {
-	brokers := testBrokers(t)
+	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
 	flaky := &flakyStep{
 		failures: map[string]int{"k1": 1, "k2": 2, "k3": 3, "k4": 0, "k5": 1, "k6": 0},
 		attempts: map[string]int{},
@@ -414,7 +417,7 @@ pipelines:
 		}
 		seqs[string(r.Key)] = append(seqs[string(r.Key)], v.Seq)
 	}
-	if n := topicSize(t, brokers, output); n != int64(good) {
+	if n := testkit.TopicSize(t, brokers, output); n != int64(good) {
 		t.Errorf("%d outputs, want %d", n, good)
 	}
 	for _, k := range keys[:len(keys)-1] {
@@ -433,7 +436,7 @@ pipelines:
 
 	// Every doomed message dead-lettered as exhausted after 4 attempts.
 	dlq := testkit.ReadAll(t, brokers, dlqTopic, perKey, time.Minute)
-	if n := topicSize(t, brokers, dlqTopic); n != perKey {
+	if n := testkit.TopicSize(t, brokers, dlqTopic); n != perKey {
 		t.Errorf("%d dead letters, want %d", n, perKey)
 	}
 	var dseq []int
@@ -442,14 +445,14 @@ pipelines:
 			t.Errorf("dead letter of key %q", d.Key)
 		}
 		for k, want := range map[string]string{
-			pipeline.HeaderPipeline: u, pipeline.HeaderStage: "flaky", pipeline.HeaderKind: pipeline.KindExhausted,
-			pipeline.HeaderAttempts: "4", pipeline.HeaderSourceTopic: input,
+			deadletter.HeaderPipeline: u, deadletter.HeaderStage: "flaky", deadletter.HeaderKind: deadletter.KindExhausted,
+			deadletter.HeaderAttempts: "4", deadletter.HeaderSourceTopic: input,
 		} {
 			if got := mustHeader(t, d, k); got != want {
 				t.Errorf("dead letter header %s = %q, want %q", k, got, want)
 			}
 		}
-		if msg := mustHeader(t, d, pipeline.HeaderMessage); !strings.Contains(msg, "doomed (attempt 4)") {
+		if msg := mustHeader(t, d, deadletter.HeaderMessage); !strings.Contains(msg, "doomed (attempt 4)") {
 			t.Errorf("dead letter message %q, want the 4th attempt's error", msg)
 		}
 		var v struct {
@@ -492,7 +495,7 @@ pipelines:
 // are dead-lettered at decode with their bytes intact, and a valid event
 // after them is still processed.
 func TestRandomFrames(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	cfg, names := referenceConfig(t, env)
 	brokers := env.Brokers()
 	testkit.CreateTopic(t, brokers, names.input, 6, nil)
@@ -501,9 +504,7 @@ func TestRandomFrames(t *testing.T) {
 	// A decoder like the pipeline's, on the same registry, vets every frame:
 	// one that decodes is replaced, so none of the 10,000 can be valid.
 	check := avroReader(t, env.RegistryURL(), "../schemas/user_event.avsc")
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	rng := rand.New(rand.NewPCG(seed, 0x5eed))
+	rng := rand.New(rand.NewPCG(testkit.Seed(t), 0x5eed))
 	frames := newFrameMaker(rng, v1, v2)
 	const n = 10000
 	shapes := map[string]int{}
@@ -527,7 +528,7 @@ func TestRandomFrames(t *testing.T) {
 		records = append(records, &kgo.Record{Topic: names.input, Key: key, Value: value})
 	}
 	t.Logf("frame shapes: %v", shapes)
-	survivor := userevents.Event{Key: "survivor", Kind: userevents.KindValid, EventType: "purchase", Amount: 12.5, TS: 1790000000000}
+	survivor := demo.Event{Key: "survivor", Kind: demo.KindValid, EventType: "purchase", Amount: 12.5, TS: 1790000000000}
 	good, err := v2(survivor.Fields())
 	if err != nil {
 		t.Fatal(err)
@@ -552,23 +553,23 @@ func TestRandomFrames(t *testing.T) {
 	if err != nil {
 		t.Fatalf("state of %s: %v", survivor.Key, err)
 	}
-	compareStats(t, "table", userevents.ExpectUserStats([]userevents.Event{survivor}), map[string]map[string]any{survivor.Key: s})
+	compareStats(t, "table", testkit.ExpectUserStats([]demo.Event{survivor}), map[string]map[string]any{survivor.Key: s})
 
 	byPos := map[string]*kgo.Record{}
 	for _, r := range records {
 		byPos[strconv.Itoa(int(r.Partition))+"/"+strconv.FormatInt(r.Offset, 10)] = r
 	}
 	dlq := testkit.ReadAll(t, brokers, names.dlq, n, 2*time.Minute)
-	if size := topicSize(t, brokers, names.dlq); size != n {
+	if size := testkit.TopicSize(t, brokers, names.dlq); size != n {
 		t.Errorf("%d dead letters, want %d", size, n)
 	}
 	seen := map[string]bool{}
 	bad := 0
 	for _, d := range dlq {
-		pos := mustHeader(t, d, pipeline.HeaderSourcePartition) + "/" + mustHeader(t, d, pipeline.HeaderSourceOffset)
+		pos := mustHeader(t, d, deadletter.HeaderSourcePartition) + "/" + mustHeader(t, d, deadletter.HeaderSourceOffset)
 		orig := byPos[pos]
-		stage, kind, attempts := mustHeader(t, d, pipeline.HeaderStage), mustHeader(t, d, pipeline.HeaderKind), mustHeader(t, d, pipeline.HeaderAttempts)
-		id, hasID := testkit.Header(d, pipeline.HeaderSchemaID)
+		stage, kind, attempts := mustHeader(t, d, deadletter.HeaderStage), mustHeader(t, d, deadletter.HeaderKind), mustHeader(t, d, deadletter.HeaderAttempts)
+		id, hasID := testkit.Header(d, deadletter.HeaderSchemaID)
 		var problems []string
 		switch {
 		case orig == nil:
@@ -584,7 +585,7 @@ func TestRandomFrames(t *testing.T) {
 				problems = append(problems, fmt.Sprintf("schema id header %q (present %v) for frame %x", id, hasID, orig.Value))
 			}
 		}
-		if stage != pipeline.StageDecode || kind != pipeline.KindPoison || attempts != "1" {
+		if stage != deadletter.StageDecode || kind != deadletter.KindPoison || attempts != "1" {
 			problems = append(problems, fmt.Sprintf("stage %q kind %q attempts %q", stage, kind, attempts))
 		}
 		seen[pos] = true
@@ -602,11 +603,11 @@ func TestRandomFrames(t *testing.T) {
 // frameMaker makes undecodable user-topic values of many shapes.
 type frameMaker struct {
 	rng    *rand.Rand
-	v1, v2 userevents.Encoder
+	v1, v2 demo.Encoder
 	i      int
 }
 
-func newFrameMaker(rng *rand.Rand, v1, v2 userevents.Encoder) *frameMaker {
+func newFrameMaker(rng *rand.Rand, v1, v2 demo.Encoder) *frameMaker {
 	return &frameMaker{rng: rng, v1: v1, v2: v2}
 }
 
@@ -621,7 +622,7 @@ func (f *frameMaker) bytes(n int) []byte {
 // valid returns a valid frame of a random event, written by v1 or v2.
 func (f *frameMaker) valid() ([]byte, error) {
 	c := "KR"
-	e := userevents.Event{
+	e := demo.Event{
 		Key: "u-" + strconv.Itoa(f.rng.IntN(1000)), EventType: []string{"login", "purchase", "signup"}[f.rng.IntN(3)],
 		Amount: float64(f.rng.IntN(100000)) / 100, TS: 1790000000000 + f.rng.Int64N(1e9), V1: f.rng.IntN(2) == 0,
 	}
@@ -723,7 +724,7 @@ func (g *gateStep) openKeys(keys ...string) {
 // partition is still held, and a message that was held many times still gets
 // all its retries for a transient error after the hold.
 func TestOutageHoldsPerPartition(t *testing.T) {
-	brokers := testBrokers(t)
+	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
 	const attempts = 3
 	gate := &gateStep{flakes: attempts - 1, open: map[string]bool{}, holds: map[string]int{}, tries: map[string]int{}}
 	reg := processors.NewRegistry()
@@ -801,7 +802,7 @@ func TestOutageHoldsPerPartition(t *testing.T) {
 	if c.Processed != int64(len(records)) || c.DeadLettered != 0 || c.Consumed != c.Processed+c.Filtered+c.DeadLettered {
 		t.Errorf("counts %+v, want all %d processed", c, len(records))
 	}
-	if n := topicSize(t, brokers, dlqTopic); n != 0 {
+	if n := testkit.TopicSize(t, brokers, dlqTopic); n != 0 {
 		t.Errorf("%d dead letters, want none", n)
 	}
 	if n := len(testkit.ReadAll(t, brokers, output, len(records), time.Minute)); n != len(records) {
@@ -848,7 +849,7 @@ pipelines:
 // it stops at once, commits nothing, and a new runtime processes the held
 // messages when the dependency is back.
 func TestOutageStopWhileHeld(t *testing.T) {
-	brokers := testBrokers(t)
+	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
 	gate := &gateStep{open: map[string]bool{}, holds: map[string]int{}, tries: map[string]int{}}
 	reg := processors.NewRegistry()
 	if err := reg.Register("gate", gate.factory); err != nil {

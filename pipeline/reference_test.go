@@ -13,9 +13,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/deadletter"
+	"github.com/sluicehq/sluice/internal/demo"
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/testkit"
-	"github.com/sluicehq/sluice/internal/userevents"
 	"github.com/sluicehq/sluice/pipeline"
 )
 
@@ -34,11 +35,11 @@ func referenceConfig(t *testing.T, env *devenv.Env) (*pipeline.Config, refNames)
 
 // userEventCodecs returns encoders for the v1 and v2 UserEvent writer schemas
 // under the input's subject (v1 registered first, as an old producer would).
-func userEventCodecs(t *testing.T, registryURL, topic string) (v1, v2 userevents.Encoder) {
+func userEventCodecs(t *testing.T, registryURL, topic string) (v1, v2 demo.Encoder) {
 	t.Helper()
 	client := srclient.NewSchemaRegistryClient(registryURL)
 	schemas := codecs.NewSchemas()
-	mk := func(path string) userevents.Encoder {
+	mk := func(path string) demo.Encoder {
 		s, err := schemas.ParseFile(path)
 		if err != nil {
 			t.Fatal(err)
@@ -105,14 +106,14 @@ func waitConsumed(t *testing.T, rt *pipeline.Runtime, name string, n int64, time
 // every shape, and compares everything they wrote with an independent
 // computation.
 func TestReferencePipelines(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	cfg, names := referenceConfig(t, env)
 	testkit.CreateTopic(t, env.Brokers(), names.input, 6, nil)
 	v1, v2 := userEventCodecs(t, env.RegistryURL(), names.input)
 
 	const n = 10000
-	events := userevents.GenerateEvents(42, n, 200, 0.03)
-	records, err := userevents.Records(names.input, events, v1, v2, 999999)
+	events := demo.GenerateEvents(testkit.Seed(t), n, 200, 0.03)
+	records, err := demo.Records(names.input, events, v1, v2, 999999)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,21 +122,9 @@ func TestReferencePipelines(t *testing.T) {
 	rt, stop := startRuntime(t, cfg, pipeline.Options{})
 	defer stop()
 
-	var poison, negative, heartbeat, big int
-	for _, e := range events {
-		switch e.Kind {
-		case userevents.KindPoison:
-			poison++
-		case userevents.KindNegative:
-			negative++
-		case userevents.KindHeartbeat:
-			heartbeat++
-		}
-		if e.Kind != userevents.KindPoison && e.EventType == "purchase" && e.Amount >= 100 {
-			big++
-		}
-	}
-	expStats := userevents.ExpectUserStats(events)
+	c := testkit.CountEvents(events)
+	poison, negative, heartbeat, big := c.Poison, c.Negative, c.Heartbeat, c.Big
+	expStats := testkit.ExpectUserStats(events)
 
 	us := waitConsumed(t, rt, names.stats, n, 2*time.Minute)
 	bp := waitConsumed(t, rt, names.big, n, 2*time.Minute)
@@ -159,15 +148,15 @@ func TestReferencePipelines(t *testing.T) {
 
 	// big-purchases: JSON, per user in order.
 	bigRecs := testkit.ReadAll(t, env.Brokers(), names.big, big, time.Minute)
-	gotBig := map[string][]userevents.BigPurchase{}
+	gotBig := map[string][]testkit.BigPurchase{}
 	for _, r := range bigRecs {
-		var b userevents.BigPurchase
+		var b testkit.BigPurchase
 		if err := json.Unmarshal(r.Value, &b); err != nil {
 			t.Fatalf("big-purchases output %q: %v", r.Value, err)
 		}
 		gotBig[string(r.Key)] = append(gotBig[string(r.Key)], b)
 	}
-	wantBig := userevents.ExpectBigPurchases(events)
+	wantBig := testkit.ExpectBigPurchases(events)
 	if len(gotBig) != len(wantBig) {
 		t.Errorf("big-purchases for %d users, want %d", len(gotBig), len(wantBig))
 	}
@@ -205,20 +194,20 @@ func checkDeadLetters(t *testing.T, dlq, sent []*kgo.Record, names refNames, poi
 			}
 			return v
 		}
-		pipe, stage, kind := h(pipeline.HeaderPipeline), h(pipeline.HeaderStage), h(pipeline.HeaderKind)
-		h(pipeline.HeaderMessage)
-		h(pipeline.HeaderSourceTimestamp)
-		if h(pipeline.HeaderAttempts) != "1" {
+		pipe, stage, kind := h(deadletter.HeaderPipeline), h(deadletter.HeaderStage), h(deadletter.HeaderKind)
+		h(deadletter.HeaderMessage)
+		h(deadletter.HeaderSourceTimestamp)
+		if h(deadletter.HeaderAttempts) != "1" {
 			t.Errorf("poison dead letter tried more than once")
 		}
-		if kind != pipeline.KindPoison {
+		if kind != deadletter.KindPoison {
 			t.Errorf("dead letter kind %q, want poison", kind)
 		}
-		if h(pipeline.HeaderSourceTopic) != names.input {
-			t.Errorf("dead letter source topic %q", h(pipeline.HeaderSourceTopic))
+		if h(deadletter.HeaderSourceTopic) != names.input {
+			t.Errorf("dead letter source topic %q", h(deadletter.HeaderSourceTopic))
 		}
 		stages[pipe+"/"+stage]++
-		orig := byPos[h(pipeline.HeaderSourcePartition)+"/"+h(pipeline.HeaderSourceOffset)]
+		orig := byPos[h(deadletter.HeaderSourcePartition)+"/"+h(deadletter.HeaderSourceOffset)]
 		if orig == nil {
 			t.Errorf("dead letter points at no sent record")
 			continue
@@ -230,7 +219,7 @@ func checkDeadLetters(t *testing.T, dlq, sent []*kgo.Record, names refNames, poi
 			t.Errorf("a null value was dead-lettered as %x", d.Value)
 		}
 		if id, ok := codecs.FrameSchemaID(orig.Value); ok {
-			if got, _ := testkit.Header(d, pipeline.HeaderSchemaID); got != strconv.Itoa(id) {
+			if got, _ := testkit.Header(d, deadletter.HeaderSchemaID); got != strconv.Itoa(id) {
 				t.Errorf("schema id header %q, want %d", got, id)
 			}
 		}
@@ -277,7 +266,7 @@ func lastOutputs(t *testing.T, registryURL string, records []*kgo.Record) map[st
 }
 
 // tableStates reads the table state of every key of want from rt.
-func tableStates(t *testing.T, rt *pipeline.Runtime, name string, want map[string]userevents.UserStats) map[string]map[string]any {
+func tableStates(t *testing.T, rt *pipeline.Runtime, name string, want map[string]testkit.UserStats) map[string]map[string]any {
 	t.Helper()
 	got := make(map[string]map[string]any, len(want))
 	for key := range want {
@@ -290,7 +279,7 @@ func tableStates(t *testing.T, rt *pipeline.Runtime, name string, want map[strin
 	return got
 }
 
-func compareStats(t *testing.T, what string, want map[string]userevents.UserStats, got map[string]map[string]any) {
+func compareStats(t *testing.T, what string, want map[string]testkit.UserStats, got map[string]map[string]any) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("%s: %d users, want %d", what, len(got), len(want))
@@ -302,7 +291,7 @@ func compareStats(t *testing.T, what string, want map[string]userevents.UserStat
 			continue
 		}
 		b, _ := json.Marshal(g)
-		var gs userevents.UserStats
+		var gs testkit.UserStats
 		if err := json.Unmarshal(b, &gs); err != nil {
 			t.Fatalf("%s: %s: %v", what, b, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/lovoo/goka"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/deadletter"
 	"github.com/sluicehq/sluice/processors"
 )
 
@@ -121,9 +122,9 @@ func (r *runner) callback(ctx goka.Context, msg any) {
 			tries++
 			continue
 		}
-		kind := KindPoison
+		kind := deadletter.KindPoison
 		if fail.transient {
-			kind = KindExhausted
+			kind = deadletter.KindExhausted
 		}
 		r.deadLetter(ctx, raw, meta, failure{stage: fail.stage, kind: kind, err: fail.err, attempts: tries})
 		return
@@ -200,7 +201,7 @@ func messageMeta(ctx goka.Context) processors.Meta {
 func (r *runner) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*attemptResult, *attemptFailure) {
 	value, err := r.decode(raw)
 	if err != nil {
-		return nil, r.classify(StageDecode, err, r.p.Retry)
+		return nil, r.classify(deadletter.StageDecode, err, r.p.Retry)
 	}
 	m := processors.NewMessage(ctx.Key(), value, meta)
 	res := &attemptResult{msg: m}
@@ -238,11 +239,11 @@ func (r *runner) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*a
 		if !ok {
 			// Built-in steps are checked at load; a custom step may still
 			// name an output that does not exist.
-			return nil, r.classify(StageEmit, fmt.Errorf("no output named %q in pipeline %s", e.Output, r.p.Name), r.p.Retry)
+			return nil, r.classify(deadletter.StageEmit, fmt.Errorf("no output named %q in pipeline %s", e.Output, r.p.Name), r.p.Retry)
 		}
 		b, err := enc.encode(e.Value)
 		if err != nil {
-			return nil, r.classify(StageEncode, fmt.Errorf("output %s: %w", e.Output, err), r.p.Retry)
+			return nil, r.classify(deadletter.StageEncode, fmt.Errorf("output %s: %w", e.Output, err), r.p.Retry)
 		}
 		res.emits = append(res.emits, encodedEmit{topic: enc.topic, key: e.Key, value: b})
 	}

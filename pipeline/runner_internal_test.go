@@ -10,6 +10,8 @@ import (
 
 	"github.com/lovoo/goka"
 	"github.com/lovoo/goka/tester"
+
+	"github.com/sluicehq/sluice/internal/deadletter"
 )
 
 // testerConfig declares two JSON pipelines that use every built-in step type:
@@ -172,11 +174,11 @@ func TestRunnerInGokaTester(t *testing.T) {
 		if !ok {
 			break
 		}
-		stages[string(h[HeaderPipeline])+"/"+string(h[HeaderStage])]++
+		stages[string(h[deadletter.HeaderPipeline])+"/"+string(h[deadletter.HeaderStage])]++
 		if key == "u3" && string(v.([]byte)) != string(bad) {
 			t.Errorf("dead letter of u3 carries %q, want the original bytes", v)
 		}
-		if string(h[HeaderKind]) != KindPoison || string(h[HeaderSourceTopic]) != "events" {
+		if string(h[deadletter.HeaderKind]) != deadletter.KindPoison || string(h[deadletter.HeaderSourceTopic]) != "events" {
 			t.Errorf("dead letter headers %v", h)
 		}
 	}

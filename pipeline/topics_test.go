@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/pipeline"
 )
@@ -15,7 +14,7 @@ import (
 // with its input, stops sluice before it consumes anything, with a message
 // naming the topic and the setting.
 func TestTopicChecks(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	cases := []struct {
 		name      string
 		partition int

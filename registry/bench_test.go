@@ -11,6 +11,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/registry"
 )
 
@@ -63,7 +64,7 @@ func BenchmarkSchemaByID(b *testing.B) {
 // Opening a Kafka store on a topic of 10,000 schema versions (embedded broker):
 // reading the topic to its end and rebuilding the state.
 func BenchmarkKafkaStoreOpen10k(b *testing.B) {
-	brokers, topic := testBrokers(b), testTopic()
+	brokers, topic := testkit.Brokers(b), testTopic()
 	openKafkaStore(b, brokers, topic).Close()
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
 	if err != nil {

@@ -2,16 +2,11 @@ package registry_test
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
-	"os"
-	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-
+	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/registry"
 )
 
@@ -44,29 +39,12 @@ const (
 		"name" : "UserEvent", "type" : "record" }`
 )
 
-// testBrokers returns $SLUICE_TEST_BROKERS, or the address of a fresh embedded
-// kfake cluster closed with the test.
-func testBrokers(t testing.TB) []string {
-	t.Helper()
-	if b := os.Getenv("SLUICE_TEST_BROKERS"); b != "" {
-		return strings.Split(b, ",")
-	}
-	c, err := kfake.NewCluster(kfake.NumBrokers(1))
-	if err != nil {
-		t.Fatalf("starting kfake: %v", err)
-	}
-	t.Cleanup(c.Close)
-	return c.ListenAddrs()
-}
-
-var topicSeq atomic.Int64
-
 // testTopic is "_schemas" on a private kfake cluster, a unique name on a real broker.
 func testTopic() string {
-	if os.Getenv("SLUICE_TEST_BROKERS") == "" {
+	if !testkit.External() {
 		return "_schemas"
 	}
-	return fmt.Sprintf("_schemas-test-%d-%d", time.Now().UnixNano(), topicSeq.Add(1))
+	return testkit.Unique("_schemas-test")
 }
 
 func openKafkaStore(t testing.TB, brokers []string, topic string) *registry.KafkaStore {
@@ -96,6 +74,6 @@ func eachStore(t *testing.T, fn func(t *testing.T, url string)) {
 		fn(t, serve(t, registry.NewMemoryStore()))
 	})
 	t.Run("kafka", func(t *testing.T) {
-		fn(t, serve(t, openKafkaStore(t, testBrokers(t), testTopic())))
+		fn(t, serve(t, openKafkaStore(t, testkit.Brokers(t), testTopic())))
 	})
 }

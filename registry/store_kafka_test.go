@@ -18,6 +18,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/registry"
 )
 
@@ -49,7 +50,7 @@ func snapshot(t *testing.T, url string) map[string]string {
 // TestKafkaStoreRestart registers, configures and deletes, then opens a new
 // store on the same broker and expects the same answers, ids and versions.
 func TestKafkaStoreRestart(t *testing.T) {
-	brokers, topic := testBrokers(t), testTopic()
+	brokers, topic := testkit.Brokers(t), testTopic()
 	store1 := openKafkaStore(t, brokers, topic)
 	srv1 := httptest.NewServer(registry.NewServer(store1))
 	url := srv1.URL
@@ -149,7 +150,7 @@ func listEnd(ctx context.Context, cl *kgo.Client, topic string) (int64, error) {
 // TestKafkaStoreTopicFormat checks the records written to `_schemas` against
 // Confluent's key/value format, and the topic's shape.
 func TestKafkaStoreTopicFormat(t *testing.T) {
-	brokers, topic := testBrokers(t), testTopic()
+	brokers, topic := testkit.Brokers(t), testTopic()
 	url := serve(t, openKafkaStore(t, brokers, topic))
 	post(t, "POST", url+"/subjects/s/versions", schemaBody(`"string"`), nil)
 	post(t, "PUT", url+"/config", `{"compatibility":"FULL"}`, nil)
@@ -214,7 +215,7 @@ func TestKafkaStoreTopicFormat(t *testing.T) {
 // unknown key types and fields are ignored, a JSON schema is served, and a
 // compatibility check against it reports the type difference.
 func TestKafkaStoreReadsConfluentTopic(t *testing.T) {
-	brokers, topic := testBrokers(t), testTopic()
+	brokers, topic := testkit.Brokers(t), testTopic()
 	openKafkaStore(t, brokers, topic).Close() // creates the topic
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
 	if err != nil {
@@ -254,7 +255,7 @@ func TestNewKafkaStoreErrors(t *testing.T) {
 	if _, err := registry.NewKafkaStore(ctx, registry.KafkaStoreConfig{}); err == nil {
 		t.Fatal("no brokers: no error")
 	}
-	brokers := testBrokers(t)
+	brokers := testkit.Brokers(t)
 	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/devenv"
+	"github.com/sluicehq/sluice/internal/testkit"
 )
 
 // produceRaw writes records with a plain kgo client, bypassing the CLI.
@@ -32,7 +33,7 @@ func produceRaw(t *testing.T, env *devenv.Env, recs ...*kgo.Record) {
 }
 
 func TestConsumeRendersValues(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	topic := uniqueTopic("render")
 	createTopic(t, env, topic, 1)
 	produceRaw(t, env,
@@ -83,7 +84,7 @@ func TestConsumeRendersValues(t *testing.T) {
 }
 
 func TestConsumeStopsOnTimeout(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	topic := uniqueTopic("empty")
 	createTopic(t, env, topic, 2)
 	res := mustRun(t, env, "", "consume", "--topic", topic, "--from-beginning", "--timeout", "300ms")
@@ -93,7 +94,7 @@ func TestConsumeStopsOnTimeout(t *testing.T) {
 }
 
 func TestConsumeWaitsForMissingTopic(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	topic := uniqueTopic("missing")
 	res := mustRun(t, env, "", "consume", "--topic", topic, "--timeout", "300ms")
 	if res.stdout != "" || !strings.Contains(res.stderr, "topic "+topic+" does not exist yet") {
@@ -107,7 +108,7 @@ func TestConsumeWaitsForMissingTopic(t *testing.T) {
 }
 
 func TestConsumeFromEndWithoutGroup(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	topic := uniqueTopic("from-end")
 	createTopic(t, env, topic, 1)
 	produceRaw(t, env, &kgo.Record{Topic: topic, Value: []byte("old")})
@@ -142,7 +143,7 @@ func TestConsumeFromEndWithoutGroup(t *testing.T) {
 }
 
 func TestConsumeGroupCommitsWhatItPrinted(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	topic := uniqueTopic("group")
 	createTopic(t, env, topic, 1)
 	mustRun(t, env, "1\n2\n3\n", "produce", "--topic", topic, "--codec", "string")
@@ -158,7 +159,7 @@ func TestConsumeGroupCommitsWhatItPrinted(t *testing.T) {
 }
 
 func TestConsumeInterruptExitsZero(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	topic := uniqueTopic("sigint")
 	createTopic(t, env, topic, 1)
 	produceRaw(t, env, &kgo.Record{Topic: topic, Value: []byte("only")})

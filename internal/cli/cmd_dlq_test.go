@@ -14,10 +14,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
+	"github.com/sluicehq/sluice/internal/deadletter"
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/dlq"
 	"github.com/sluicehq/sluice/internal/testkit"
-	"github.com/sluicehq/sluice/pipeline"
 )
 
 // headerTrace is an application header every test dead letter carries; its
@@ -50,31 +50,31 @@ func writeDeadLetters(t *testing.T, env *devenv.Env, n int) *deadLetters {
 	mustRun(t, env, userEventsIn, "produce", "--topic", scratch, "--schema", userEventSchema, "--key-field", "user_id")
 	frames := testkit.ReadAll(t, brokers, scratch, 3, time.Minute)
 
-	stages := []string{pipeline.StageDecode, "validate", "map", "validate"}
+	stages := []string{deadletter.StageDecode, "validate", "map", "validate"}
 	for i := range n {
 		stage := stages[i%4]
-		kind, attempts := pipeline.KindPoison, 1
+		kind, attempts := deadletter.KindPoison, 1
 		if stage == "map" {
-			kind, attempts = pipeline.KindExhausted, 3
+			kind, attempts = deadletter.KindExhausted, 3
 		}
 		h := []kgo.RecordHeader{
 			{Key: headerTrace, Value: []byte(strconv.Itoa(i))},
-			{Key: pipeline.HeaderPipeline, Value: []byte("user-stats")},
-			{Key: pipeline.HeaderStage, Value: []byte(stage)},
-			{Key: pipeline.HeaderKind, Value: []byte(kind)},
-			{Key: pipeline.HeaderMessage, Value: []byte(fmt.Sprintf("%s failed for letter %d", stage, i))},
-			{Key: pipeline.HeaderSourceTopic, Value: []byte(d.source)},
-			{Key: pipeline.HeaderSourcePartition, Value: []byte(strconv.Itoa(i % 3))},
-			{Key: pipeline.HeaderSourceOffset, Value: []byte(strconv.Itoa(i / 3))},
-			{Key: pipeline.HeaderSourceTimestamp, Value: []byte(strconv.Itoa(1700000000000 + i*1000))},
-			{Key: pipeline.HeaderAttempts, Value: []byte(strconv.Itoa(attempts))},
+			{Key: deadletter.HeaderPipeline, Value: []byte("user-stats")},
+			{Key: deadletter.HeaderStage, Value: []byte(stage)},
+			{Key: deadletter.HeaderKind, Value: []byte(kind)},
+			{Key: deadletter.HeaderMessage, Value: []byte(fmt.Sprintf("%s failed for letter %d", stage, i))},
+			{Key: deadletter.HeaderSourceTopic, Value: []byte(d.source)},
+			{Key: deadletter.HeaderSourcePartition, Value: []byte(strconv.Itoa(i % 3))},
+			{Key: deadletter.HeaderSourceOffset, Value: []byte(strconv.Itoa(i / 3))},
+			{Key: deadletter.HeaderSourceTimestamp, Value: []byte(strconv.Itoa(1700000000000 + i*1000))},
+			{Key: deadletter.HeaderAttempts, Value: []byte(strconv.Itoa(attempts))},
 		}
 		var value []byte
 		switch i % 4 {
 		case 0:
 			f := frames[(i/4)%len(frames)]
 			value = f.Value
-			h = append(h, kgo.RecordHeader{Key: pipeline.HeaderSchemaID, Value: []byte(schemaIDOf(t, value))})
+			h = append(h, kgo.RecordHeader{Key: deadletter.HeaderSchemaID, Value: []byte(schemaIDOf(t, value))})
 		case 1:
 			value = []byte(fmt.Sprintf(`{"user_id":"user-%d","event_type":"purchase","amount":-%d}`, i, i))
 		case 2:
@@ -114,7 +114,7 @@ func parseEntries(t *testing.T, out string) []dlq.EntryJSON {
 }
 
 func TestDLQInspect(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	d := writeDeadLetters(t, env, numLetters)
 
 	es := parseEntries(t, mustRun(t, env, "", "dlq", "inspect", "--topic", d.topic, "--format", "json", safety).stdout)
@@ -137,7 +137,7 @@ func TestDLQInspect(t *testing.T) {
 		}
 		switch i % 4 {
 		case 0: // Avro, decoded by its writer schema from the registry
-			if strconv.Itoa(e.SchemaID) != schemaIDOf(t, orig.Value) || e.Stage != pipeline.StageDecode {
+			if strconv.Itoa(e.SchemaID) != schemaIDOf(t, orig.Value) || e.Stage != deadletter.StageDecode {
 				t.Errorf("letter %d: schema id %d, stage %s", i, e.SchemaID, e.Stage)
 			}
 			var v struct {
@@ -156,7 +156,7 @@ func TestDLQInspect(t *testing.T) {
 				t.Errorf("letter %d: binary value rendered as %s / %q", i, e.Value, e.ValueBase64)
 			}
 		}
-		if e.Stage == "map" && (e.Kind != pipeline.KindExhausted || e.Attempts != 3) {
+		if e.Stage == "map" && (e.Kind != deadletter.KindExhausted || e.Attempts != 3) {
 			t.Errorf("letter %d: kind %s attempts %d", i, e.Kind, e.Attempts)
 		}
 	}
@@ -199,7 +199,7 @@ func TestDLQInspect(t *testing.T) {
 }
 
 func TestDLQInspectUsage(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	d := writeDeadLetters(t, env, 4)
 	for _, args := range [][]string{
 		{"--filter", `stag == "validate"`},
@@ -317,11 +317,11 @@ func checkReplayed(t *testing.T, d *deadLetters, recs []*kgo.Record, count strin
 		if !bytes.Equal(r.Key, orig.Key) || !bytes.Equal(r.Value, orig.Value) {
 			t.Errorf("letter %d: key/value changed: %q/%x, want %q/%x", i, r.Key, r.Value, orig.Key, orig.Value)
 		}
-		if got := headerOf(r, dlq.HeaderReplayCount); got != count {
-			t.Errorf("letter %d: %s = %q, want %q", i, dlq.HeaderReplayCount, got, count)
+		if got := headerOf(r, deadletter.HeaderReplayCount); got != count {
+			t.Errorf("letter %d: %s = %q, want %q", i, deadletter.HeaderReplayCount, got, count)
 		}
 		for _, h := range r.Headers {
-			if h.Key != headerTrace && h.Key != dlq.HeaderReplayCount {
+			if h.Key != headerTrace && h.Key != deadletter.HeaderReplayCount {
 				t.Errorf("letter %d: replayed with header %s", i, h.Key)
 			}
 		}
@@ -348,7 +348,7 @@ func headerOf(r *kgo.Record, key string) string {
 }
 
 func TestDLQReplayToTopic(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	brokers := env.Brokers()
 	d := writeDeadLetters(t, env, numLetters)
 	target := testkit.Unique("replayed")
@@ -380,8 +380,8 @@ func TestDLQReplayToTopic(t *testing.T) {
 	for _, r := range replayed {
 		i, _ := strconv.Atoi(headerOf(r, headerTrace))
 		h := append(append([]kgo.RecordHeader(nil), r.Headers...),
-			kgo.RecordHeader{Key: pipeline.HeaderStage, Value: []byte("validate")},
-			kgo.RecordHeader{Key: pipeline.HeaderSourceTopic, Value: []byte(target)})
+			kgo.RecordHeader{Key: deadletter.HeaderStage, Value: []byte("validate")},
+			kgo.RecordHeader{Key: deadletter.HeaderSourceTopic, Value: []byte(target)})
 		again.records[i] = &kgo.Record{Topic: again.topic, Key: r.Key, Value: r.Value, Headers: h}
 	}
 	testkit.Produce(t, brokers, again.records)
@@ -396,7 +396,7 @@ func TestDLQReplayToTopic(t *testing.T) {
 }
 
 func TestDLQReplayToSourceWithFilter(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	brokers := env.Brokers()
 	d := writeDeadLetters(t, env, 40)
 
@@ -424,7 +424,7 @@ func TestDLQReplayToSourceWithFilter(t *testing.T) {
 }
 
 func TestDLQReplayDryRun(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	brokers := env.Brokers()
 	d := writeDeadLetters(t, env, 20)
 	target := testkit.Unique("dry")
@@ -465,7 +465,7 @@ func TestDLQReplayDryRun(t *testing.T) {
 }
 
 func TestDLQReplayResumesAfterInterrupt(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	brokers := env.Brokers()
 	d := writeDeadLetters(t, env, numLetters)
 	target := testkit.Unique("resumed")
@@ -512,7 +512,7 @@ func TestDLQReplayResumesAfterInterrupt(t *testing.T) {
 // (same transactional id) fences the dead producer and its records are
 // aborted, so readers that read committed never see them.
 func TestDLQReplayFencesAKilledReplay(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	brokers := env.Brokers()
 	d := writeDeadLetters(t, env, 20)
 	target := testkit.Unique("fenced")

@@ -6,13 +6,15 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/sluicehq/sluice/internal/partition"
 	"hash/crc32"
 	"hash/fnv"
 	"io"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sluicehq/sluice/internal/partition"
+	"github.com/sluicehq/sluice/internal/testkit"
 
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -169,7 +171,7 @@ var wantUserEvents = map[int64]string{
 }
 
 func TestProduceConsumeAvroRoundTrip(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	topic := uniqueTopic("user-topic")
 	createTopic(t, env, topic, 3)
 	res := mustRun(t, env, userEventsIn,
@@ -220,7 +222,7 @@ func TestProduceConsumeAvroRoundTrip(t *testing.T) {
 }
 
 func TestProduceV1ConsumeWithWriterOrReaderSchema(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	topic := uniqueTopic("user-topic")
 	createTopic(t, env, topic, 1)
 	mustRun(t, env, `{"user_id":"u9","event_type":"login","amount":1.5,"ts":1700000000000}`+"\n",
@@ -235,7 +237,7 @@ func TestProduceV1ConsumeWithWriterOrReaderSchema(t *testing.T) {
 }
 
 func TestProduceJSONAndStringCodecs(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	topic := uniqueTopic("codecs")
 	createTopic(t, env, topic, 1) // one partition: records come back in order
 	mustRun(t, env, `{"a":1,"user":{"id":7}}`+"\n"+`  [1, 2]  `+"\n",
@@ -266,7 +268,7 @@ func TestProduceJSONAndStringCodecs(t *testing.T) {
 }
 
 func TestProduceBadLineStopsThere(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	topic := uniqueTopic("bad-line")
 	createTopic(t, env, topic, 1)
 	in := `{"user_id":"a","event_type":"login","amount":1,"ts":1}
@@ -303,7 +305,7 @@ func TestProduceBadLineStopsThere(t *testing.T) {
 }
 
 func TestProduceInterrupted(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	ctx, cancel := context.WithCancel(t.Context())
@@ -342,7 +344,7 @@ func TestProduceFailsFastWithoutTopicOrBroker(t *testing.T) {
 }
 
 func TestProduceFailsFastWithoutRegistry(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	topic := uniqueTopic("no-registry")
 	createTopic(t, env, topic, 1)
 	res := runCLI(t, env, userEventsIn, "produce", "--topic", topic, "--schema", userEventSchema,
@@ -387,7 +389,7 @@ func javaPartition(key string, n int) int {
 }
 
 func TestProducePartitioners(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	const parts = 8
 	keys := []string{"user-1", "user-2", "user-42", "21", "foobar", "abc", "a-little-bit-long-string"}
 	for _, c := range []struct {

@@ -16,7 +16,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
-	"github.com/sluicehq/sluice/internal/userevents"
 )
 
 // Config says where and how fast to produce.
@@ -87,12 +86,12 @@ func Run(ctx context.Context, cfg Config) error {
 		if n == 0 {
 			continue
 		}
-		events := userevents.GenerateEvents(cfg.Seed+round, n, 25, 0.02)
+		events := GenerateEvents(cfg.Seed+round, n, 25, 0.02)
 		now := time.Now().UnixMilli()
 		for i := range events {
 			events[i].TS = now
 		}
-		records, err := userevents.Records(cfg.Topic, events, v1, v2, 1<<30)
+		records, err := Records(cfg.Topic, events, v1, v2, 1<<30)
 		if err != nil {
 			return fmt.Errorf("demo events: %w", err)
 		}
@@ -102,7 +101,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 }
 
-func encoder(ctx context.Context, client srclient.ISchemaRegistryClient, s avro.Schema, topic string) (userevents.Encoder, error) {
+func encoder(ctx context.Context, client srclient.ISchemaRegistryClient, s avro.Schema, topic string) (Encoder, error) {
 	c, err := codecs.NewAvro(client, codecs.NewSchemas(), s, codecs.WithSubject(topic, codecs.TopicNameStrategy))
 	if err != nil {
 		return nil, err

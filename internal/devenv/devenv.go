@@ -1,6 +1,7 @@
 // Package devenv runs the embedded development services in process: a kfake
 // Kafka broker and sluice's schema registry stored in that broker's
-// `_schemas` topic. `sluice dev` and the integration tests use it.
+// `_schemas` topic. `sluice dev` and the integration tests (through
+// internal/testkit) use it.
 package devenv
 
 import (
@@ -39,11 +40,18 @@ type Config struct {
 	Partitions int
 	// Logger receives the services' logs; nil discards them.
 	Logger *slog.Logger
+	// Brokers, when set, is an existing Kafka cluster to use instead of
+	// the embedded broker: only the registry runs, storing its schemas in a
+	// fresh `_schemas-<random>` topic that Close deletes, so that runs
+	// sharing the cluster never see each other's schemas. KafkaAddr,
+	// DataDir and Partitions configure the embedded broker and must then be
+	// unset.
+	Brokers []string
 }
 
 // Env is a running set of dev services. Close stops them.
 type Env struct {
-	cluster  *kfake.Cluster // nil when the broker is external (ForTest)
+	cluster  *kfake.Cluster // nil when the broker is external (Config.Brokers)
 	brokers  []string
 	regURL   string
 	cancel   context.CancelFunc
@@ -54,13 +62,19 @@ type Env struct {
 	closeErr  error
 }
 
-// Start starts a kfake broker and the schema registry on it, and returns once
-// both accept connections. ctx bounds the start only; the services run until
+// Start starts a kfake broker (unless cfg.Brokers names a cluster) and the
+// schema registry on it, and returns once both accept connections. ctx bounds the start only; the services run until
 // Close.
 func Start(ctx context.Context, cfg Config) (*Env, error) {
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
+	}
+	if len(cfg.Brokers) > 0 {
+		if cfg.KafkaAddr != "" || cfg.DataDir != "" || cfg.Partitions != 0 {
+			return nil, errors.New("KafkaAddr, DataDir and Partitions configure the embedded broker and cannot be set with Brokers")
+		}
+		return startExternal(ctx, cfg.Brokers, cfg.RegistryAddr, logger)
 	}
 	opts, err := kfakeOpts(cfg, logger)
 	if err != nil {

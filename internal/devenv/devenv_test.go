@@ -2,7 +2,6 @@ package devenv_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"io"
 	"net"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/riferrei/srclient"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -61,6 +59,8 @@ func TestStartRejectsBadConfig(t *testing.T) {
 		"non-loopback host": {KafkaAddr: "10.1.2.3:9092"},
 		"bad port":          {KafkaAddr: "127.0.0.1:http"},
 		"negative parts":    {Partitions: -1},
+		"brokers and addr":  {Brokers: []string{"127.0.0.1:1"}, KafkaAddr: "127.0.0.1:0"},
+		"brokers and dir":   {Brokers: []string{"127.0.0.1:1"}, DataDir: "data"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			env, err := devenv.Start(t.Context(), cfg)
@@ -85,66 +85,46 @@ func TestStartFailsOnBusyRegistryPort(t *testing.T) {
 	}
 }
 
-func TestForTestProduceConsume(t *testing.T) {
-	env := devenv.ForTest(t)
-	topic := "smoke-" + strings.ToLower(rand.Text()[:10])
-	cl := newClient(t, env.Brokers(),
-		kgo.ConsumeTopics(topic), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
-	defer cl.Close()
-	createTopic(t, cl, topic) // a real test broker may not auto-create topics
-	produce(t, cl, topic, "user-1", "hello")
-	r := pollOne(t, cl)
-	if string(r.Key) != "user-1" || string(r.Value) != "hello" {
-		t.Fatalf("consumed %q=%q, want user-1=hello", r.Key, r.Value)
-	}
-
-	reg := srclient.NewSchemaRegistryClient(env.RegistryURL())
-	s, err := reg.CreateSchema(topic+"-value", schemaV1, srclient.Avro)
-	if err != nil {
-		t.Fatalf("registering a schema: %v", err)
-	}
-	if s.ID() < 1 {
-		t.Fatalf("registered id %d", s.ID())
-	}
-}
-
-func TestForTestWithExternalBrokerRunsOnlyTheRegistry(t *testing.T) {
-	// Stand in for a real broker with a kfake cluster of our own.
+func TestStartWithBrokersRunsOnlyTheRegistry(t *testing.T) {
+	// Stand in for an existing cluster with a kfake cluster of our own.
 	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer cluster.Close()
-	t.Setenv(devenv.EnvTestBrokers, strings.Join(cluster.ListenAddrs(), ","))
 	cl := newClient(t, cluster.ListenAddrs())
 	defer cl.Close()
 
+	env, err := devenv.Start(t.Context(), devenv.Config{Brokers: cluster.ListenAddrs()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := env.Brokers(), cluster.ListenAddrs(); strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("Brokers() = %v, want the external %v", got, want)
+	}
+	if env.Cluster() != nil {
+		t.Fatal("Cluster() is not nil with an external broker")
+	}
+	reg := srclient.NewSchemaRegistryClient(env.RegistryURL())
+	if _, err := reg.CreateSchema("x-value", schemaV1, srclient.Avro); err != nil {
+		t.Fatalf("registering: %v", err)
+	}
 	var schemasTopic string
-	t.Run("inner", func(t *testing.T) {
-		env := devenv.ForTest(t)
-		if got, want := env.Brokers(), cluster.ListenAddrs(); strings.Join(got, ",") != strings.Join(want, ",") {
-			t.Fatalf("Brokers() = %v, want the external %v", got, want)
+	for _, name := range topicNames(t, cl) {
+		if strings.HasPrefix(name, devenv.SchemasTopic+"-") {
+			schemasTopic = name
 		}
-		if env.Cluster() != nil {
-			t.Fatal("Cluster() is not nil with an external broker")
-		}
-		reg := srclient.NewSchemaRegistryClient(env.RegistryURL())
-		if _, err := reg.CreateSchema("x-value", schemaV1, srclient.Avro); err != nil {
-			t.Fatalf("registering: %v", err)
-		}
-		for _, name := range topicNames(t, cl) {
-			if strings.HasPrefix(name, devenv.SchemasTopic+"-") {
-				schemasTopic = name
-			}
-		}
-		if schemasTopic == "" {
-			t.Fatalf("no per-test schemas topic among %v", topicNames(t, cl))
-		}
-	})
-	// The test's cleanup deleted its schemas topic.
+	}
+	if schemasTopic == "" {
+		t.Fatalf("no per-run schemas topic among %v", topicNames(t, cl))
+	}
+	if err := env.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	// Close deleted the schemas topic.
 	for _, name := range topicNames(t, cl) {
 		if name == schemasTopic {
-			t.Fatalf("schemas topic %s still exists after the test", name)
+			t.Fatalf("schemas topic %s still exists after Close", name)
 		}
 	}
 }
@@ -260,21 +240,6 @@ func pollOne(t *testing.T, cl *kgo.Client) *kgo.Record {
 		if recs := fs.Records(); len(recs) > 0 {
 			return recs[0]
 		}
-	}
-}
-
-func createTopic(t *testing.T, cl *kgo.Client, topic string) {
-	t.Helper()
-	req := kmsg.NewPtrCreateTopicsRequest()
-	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, 1, 1
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(t.Context(), cl)
-	if err != nil {
-		t.Fatalf("creating %s: %v", topic, err)
-	}
-	if err := kerr.ErrorForCode(resp.Topics[0].ErrorCode); err != nil {
-		t.Fatalf("creating %s: %v", topic, err)
 	}
 }
 

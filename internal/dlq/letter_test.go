@@ -8,8 +8,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluicehq/sluice/internal/deadletter"
 	"github.com/sluicehq/sluice/internal/dlq"
-	"github.com/sluicehq/sluice/pipeline"
 )
 
 func header(k, v string) kgo.RecordHeader { return kgo.RecordHeader{Key: k, Value: []byte(v)} }
@@ -19,16 +19,16 @@ func deadLetter() *kgo.Record {
 		Value: []byte{0, 0, 0, 0, 3, 2, 'x'},
 		Headers: []kgo.RecordHeader{
 			header("traceparent", "00-abc-01"),
-			header(pipeline.HeaderPipeline, "user-stats"),
-			header(pipeline.HeaderStage, "validate"),
-			header(pipeline.HeaderKind, pipeline.KindPoison),
-			header(pipeline.HeaderMessage, "amount -3 < 0"),
-			header(pipeline.HeaderSourceTopic, "user-topic"),
-			header(pipeline.HeaderSourcePartition, "2"),
-			header(pipeline.HeaderSourceOffset, "1234"),
-			header(pipeline.HeaderSourceTimestamp, "1700000000123"),
-			header(pipeline.HeaderAttempts, "1"),
-			header(pipeline.HeaderSchemaID, "3"),
+			header(deadletter.HeaderPipeline, "user-stats"),
+			header(deadletter.HeaderStage, "validate"),
+			header(deadletter.HeaderKind, deadletter.KindPoison),
+			header(deadletter.HeaderMessage, "amount -3 < 0"),
+			header(deadletter.HeaderSourceTopic, "user-topic"),
+			header(deadletter.HeaderSourcePartition, "2"),
+			header(deadletter.HeaderSourceOffset, "1234"),
+			header(deadletter.HeaderSourceTimestamp, "1700000000123"),
+			header(deadletter.HeaderAttempts, "1"),
+			header(deadletter.HeaderSchemaID, "3"),
 			header("tenant", "acme"),
 		}}
 }
@@ -42,7 +42,7 @@ func TestParse(t *testing.T) {
 		t.Fatalf("Parse = %+v", l)
 	}
 	// Absent or malformed numbers: -1 for positions, 0 for the rest.
-	l = dlq.Parse(&kgo.Record{Headers: []kgo.RecordHeader{header(pipeline.HeaderSourceOffset, "x")}})
+	l = dlq.Parse(&kgo.Record{Headers: []kgo.RecordHeader{header(deadletter.HeaderSourceOffset, "x")}})
 	if l.SourcePartition != -1 || l.SourceOffset != -1 || l.Attempts != 0 || l.SchemaID != 0 || l.SourceTopic != "" {
 		t.Fatalf("Parse of a bare record = %+v", l)
 	}
@@ -65,11 +65,11 @@ func TestReplayRecord(t *testing.T) {
 
 	// A replayed record that is dead-lettered again counts on.
 	again := &kgo.Record{Key: out.Key, Value: out.Value, Headers: append(out.Headers,
-		header(pipeline.HeaderStage, "map"), header(pipeline.HeaderSourceTopic, "user-topic"))}
+		header(deadletter.HeaderStage, "map"), header(deadletter.HeaderSourceTopic, "user-topic"))}
 	l2 := dlq.Parse(again)
 	out2 := l2.ReplayRecord("elsewhere")
 	if l2.ReplayCount != 1 || out2.Partition != -1 || len(out2.Headers) != 3 ||
-		out2.Headers[2].Key != dlq.HeaderReplayCount || string(out2.Headers[2].Value) != "2" {
+		out2.Headers[2].Key != deadletter.HeaderReplayCount || string(out2.Headers[2].Value) != "2" {
 		t.Fatalf("second replay: count %d, record %+v", l2.ReplayCount, out2)
 	}
 }

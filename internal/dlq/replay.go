@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/internal/deadletter"
 )
 
 // ErrInterrupted is returned (wrapping the context's error) when ctx ends a
@@ -16,7 +18,7 @@ var ErrInterrupted = errors.New("replay interrupted")
 
 // ErrNoSourceTopic is returned for a dead letter without a
 // sluice.source.topic header when no target topic is set.
-var ErrNoSourceTopic = errors.New("no " + "sluice.source.topic header")
+var ErrNoSourceTopic = errors.New("no " + deadletter.HeaderSourceTopic + " header")
 
 // endTimeout bounds ending a transaction, which runs even after ctx is done
 // so that an interrupted replay aborts cleanly.

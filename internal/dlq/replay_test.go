@@ -10,10 +10,9 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/sluicehq/sluice/internal/devenv"
+	"github.com/sluicehq/sluice/internal/deadletter"
 	"github.com/sluicehq/sluice/internal/dlq"
 	"github.com/sluicehq/sluice/internal/testkit"
-	"github.com/sluicehq/sluice/pipeline"
 )
 
 func letters(topic string, n int) []*kgo.Record {
@@ -21,8 +20,8 @@ func letters(topic string, n int) []*kgo.Record {
 	for i := range n {
 		out = append(out, &kgo.Record{Topic: topic, Key: []byte(strconv.Itoa(i)), Value: []byte(fmt.Sprintf(`{"i":%d}`, i)),
 			Headers: []kgo.RecordHeader{
-				{Key: pipeline.HeaderStage, Value: []byte("validate")},
-				{Key: pipeline.HeaderSourceTopic, Value: []byte("nowhere")},
+				{Key: deadletter.HeaderStage, Value: []byte("validate")},
+				{Key: deadletter.HeaderSourceTopic, Value: []byte("nowhere")},
 			}})
 	}
 	return out
@@ -32,7 +31,7 @@ func letters(topic string, n int) []*kgo.Record {
 // rather than chase its own output; the second pass ends at the
 // transaction markers the first one left at the end of the log.
 func TestReplayDoesNotChaseItsOwnOutput(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	brokers := env.Brokers()
 	topic := testkit.Unique("self")
 	testkit.CreateTopic(t, brokers, topic, 2, nil)
@@ -76,7 +75,7 @@ func TestReplayDoesNotChaseItsOwnOutput(t *testing.T) {
 }
 
 func TestReplayNeedsATarget(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	brokers := env.Brokers()
 	topic := testkit.Unique("nosource")
 	testkit.CreateTopic(t, brokers, topic, 1, nil)
@@ -92,7 +91,7 @@ func TestReplayNeedsATarget(t *testing.T) {
 }
 
 func TestInspectFollow(t *testing.T) {
-	env := devenv.ForTest(t)
+	env := testkit.Env(t)
 	brokers := env.Brokers()
 	topic := testkit.Unique("follow")
 	testkit.CreateTopic(t, brokers, topic, 1, nil)

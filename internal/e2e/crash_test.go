@@ -16,9 +16,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/deadletter"
+	"github.com/sluicehq/sluice/internal/demo"
 	"github.com/sluicehq/sluice/internal/testkit"
-	"github.com/sluicehq/sluice/internal/userevents"
-	"github.com/sluicehq/sluice/pipeline"
 )
 
 // crashPlan is the size of the crash test; SLUICE_LONG_TESTS=1 makes it bigger.
@@ -50,14 +50,15 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 
 	client := srclient.NewSchemaRegistryClient(svc.registry)
 	v1, v2 := encoders(t, client, names.input)
-	events := userevents.GenerateEvents(7, pl.events, pl.users, 0.02)
-	records, err := userevents.Records(names.input, events, v1, v2, 1<<29)
+	seed := testkit.Seed(t)
+	events := demo.GenerateEvents(seed, pl.events, pl.users, 0.02)
+	records, err := demo.Records(names.input, events, v1, v2, 1<<29)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	stateDir := filepath.Join(t.TempDir(), "state")
-	httpAddr := freeAddr(t)
+	httpAddr := testkit.FreeAddr(t)
 	runArgs := func(withState bool) []string {
 		// A stable instance id (static membership), as a deployment would
 		// give it: the restarted process takes its killed predecessor's place
@@ -95,7 +96,7 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	}()
 
 	// Kill at random moments while producing, alternating state dir / empty.
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	rng := rand.New(rand.NewPCG(seed, 1))
 	window := time.Duration(pl.events/pl.rate) * time.Second
 	var moments []time.Duration
 	for range pl.kills {
@@ -121,14 +122,14 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	}
 
 	// Wait until every user's state in the table is the expected one.
-	want := userevents.ExpectUserStats(events)
+	want := testkit.ExpectUserStats(events)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	var diffs []string
 	for {
 		diffs = diffs[:0]
 		for key, w := range want {
-			var got userevents.UserStats
+			var got testkit.UserStats
 			code, err := getJSON(ctx, "http://"+httpAddr+"/pipelines/"+names.stats+"/state/"+key, &got)
 			if err != nil || code != 200 || !sameStats(got, w) {
 				diffs = append(diffs, key)
@@ -143,10 +144,7 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 		t.Fatalf("state of %d users differs from the expectation after %d kills (e.g. %s); run log:\n%s", len(diffs), pl.kills, diffs[0], run.tail(40))
 	}
 	for _, group := range []string{names.stats, names.big} {
-		testkit.Eventually(t, 2*time.Minute, group+" to commit everything", func() bool {
-			lag, err := testkit.GroupLag(context.Background(), svc.brokers, group, names.input)
-			return err == nil && lag == 0
-		})
+		testkit.WaitLagZero(t, svc.brokers, group, names.input, 2*time.Minute)
 	}
 	if err := run.stop(t, time.Minute); err != nil {
 		t.Errorf("sluice run did not exit 0 after SIGTERM: %v; log:\n%s", err, run.tail(30))
@@ -159,18 +157,18 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	for i, e := range events {
 		pos := strconv.Itoa(int(records[i].Partition)) + "/" + strconv.FormatInt(records[i].Offset, 10)
 		switch e.Kind {
-		case userevents.KindPoison:
+		case demo.KindPoison:
 			wantDLQ[names.stats+"@"+pos], wantDLQ[names.big+"@"+pos] = true, true
-		case userevents.KindNegative:
+		case demo.KindNegative:
 			wantDLQ[names.stats+"@"+pos] = true
 		}
 	}
 	gotDLQ := map[string]bool{}
 	dlq := readUntilQuiet(t, svc.brokers, names.dlq)
 	for _, d := range dlq {
-		p, _ := testkit.Header(d, pipeline.HeaderPipeline)
-		part, _ := testkit.Header(d, pipeline.HeaderSourcePartition)
-		off, _ := testkit.Header(d, pipeline.HeaderSourceOffset)
+		p, _ := testkit.Header(d, deadletter.HeaderPipeline)
+		part, _ := testkit.Header(d, deadletter.HeaderSourcePartition)
+		off, _ := testkit.Header(d, deadletter.HeaderSourceOffset)
 		gotDLQ[p+"@"+part+"/"+off] = true
 	}
 	extra, lost := 0, 0
@@ -200,7 +198,7 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	}
 }
 
-func sameStats(a, b userevents.UserStats) bool {
+func sameStats(a, b testkit.UserStats) bool {
 	return a.UserID == b.UserID && a.Events == b.Events && a.Purchases == b.Purchases && a.TotalSpent == b.TotalSpent &&
 		a.LastEventType == b.LastEventType && a.LastTS == b.LastTS &&
 		((a.LastCountry == nil && b.LastCountry == nil) || (a.LastCountry != nil && b.LastCountry != nil && *a.LastCountry == *b.LastCountry))
@@ -208,18 +206,18 @@ func sameStats(a, b userevents.UserStats) bool {
 
 // checkLastOutputs compares the last output per user with want and returns
 // the outputs read and how many users differ.
-func checkLastOutputs(t *testing.T, brokers []string, client srclient.ISchemaRegistryClient, topic string, want map[string]userevents.UserStats) ([]*kgo.Record, int) {
+func checkLastOutputs(t *testing.T, brokers []string, client srclient.ISchemaRegistryClient, topic string, want map[string]testkit.UserStats) ([]*kgo.Record, int) {
 	t.Helper()
 	outs := readUntilQuiet(t, brokers, topic)
 	dec := avroDecoder(t, client, "../../schemas/user_stats.avsc")
-	last := map[string]userevents.UserStats{}
+	last := map[string]testkit.UserStats{}
 	for _, r := range outs {
 		v, err := dec.Decode(r.Value)
 		if err != nil {
 			t.Fatalf("decoding output: %v", err)
 		}
 		b, _ := json.Marshal(codecs.ToJSON(v))
-		var s userevents.UserStats
+		var s testkit.UserStats
 		if err := json.Unmarshal(b, &s); err != nil {
 			t.Fatal(err)
 		}
@@ -254,9 +252,9 @@ func readUntilQuiet(t *testing.T, brokers []string, topic string) []*kgo.Record 
 	}
 }
 
-func encoders(t *testing.T, client srclient.ISchemaRegistryClient, topic string) (v1, v2 userevents.Encoder) {
+func encoders(t *testing.T, client srclient.ISchemaRegistryClient, topic string) (v1, v2 demo.Encoder) {
 	t.Helper()
-	mk := func(path string) userevents.Encoder {
+	mk := func(path string) demo.Encoder {
 		schemas := codecs.NewSchemas()
 		s, err := schemas.ParseFile(path)
 		if err != nil {

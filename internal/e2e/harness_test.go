@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -15,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/devenv"
+	"github.com/sluicehq/sluice/internal/testkit"
 )
 
 // binary is the sluice binary built once for the package's tests.
@@ -113,16 +112,6 @@ func (p *proc) tail(n int) string {
 	return strings.Join(lines, "\n")
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // services are a broker and a registry for the processes under test: a
 // `sluice dev --no-pipelines` subprocess, or the real broker of
 // $SLUICE_TEST_BROKERS with an in-process registry.
@@ -134,11 +123,11 @@ type services struct {
 
 func startServices(t *testing.T) *services {
 	t.Helper()
-	if os.Getenv(devenv.EnvTestBrokers) != "" {
-		env := devenv.ForTest(t)
+	if testkit.External() {
+		env := testkit.Env(t)
 		return &services{brokers: env.Brokers(), registry: env.RegistryURL()}
 	}
-	kafka, reg := freeAddr(t), freeAddr(t)
+	kafka, reg := testkit.FreeAddr(t), testkit.FreeAddr(t)
 	dev := start(t, "dev", nil, "dev", "--no-pipelines", "--kafka-addr", kafka, "--registry-addr", reg, "-f", "../../pipelines.yaml")
 	s := &services{brokers: []string{kafka}, registry: "http://" + reg, dev: dev}
 	waitHTTP(t, s.registry+"/subjects", 30*time.Second, dev)

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -57,7 +58,7 @@ func TestInteropConfluentClient(t *testing.T) {
 
 	began := time.Now()
 	runPython(t, py, "../../interop/produce_user_events.py", "--bootstrap", bootstrap, "--registry", svc.registry,
-		"--topic", input, "--count", "5000", "--seed", "3", "--partitions", "6", "--poison", "20", "--expect", expect)
+		"--topic", input, "--count", "5000", "--seed", strconv.FormatUint(testkit.Seed(t), 10), "--partitions", "6", "--poison", "20", "--expect", expect)
 	run := start(t, "run", svc.env(), "run", "-f", pipelinesFile(t, suffix, ""), "--log-level", "info")
 	out := runPython(t, py, "../../interop/consume_user_stats.py", "--bootstrap", bootstrap, "--registry", svc.registry,
 		"--topic", stats, "--expect", expect, "--timeout", "120")

@@ -10,8 +10,8 @@ import (
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluicehq/sluice/internal/demo"
 	"github.com/sluicehq/sluice/internal/testkit"
-	"github.com/sluicehq/sluice/internal/userevents"
 	"github.com/sluicehq/sluice/pipeline"
 )
 
@@ -74,8 +74,8 @@ func TestScaleOut(t *testing.T) {
 	testkit.CreateTopic(t, svc.brokers, input, 6, nil)
 	client := srclient.NewSchemaRegistryClient(svc.registry)
 	v1, v2 := encoders(t, client, input)
-	events := userevents.GenerateEvents(11, 30000, 300, 0.02)
-	records, err := userevents.Records(input, events, v1, v2, 1<<29)
+	events := demo.GenerateEvents(testkit.Seed(t), 30000, 300, 0.02)
+	records, err := demo.Records(input, events, v1, v2, 1<<29)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestScaleOut(t *testing.T) {
 	}
 
 	startInstance := func(i int, generation int) *instance {
-		in := &instance{name: "run-" + strconv.Itoa(i), http: freeAddr(t)}
+		in := &instance{name: "run-" + strconv.Itoa(i), http: testkit.FreeAddr(t)}
 		in.proc = start(t, in.name+"-"+strconv.Itoa(generation), svc.env(), "run", "-f", cfgPath, "--http-addr", in.http, "--log-level", "info")
 		return in
 	}
@@ -135,16 +135,13 @@ func TestScaleOut(t *testing.T) {
 	}
 
 	for _, group := range []string{stats, "big-purchases" + suffix} {
-		testkit.Eventually(t, 2*time.Minute, group+" to commit everything", func() bool {
-			lag, err := testkit.GroupLag(context.Background(), svc.brokers, group, input)
-			return err == nil && lag == 0
-		})
+		testkit.WaitLagZero(t, svc.brokers, group, input, 2*time.Minute)
 	}
 	// Every user's state is exact, wherever its partition now lives.
-	want := userevents.ExpectUserStats(events)
+	want := testkit.ExpectUserStats(events)
 	wrong := 0
 	for key, w := range want {
-		var got userevents.UserStats
+		var got testkit.UserStats
 		found := false
 		for _, in := range instances {
 			if code, err := getJSON(context.Background(), "http://"+in.http+"/pipelines/"+stats+"/state/"+key, &got); err == nil && code == 200 {

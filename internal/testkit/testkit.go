@@ -1,6 +1,10 @@
-// Package testkit holds helpers for broker tests: topics, producing and
-// reading records with franz-go, independent of sluice's own runtime so that
-// tests check sluice from the outside.
+// Package testkit is the one kit of sluice's tests: the services a broker
+// test runs against (Env, Brokers), topics, producing and reading records
+// with franz-go independently of sluice's own runtime so that tests check
+// sluice from the outside, the seed of random tests, and the oracle that
+// says what the reference pipelines must make of generated events.
+//
+// Only tests import it.
 package testkit
 
 import (
@@ -151,83 +155,4 @@ func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bo
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// GroupLag returns how many records of topic the consumer group has not
-// committed yet (end offsets minus committed offsets, over all partitions).
-func GroupLag(ctx context.Context, brokers []string, group, topic string) (int64, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
-	if err != nil {
-		return 0, err
-	}
-	defer cl.Close()
-	meta := kmsg.NewPtrMetadataRequest()
-	mt := kmsg.NewMetadataRequestTopic()
-	mt.Topic = kmsg.StringPtr(topic)
-	meta.Topics = append(meta.Topics, mt)
-	mresp, err := meta.RequestWith(ctx, cl)
-	if err != nil {
-		return 0, fmt.Errorf("metadata of %s: %w", topic, err)
-	}
-	if len(mresp.Topics) != 1 || len(mresp.Topics[0].Partitions) == 0 {
-		return 0, fmt.Errorf("topic %s has no partitions", topic)
-	}
-	n := len(mresp.Topics[0].Partitions)
-
-	lo := kmsg.NewPtrListOffsetsRequest()
-	lt := kmsg.NewListOffsetsRequestTopic()
-	lt.Topic = topic
-	for p := range n {
-		lp := kmsg.NewListOffsetsRequestTopicPartition()
-		lp.Partition = int32(p)
-		lp.Timestamp = -1 // latest
-		lt.Partitions = append(lt.Partitions, lp)
-	}
-	lo.Topics = append(lo.Topics, lt)
-	shards := cl.RequestSharded(ctx, lo)
-	end := map[int32]int64{}
-	for _, s := range shards {
-		if s.Err != nil {
-			return 0, fmt.Errorf("end offsets of %s: %w", topic, s.Err)
-		}
-		for _, t := range s.Resp.(*kmsg.ListOffsetsResponse).Topics {
-			for _, p := range t.Partitions {
-				if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-					return 0, fmt.Errorf("end offset of %s/%d: %w", topic, p.Partition, err)
-				}
-				end[p.Partition] = p.Offset
-			}
-		}
-	}
-
-	of := kmsg.NewPtrOffsetFetchRequest()
-	of.Group = group
-	ot := kmsg.NewOffsetFetchRequestTopic()
-	ot.Topic = topic
-	for p := range n {
-		ot.Partitions = append(ot.Partitions, int32(p))
-	}
-	of.Topics = append(of.Topics, ot)
-	oresp, err := of.RequestWith(ctx, cl)
-	if err != nil {
-		return 0, fmt.Errorf("committed offsets of %s: %w", group, err)
-	}
-	if err := kerr.ErrorForCode(oresp.ErrorCode); err != nil {
-		return 0, fmt.Errorf("committed offsets of %s: %w", group, err)
-	}
-	var lag int64
-	committed := map[int32]int64{}
-	for _, t := range oresp.Topics {
-		for _, p := range t.Partitions {
-			committed[p.Partition] = p.Offset
-		}
-	}
-	for p, e := range end {
-		c := committed[p]
-		if c < 0 {
-			c = 0
-		}
-		lag += e - c
-	}
-	return lag, nil
 }

@@ -1,8 +1,4 @@
-// Package userevents generates realistic user-topic traffic — v1 and v2
-// writers, heartbeats, negative amounts and poison frames of every shape — and
-// computes independently what the reference pipelines must make of it. The
-// demo of `sluice dev` and the integration tests share it.
-package userevents
+package demo
 
 import (
 	"fmt"
@@ -12,6 +8,11 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
+// This file generates user-topic traffic: v1 and v2 writers, heartbeats,
+// negative amounts and poison frames of every shape. The demo produces it;
+// the integration tests produce it too and check what the reference
+// pipelines make of it against testkit's oracle.
+
 // Kinds of generated user events.
 const (
 	KindValid     = "valid"
@@ -20,8 +21,8 @@ const (
 	KindPoison    = "poison"
 )
 
-// Poison frame shapes, every way a user-topic value can be undecodable.
-var PoisonShapes = []string{"null", "empty", "short", "magic", "unknown-id", "truncated", "corrupt", "header-only"}
+// poisonShapes are every way a user-topic value can be undecodable.
+var poisonShapes = []string{"null", "empty", "short", "magic", "unknown-id", "truncated", "corrupt", "header-only"}
 
 // Event is one generated user-topic message.
 type Event struct {
@@ -62,7 +63,7 @@ func GenerateEvents(seed uint64, n, users int, poisonRate float64) []Event {
 		r := rng.Float64()
 		switch {
 		case r < poisonRate:
-			e.Kind, e.Poison = KindPoison, PoisonShapes[rng.IntN(len(PoisonShapes))]
+			e.Kind, e.Poison = KindPoison, poisonShapes[rng.IntN(len(poisonShapes))]
 		case r < poisonRate+0.1:
 			e.Kind, e.EventType = KindHeartbeat, "heartbeat"
 		case r < poisonRate+0.15:
@@ -79,67 +80,6 @@ func GenerateEvents(seed uint64, n, users int, poisonRate float64) []Event {
 			e.Country = &c
 		}
 		out[i] = e
-	}
-	return out
-}
-
-// UserStats is the expected state of a user after the user-stats pipeline.
-type UserStats struct {
-	UserID        string  `json:"user_id"`
-	Events        int64   `json:"events"`
-	Purchases     int64   `json:"purchases"`
-	TotalSpent    float64 `json:"total_spent"`
-	LastEventType string  `json:"last_event_type"`
-	LastCountry   *string `json:"last_country"`
-	LastTS        int64   `json:"last_ts"`
-}
-
-// ExpectUserStats computes user-stats independently of sluice: heartbeats
-// filtered, negative amounts and poison dead-lettered, the rest folded in
-// order per key.
-func ExpectUserStats(events []Event) map[string]UserStats {
-	out := map[string]UserStats{}
-	for _, e := range events {
-		if e.Kind != KindValid {
-			continue
-		}
-		s := out[e.Key]
-		s.UserID = e.Key
-		s.Events++
-		if e.EventType == "purchase" {
-			s.Purchases++
-			s.TotalSpent += e.Amount
-		}
-		s.LastEventType = e.EventType
-		if !e.V1 && e.Country != nil {
-			c := *e.Country
-			s.LastCountry = &c
-		}
-		s.LastTS = e.TS
-		out[e.Key] = s
-	}
-	return out
-}
-
-// BigPurchase is one expected big-purchases output.
-type BigPurchase struct {
-	UserID  string  `json:"user_id"`
-	Amount  float64 `json:"amount"`
-	Country *string `json:"country"`
-}
-
-// ExpectBigPurchases lists, per key in order, the big-purchases outputs.
-func ExpectBigPurchases(events []Event) map[string][]BigPurchase {
-	out := map[string][]BigPurchase{}
-	for _, e := range events {
-		if e.Kind == KindPoison || e.EventType != "purchase" || e.Amount < 100 {
-			continue
-		}
-		var c *string
-		if !e.V1 {
-			c = e.Country
-		}
-		out[e.Key] = append(out[e.Key], BigPurchase{UserID: e.Key, Amount: e.Amount, Country: c})
 	}
 	return out
 }

@@ -6,58 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
-	"testing"
 
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/registry"
 )
 
-// EnvTestBrokers names the environment variable that points integration
-// tests at a real broker ("host:port,host:port"); unset means embedded kfake.
-const EnvTestBrokers = "SLUICE_TEST_BROKERS"
-
-// ForTest starts the services a broker test needs and closes them when the
-// test ends. When $SLUICE_TEST_BROKERS is set it uses that broker and runs
-// only the registry, on 127.0.0.1:0, stored in a per-test `_schemas-<random>`
-// topic that is deleted afterwards; otherwise it starts kfake and the
-// registry on random loopback ports.
-func ForTest(t testing.TB) *Env {
-	t.Helper()
-	var (
-		env *Env
-		err error
-	)
-	if list := os.Getenv(EnvTestBrokers); list != "" {
-		env, err = startExternal(t.Context(), conf.SplitList(list))
-	} else {
-		env, err = Start(t.Context(), Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0"})
-	}
-	if err != nil {
-		t.Fatalf("devenv: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := env.Close(); err != nil {
-			t.Errorf("devenv: %v", err)
-		}
-	})
-	return env
-}
-
-// startExternal runs the registry against an existing broker, storing its
-// schemas in a fresh topic that Close deletes.
-func startExternal(ctx context.Context, brokers []string) (*Env, error) {
-	if len(brokers) == 0 {
-		return nil, fmt.Errorf("$%s lists no broker", EnvTestBrokers)
-	}
+// startExternal runs the registry on addr against an existing cluster,
+// storing its schemas in a fresh topic that Close deletes.
+func startExternal(ctx context.Context, brokers []string, addr string, logger *slog.Logger) (*Env, error) {
 	topic := SchemasTopic + "-" + strings.ToLower(rand.Text()[:12])
 	st, err := registry.NewKafkaStore(ctx, registry.KafkaStoreConfig{
 		Brokers: brokers, Topic: topic, ReplicationFactor: 1,
+		Logger: logger.With("component", "schema-store"),
 	})
 	if err != nil {
 		return nil, fmt.Errorf("opening schema store on %v: %w", brokers, err)
@@ -65,11 +29,11 @@ func startExternal(ctx context.Context, brokers []string) (*Env, error) {
 	drop := func() error {
 		return errors.Join(st.Close(), deleteTopic(context.WithoutCancel(ctx), brokers, topic))
 	}
-	env, err := startRegistry(ctx, st, "127.0.0.1:0", slog.New(slog.DiscardHandler))
+	env, err := startRegistry(ctx, st, addr, logger)
 	if err != nil {
 		return nil, errors.Join(err, drop())
 	}
-	env.brokers = brokers
+	env.brokers = append([]string(nil), brokers...)
 	env.cleanup = drop
 	return env, nil
 }
