@@ -226,7 +226,7 @@ func checkHTTP(_ context.Context, d *deployment) error {
 	s := d.compose.Services[sluiceSvc]
 	host, port := splitAddr(flagValue(s.Command, "--http-addr"))
 	if port == "" || (host != "" && host != "0.0.0.0" && host != "::") || !s.publishes(port, port) {
-		errs = append(errs, fmt.Errorf("%s: service sluice's --http-addr %s:%s is not published on all interfaces", composeFile, host, port))
+		errs = append(errs, fmt.Errorf("%s: service sluice's --http-addr %s:%s, want :<port> with ports \"<port>:<port>\"", composeFile, host, port))
 	}
 	probe := "" // the URL curl fetches, last in the test command
 	if n := len(s.Healthcheck.Test); n > 0 {
