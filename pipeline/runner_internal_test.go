@@ -222,3 +222,60 @@ func TestRunnerSkipsAppliedMessages(t *testing.T) {
 		t.Errorf("the stored state was not emitted again: %s %v", v, ok)
 	}
 }
+
+// TestRunnerDeadLetterKeepsState: a message a step rejects is dead-lettered
+// with its original bytes and the step's error text, and leaves the key's
+// state and outputs as they were; another key's state is its own.
+func TestRunnerDeadLetterKeepsState(t *testing.T) {
+	tt, _ := runWithTester(t)
+	statsOut, dlq := tt.NewQueueTracker("stats-out"), tt.NewQueueTracker("events-dlq")
+
+	tt.Consume("events", "u1", event(t, map[string]any{"user_id": "u1", "event_type": "purchase", "amount": 10, "ts": 1000, "country": "FR"}))
+	negative := event(t, map[string]any{"user_id": "u1", "event_type": "purchase", "amount": -5, "ts": 2000, "country": "DE"})
+	tt.Consume("events", "u1", negative)
+	tt.Consume("events", "u2", event(t, map[string]any{"user_id": "u2", "event_type": "view", "amount": 3, "ts": 3000}))
+
+	h, key, v, ok := dlq.NextWithHeaders()
+	if !ok || key != "u1" || string(v.([]byte)) != string(negative) {
+		t.Fatalf("dead letter %q = %s (%v), want u1's original bytes", key, v, ok)
+	}
+	for k, want := range map[string]string{
+		HeaderPipeline: "stats", HeaderStage: "validate", HeaderKind: KindPoison,
+		HeaderMessage: "invalid: amount must not be negative", HeaderAttempts: "1", HeaderSourceOffset: "1",
+	} {
+		if string(h[k]) != want {
+			t.Errorf("dead letter header %s = %q, want %q", k, h[k], want)
+		}
+	}
+	if _, _, _, ok := dlq.NextWithHeaders(); ok {
+		t.Error("more than one dead letter")
+	}
+
+	for _, want := range []struct {
+		key       string
+		purchases int64
+		eventType string
+		country   any
+	}{{"u1", 1, "purchase", "FR"}, {"u2", 0, "view", nil}} {
+		e, ok := tt.TableValue(goka.GroupTable("stats"), want.key).(*TableEntry)
+		if !ok || e == nil {
+			t.Fatalf("no table entry for %s", want.key)
+		}
+		st := e.State
+		if st["user_id"] != want.key || st["events"] != int64(1) || st["purchases"] != want.purchases ||
+			st["last_event_type"] != want.eventType || st["last_country"] != want.country {
+			t.Errorf("state of %s: %v", want.key, st)
+		}
+		k, v, ok := statsOut.Next()
+		var out map[string]any
+		if ok {
+			ok = json.Unmarshal(v.([]byte), &out) == nil
+		}
+		if !ok || k != want.key || out["events"] != 1.0 || out["last_event_type"] != want.eventType {
+			t.Errorf("stats output %s = %s, want %s's state after its one applied event", k, v, want.key)
+		}
+	}
+	if k, v, ok := statsOut.Next(); ok {
+		t.Errorf("extra stats output %s = %s: the dead-lettered message was emitted", k, v)
+	}
+}

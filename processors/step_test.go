@@ -1,7 +1,6 @@
 package processors_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -33,19 +32,5 @@ func TestTransient(t *testing.T) {
 	}
 	if errors.Is(err, processors.ErrInvalid) {
 		t.Error("a transient error is invalid")
-	}
-}
-
-// A custom step's transient error reaches the caller as transient, so the
-// runtime retries it instead of dead-lettering it.
-func TestStepFuncTransient(t *testing.T) {
-	calls := 0
-	step := processors.StepFunc(func(context.Context, *processors.Message) (processors.Result, error) {
-		calls++
-		return processors.Drop, processors.Transient(errors.New("geoip service unavailable"))
-	})
-	res, err := step.Process(context.Background(), processors.NewMessage("k", nil, processors.Meta{}))
-	if calls != 1 || res != processors.Drop || !errors.Is(err, processors.ErrTransient) {
-		t.Errorf("calls %d, result %s, error %v", calls, resultName(res), err)
 	}
 }
