@@ -240,8 +240,8 @@ func TestRunnerDeadLetterKeepsState(t *testing.T) {
 		t.Fatalf("dead letter %q = %s (%v), want u1's original bytes", key, v, ok)
 	}
 	for k, want := range map[string]string{
-		HeaderPipeline: "stats", HeaderStage: "validate", HeaderKind: KindPoison,
-		HeaderMessage: "invalid: amount must not be negative", HeaderAttempts: "1", HeaderSourceOffset: "1",
+		deadletter.HeaderPipeline: "stats", deadletter.HeaderStage: "validate", deadletter.HeaderKind: deadletter.KindPoison,
+		deadletter.HeaderMessage: "invalid: amount must not be negative", deadletter.HeaderAttempts: "1", deadletter.HeaderSourceOffset: "1",
 	} {
 		if string(h[k]) != want {
 			t.Errorf("dead letter header %s = %q, want %q", k, h[k], want)
