@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"strings"
 	"sync"
@@ -226,5 +227,61 @@ func TestWriteAvroJSONKeepsSchemaOrder(t *testing.T) {
 	want := `{"z":"<z>","inner":{"y":1700000000000,"b":true},"list":[{"y":1700000000000,"b":false}],"a":null}`
 	if buf.String() != want {
 		t.Fatalf("got  %s\nwant %s", buf.String(), want)
+	}
+}
+
+// The JSON lines of consume are a contract: this pins their bytes for every
+// codec (field names and order, null and {} for absent keys and headers,
+// base64 for what is not UTF-8, HTML characters kept in JSON values).
+func TestConsumeJSONLines(t *testing.T) {
+	ts := time.UnixMilli(1700000000123)
+	recs := []*kgo.Record{
+		{Topic: "t", Partition: 2, Offset: 7, Timestamp: ts, Key: []byte("k"), Value: []byte(` {"x": [1, "<b>"]} `),
+			Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("a&b")}}},
+		{Topic: "t", Offset: 8, Timestamp: ts, Value: []byte("plain <text>")},
+		{Topic: "t", Offset: 9, Timestamp: ts, Key: []byte{0xff}, Value: []byte{0xff, 0xfe, 0x00}},
+		{Topic: "t", Offset: 10, Timestamp: ts, Key: []byte("tombstone")},
+		{Topic: "t", Offset: 11, Timestamp: ts, Value: []byte("12.50")},
+	}
+	const (
+		first     = `{"topic":"t","partition":2,"offset":7,"timestamp":1700000000123,"key":"k","headers":{"trace":"a&b"},`
+		plain     = `{"topic":"t","partition":0,"offset":8,"timestamp":1700000000123,"key":null,"headers":{},`
+		binary    = `{"topic":"t","partition":0,"offset":9,"timestamp":1700000000123,"key":null,"key_base64":"/w==","headers":{},`
+		tombstone = `{"topic":"t","partition":0,"offset":10,"timestamp":1700000000123,"key":"tombstone","headers":{},"value":null}` + "\n"
+		number    = `{"topic":"t","partition":0,"offset":11,"timestamp":1700000000123,"key":null,"headers":{},`
+	)
+	for codec, want := range map[string]string{
+		codecAuto: first + `"value":{"x":[1,"<b>"]}}` + "\n" +
+			plain + `"value":"plain \u003ctext\u003e"}` + "\n" +
+			binary + `"value_base64":"//4A"}` + "\n" +
+			tombstone +
+			number + `"value":12.50}` + "\n",
+		codecJSON: first + `"value":{"x":[1,"<b>"]}}` + "\n" +
+			plain + `"value":"plain \u003ctext\u003e","error":"value is not valid JSON"}` + "\n" +
+			binary + `"value_base64":"//4A","error":"value is not valid JSON"}` + "\n" +
+			tombstone +
+			number + `"value":12.50}` + "\n",
+		codecString: first + `"value":" {\"x\": [1, \"\u003cb\u003e\"]} "}` + "\n" +
+			plain + `"value":"plain \u003ctext\u003e"}` + "\n" +
+			binary + `"value_base64":"//4A"}` + "\n" +
+			tombstone +
+			number + `"value":"12.50"}` + "\n",
+		codecBytes: first + `"value_base64":"IHsieCI6IFsxLCAiPGI+Il19IA=="}` + "\n" +
+			plain + `"value_base64":"cGxhaW4gPHRleHQ+"}` + "\n" +
+			binary + `"value_base64":"//4A"}` + "\n" +
+			tombstone +
+			number + `"value_base64":"MTIuNTA="}` + "\n",
+	} {
+		var buf bytes.Buffer
+		p := &recordPrinter{enc: json.NewEncoder(&buf), dec: &valueDecoder{codec: codec}}
+		p.enc.SetEscapeHTML(false)
+		for _, r := range recs {
+			if err := p.print(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := buf.String(); got != want {
+			t.Errorf("--codec %s printed\n%s\nwant\n%s", codec, got, want)
+		}
 	}
 }
