@@ -3,7 +3,6 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/internal/dlq"
+	"github.com/sluicehq/sluice/internal/render"
 )
 
 // Output formats of dlq inspect.
@@ -223,8 +223,7 @@ func (a *app) runDLQReplay(ctx context.Context, o *dlqReplayOptions) error {
 	var bar *dlq.ProgressBar
 	w := bufio.NewWriter(a.stdout)
 	if o.dryRun {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
+		enc := render.NewEncoder(w)
 		opts = append(opts, dlq.DryRun(func(p *dlq.Planned) error {
 			if err := enc.Encode(plannedJSON(p)); err != nil {
 				return fmt.Errorf("writing planned record: %w", err)
@@ -275,36 +274,29 @@ func (a *app) dlqOptions(conn *connFlags, filter string) ([]dlq.Option, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(opts, dlq.WithDecoder(func(v []byte) dlq.Value {
-		var out consumedRecord
-		dec.render(v, &out)
-		return dlq.Value{JSON: out.Value, Base64: out.ValueBase64, Error: out.Error}
-	})), nil
+	return append(opts, dlq.WithDecoder(dec.value)), nil
 }
 
 // plannedRecord is the JSON line a dry run prints per record.
 type plannedRecord struct {
-	DLQ         dlq.Position `json:"dlq"`
-	Topic       string       `json:"topic"`
-	Partition   int32        `json:"partition"`
-	Key         *string      `json:"key"`
-	KeyBase64   string       `json:"key_base64,omitempty"`
-	ValueSize   int          `json:"value_size"`
-	ReplayCount int          `json:"replay_count"`
+	DLQ         render.Position `json:"dlq"`
+	Topic       string          `json:"topic"`
+	Partition   int32           `json:"partition"`
+	Key         *string         `json:"key"`
+	KeyBase64   string          `json:"key_base64,omitempty"`
+	ValueSize   int             `json:"value_size"`
+	ReplayCount int             `json:"replay_count"`
 }
 
 func plannedJSON(p *dlq.Planned) plannedRecord {
-	r := p.Letter.Record
 	out := plannedRecord{
-		DLQ:         dlq.Position{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp.UnixMilli()},
+		DLQ:         render.At(p.Letter.Record),
 		Topic:       p.Record.Topic,
 		Partition:   p.Record.Partition,
 		ValueSize:   len(p.Record.Value),
 		ReplayCount: p.Letter.ReplayCount + 1,
 	}
-	e := dlq.Entry{Letter: p.Letter}
-	j := e.JSON()
-	out.Key, out.KeyBase64 = j.Key, j.KeyBase64
+	out.Key, out.KeyBase64 = render.Key(p.Letter.Record.Key)
 	return out
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/dlq"
+	"github.com/sluicehq/sluice/internal/render"
 	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/pipeline"
 )
@@ -100,11 +101,11 @@ func schemaIDOf(t *testing.T, frame []byte) string {
 }
 
 // parseEntries parses inspect's JSON lines.
-func parseEntries(t *testing.T, out string) []dlq.EntryJSON {
+func parseEntries(t *testing.T, out string) []render.Record {
 	t.Helper()
-	var es []dlq.EntryJSON
+	var es []render.Record
 	for line := range strings.Lines(out) {
-		var e dlq.EntryJSON
+		var e render.Record
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
 			t.Fatalf("inspect printed a non-JSON line %q: %v", line, err)
 		}

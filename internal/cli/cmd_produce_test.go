@@ -22,6 +22,7 @@ import (
 
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/devenv"
+	"github.com/sluicehq/sluice/internal/render"
 )
 
 const (
@@ -100,25 +101,13 @@ func createTopic(t testing.TB, env *devenv.Env, topic string, n int32) {
 	}
 }
 
-// consumed is one line printed by consume.
-type consumed struct {
-	Topic       string            `json:"topic"`
-	Partition   int32             `json:"partition"`
-	Offset      int64             `json:"offset"`
-	Timestamp   int64             `json:"timestamp"`
-	Key         *string           `json:"key"`
-	KeyBase64   string            `json:"key_base64"`
-	Headers     map[string]string `json:"headers"`
-	Value       json.RawMessage   `json:"value"`
-	ValueBase64 string            `json:"value_base64"`
-	Error       string            `json:"error"`
-}
-
-func parseConsumed(t *testing.T, out string) []consumed {
+// parseConsumed parses consume's JSON lines (TestConsumeJSONLines pins
+// their bytes).
+func parseConsumed(t *testing.T, out string) []render.Record {
 	t.Helper()
-	var recs []consumed
+	var recs []render.Record
 	for line := range strings.Lines(out) {
-		var c consumed
+		var c render.Record
 		if err := json.Unmarshal([]byte(line), &c); err != nil {
 			t.Fatalf("consume printed a non-JSON line %q: %v", line, err)
 		}
@@ -128,7 +117,7 @@ func parseConsumed(t *testing.T, out string) []consumed {
 }
 
 // consumeAll reads n records of topic from the beginning through the CLI.
-func consumeAll(t *testing.T, env *devenv.Env, topic string, n int, extra ...string) []consumed {
+func consumeAll(t *testing.T, env *devenv.Env, topic string, n int, extra ...string) []render.Record {
 	t.Helper()
 	args := append([]string{"consume", "--topic", topic, "--from-beginning",
 		"--max", strconv.Itoa(n), safety}, extra...)

@@ -6,12 +6,14 @@ import (
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/internal/render"
 )
 
 // Entry is a dead letter with its value rendered, as Inspect reports it.
 type Entry struct {
 	Letter
-	Value Value
+	Value render.Value
 }
 
 // InspectStats counts what Inspect read.

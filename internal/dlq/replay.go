@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/internal/render"
 )
 
 // ErrInterrupted is returned (wrapping the context's error) when ctx ends a
@@ -112,7 +114,7 @@ func (c *config) replaySpan(ctx context.Context, topic, group string) (span, err
 // plan returns the record that replays l, or nil when the filter skips it.
 func (c *config) plan(l *Letter) (*kgo.Record, error) {
 	if c.filter != nil {
-		var v Value
+		var v render.Value
 		if c.filter.UsesValue() {
 			v = c.decoder(l.Record.Value)
 		}

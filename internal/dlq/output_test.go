@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/internal/dlq"
+	"github.com/sluicehq/sluice/internal/render"
 )
 
 // The JSON lines of inspect are a contract: this pins their bytes.
@@ -16,13 +17,13 @@ func TestJSONWriter(t *testing.T) {
 	jw := dlq.NewJSONWriter(&buf)
 	r := deadLetter()
 	r.Timestamp = time.UnixMilli(1700000000999)
-	if err := jw.Write(&dlq.Entry{Letter: dlq.Parse(r), Value: dlq.Value{JSON: []byte(`{"note":"<b> & c"}`)}}); err != nil {
+	if err := jw.Write(&dlq.Entry{Letter: dlq.Parse(r), Value: render.Value{JSON: []byte(`{"note":"<b> & c"}`)}}); err != nil {
 		t.Fatal(err)
 	}
 	again := deadLetter()
 	again.Key, again.Timestamp = nil, time.UnixMilli(5)
 	again.Headers = append(again.Headers[:11], kgo.RecordHeader{Key: dlq.HeaderReplayCount, Value: []byte("2")})
-	if err := jw.Write(&dlq.Entry{Letter: dlq.Parse(again), Value: dlq.Value{Base64: "/w==", Error: "fetching writer schema: boom"}}); err != nil {
+	if err := jw.Write(&dlq.Entry{Letter: dlq.Parse(again), Value: render.Value{Base64: "/w==", Error: "fetching writer schema: boom"}}); err != nil {
 		t.Fatal(err)
 	}
 	want := `{"dlq":{"topic":"user-topic-dlq","partition":1,"offset":42,"timestamp":1700000000999},` +
@@ -39,6 +40,21 @@ func TestJSONWriter(t *testing.T) {
 		`"sluice.error.stage":"validate","sluice.pipeline":"user-stats","sluice.replay.count":"2","sluice.schema.id":"3",` +
 		`"sluice.source.offset":"1234","sluice.source.partition":"2","sluice.source.timestamp":"1700000000123",` +
 		`"sluice.source.topic":"user-topic","traceparent":"00-abc-01"},"value_base64":"/w==","value_error":"fetching writer schema: boom"}` + "\n"
+	if got := buf.String(); got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
+
+// A record without sluice headers has no pipeline, stage, kind, message or
+// attempts to show: those fields, which only inspect prints, are left out.
+func TestJSONWriterBareRecord(t *testing.T) {
+	var buf bytes.Buffer
+	r := &kgo.Record{Topic: "d", Key: []byte{0xff}, Timestamp: time.UnixMilli(5)}
+	if err := dlq.NewJSONWriter(&buf).Write(&dlq.Entry{Letter: dlq.Parse(r), Value: render.Base64([]byte{0xff})}); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"dlq":{"topic":"d","partition":0,"offset":0,"timestamp":5},"topic":"","partition":-1,"offset":-1,"timestamp":0,` +
+		`"key":null,"key_base64":"/w==","headers":{},"value_base64":"/w=="}` + "\n"
 	if got := buf.String(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
