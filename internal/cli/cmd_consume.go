@@ -20,11 +20,9 @@ import (
 const commitTimeout = 10 * time.Second
 
 type consumeOptions struct {
-	conn          connFlags
-	topic         string
+	conn connFlags
+	topicFlags
 	fromBeginning bool
-	max           int
-	timeout       time.Duration
 	schema        string
 	codec         string
 	group         string
@@ -50,12 +48,11 @@ It stops after --max records, or when --timeout passes without a new record, or 
 			return a.runConsume(cmd.Context(), &o)
 		},
 	}
+	addTopicFlag(cmd, &o.topicFlags, "topic to consume")
+	addLimitFlags(cmd, &o.topicFlags, "records")
 	f := cmd.Flags()
-	f.StringVar(&o.topic, "topic", "", "topic to consume (required)")
 	f.BoolVar(&o.fromBeginning, "from-beginning", false,
 		"start at the earliest offset (with --group: when the group has no committed offset)")
-	f.IntVar(&o.max, "max", 0, "stop after this many records (0 = no limit)")
-	f.DurationVar(&o.timeout, "timeout", 0, "stop when no record arrives for this long (0 = never)")
 	f.StringVar(&o.schema, "schema", "", "Avro reader schema file (.avsc) to decode values to")
 	f.StringVar(&o.codec, "codec", codecAuto, "value codec: auto, avro, json, string or bytes")
 	f.StringVar(&o.group, "group", "", "consume in this consumer group and commit what was printed")
@@ -64,14 +61,8 @@ It stops after --max records, or when --timeout passes without a new record, or 
 }
 
 func (o *consumeOptions) validate() error {
-	if o.topic == "" {
-		return usagef("--topic is required")
-	}
-	if o.max < 0 {
-		return usagef("--max must be >= 0, got %d", o.max)
-	}
-	if o.timeout < 0 {
-		return usagef("--timeout must be >= 0, got %s", o.timeout)
+	if err := o.topicFlags.validate(); err != nil {
+		return err
 	}
 	switch o.codec {
 	case codecAuto, codecAvro:
