@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/time/rate"
 
 	"github.com/sluicehq/sluice/internal/render"
 )
@@ -85,11 +86,20 @@ func Replay(ctx context.Context, topic string, opts ...Option) (ReplayStats, err
 		return c.planReplay(ctx, topic, sp)
 	}
 	r := &replayer{c: &c, topic: topic, group: group, span: sp, open: sp.open(),
-		pos: make(offsets, len(sp.start)), pace: newPacer(c.rate)}
+		pos: make(offsets, len(sp.start)), limiter: newLimiter(c.rate)}
 	for p, o := range sp.start {
 		r.pos[p] = o
 	}
 	return r.run(ctx)
+}
+
+// newLimiter returns the limiter of WithRate: perSecond records a second,
+// evenly spaced (no burst, not even after a pause), or no limit for 0.
+func newLimiter(perSecond float64) *rate.Limiter {
+	if perSecond <= 0 {
+		return rate.NewLimiter(rate.Inf, 0)
+	}
+	return rate.NewLimiter(rate.Limit(perSecond), 1)
 }
 
 // replaySpan returns the offsets Replay handles: from the group's committed

@@ -7,19 +7,20 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/time/rate"
 )
 
 // replayer runs one transactional replay.
 type replayer struct {
-	c     *config
-	topic string
-	group string
-	span  span
-	open  map[int32]bool // partitions not yet at their stop offset
-	pos   offsets        // committed position per partition
-	pace  *pacer
-	sess  *kgo.GroupTransactSession
-	stats ReplayStats
+	c       *config
+	topic   string
+	group   string
+	span    span
+	open    map[int32]bool // partitions not yet at their stop offset
+	pos     offsets        // committed position per partition
+	limiter *rate.Limiter
+	sess    *kgo.GroupTransactSession
+	stats   ReplayStats
 }
 
 // batch is the work of one transaction.
@@ -209,8 +210,9 @@ func (r *replayer) record(ctx context.Context, rec *kgo.Record, b *batch, promis
 		b.stats.Skipped++
 		return nil
 	}
-	if err := r.pace.wait(ctx); err != nil {
-		return err
+	// Wait fails when ctx is done or its deadline comes before the turn.
+	if err := r.limiter.Wait(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrInterrupted, err)
 	}
 	r.sess.Produce(ctx, out, promise.Promise())
 	b.stats.add(ReplayStats{Replayed: 1, Topics: map[string]int{out.Topic: 1}})
