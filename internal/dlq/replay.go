@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
-	"golang.org/x/time/rate"
 
 	"github.com/sluicehq/sluice/internal/render"
 )
@@ -78,7 +77,7 @@ func Replay(ctx context.Context, topic string, opts ...Option) (ReplayStats, err
 	if c.rate < 0 {
 		return ReplayStats{}, fmt.Errorf("rate must be >= 0, got %v", c.rate)
 	}
-	sp, err := c.replaySpan(ctx, topic, group)
+	sp, err := c.readSpan(ctx, topic, group, false)
 	if err != nil {
 		return ReplayStats{}, err
 	}
@@ -91,34 +90,6 @@ func Replay(ctx context.Context, topic string, opts ...Option) (ReplayStats, err
 		r.pos[p] = o
 	}
 	return r.run(ctx)
-}
-
-// newLimiter returns the limiter of WithRate: perSecond records a second,
-// evenly spaced (no burst, not even after a pause), or no limit for 0.
-func newLimiter(perSecond float64) *rate.Limiter {
-	if perSecond <= 0 {
-		return rate.NewLimiter(rate.Inf, 0)
-	}
-	return rate.NewLimiter(rate.Limit(perSecond), 1)
-}
-
-// replaySpan returns the offsets Replay handles: from the group's committed
-// offsets to the end offsets observed now.
-func (c *config) replaySpan(ctx context.Context, topic, group string) (span, error) {
-	cl, err := newAdminClient(c.clientOpts)
-	if err != nil {
-		return span{}, err
-	}
-	defer cl.Close()
-	ps, err := partitions(ctx, cl, topic)
-	if err != nil {
-		return span{}, err
-	}
-	committed, err := committedOffsets(ctx, cl, group, topic, ps)
-	if err != nil {
-		return span{}, err
-	}
-	return boundedSpan(ctx, cl, topic, ps, committed)
 }
 
 // plan returns the record that replays l, or nil when the filter skips it.

@@ -89,6 +89,15 @@ func (r *replayer) run(ctx context.Context) (ReplayStats, error) {
 	return r.stats, nil
 }
 
+// newLimiter returns the limiter of WithRate: perSecond records a second,
+// evenly spaced (no burst, not even after a pause), or no limit for 0.
+func newLimiter(perSecond float64) *rate.Limiter {
+	if perSecond <= 0 {
+		return rate.NewLimiter(rate.Inf, 0)
+	}
+	return rate.NewLimiter(rate.Limit(perSecond), 1)
+}
+
 // fetchError returns the first error of a poll other than the end of ctx.
 func fetchError(fetches kgo.Fetches) error {
 	var first error
