@@ -14,36 +14,22 @@ import (
 
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/render"
+	"github.com/sluicehq/sluice/internal/testkit"
 )
-
-// produceRaw writes records with a plain kgo client, bypassing the CLI.
-func produceRaw(t *testing.T, env *devenv.Env, recs ...*kgo.Record) {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(env.Brokers()...), kgo.AllowAutoTopicCreation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		t.Fatalf("producing: %v", err)
-	}
-}
 
 func TestConsumeRendersValues(t *testing.T) {
 	env := devenv.ForTest(t)
-	topic := uniqueTopic("render")
-	createTopic(t, env, topic, 1)
-	produceRaw(t, env,
-		&kgo.Record{Topic: topic, Key: []byte("k"), Value: []byte(` {"x": [1, "<b>"]} `),
+	topic := testkit.Unique("render")
+	testkit.CreateTopic(t, env.Brokers(), topic, 1, nil)
+	testkit.Produce(t, env.Brokers(), []*kgo.Record{
+		{Topic: topic, Key: []byte("k"), Value: []byte(` {"x": [1, "<b>"]} `),
 			Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("abc")}}},
-		&kgo.Record{Topic: topic, Value: []byte("plain text")},
-		&kgo.Record{Topic: topic, Key: []byte{0xff}, Value: []byte{0xff, 0xfe, 0x00}},
-		&kgo.Record{Topic: topic, Key: []byte("tombstone")},                 // null value
-		&kgo.Record{Topic: topic, Value: []byte{0, 0, 0, 0x7f, 0xff, 0xfe}}, // magic 0, unknown id
-		&kgo.Record{Topic: topic, Value: []byte("12.50")},
-	)
+		{Topic: topic, Value: []byte("plain text")},
+		{Topic: topic, Key: []byte{0xff}, Value: []byte{0xff, 0xfe, 0x00}},
+		{Topic: topic, Key: []byte("tombstone")},                 // null value
+		{Topic: topic, Value: []byte{0, 0, 0, 0x7f, 0xff, 0xfe}}, // magic 0, unknown id
+		{Topic: topic, Value: []byte("12.50")},
+	})
 
 	recs := consumeAll(t, env, topic, 6)
 	r := recs[0]
@@ -84,8 +70,8 @@ func TestConsumeRendersValues(t *testing.T) {
 
 func TestConsumeStopsOnTimeout(t *testing.T) {
 	env := devenv.ForTest(t)
-	topic := uniqueTopic("empty")
-	createTopic(t, env, topic, 2)
+	topic := testkit.Unique("empty")
+	testkit.CreateTopic(t, env.Brokers(), topic, 2, nil)
 	res := mustRun(t, env, "", "consume", "--topic", topic, "--from-beginning", "--timeout", "300ms")
 	if res.stdout != "" {
 		t.Fatalf("consume of an empty topic printed %q", res.stdout)
@@ -94,7 +80,7 @@ func TestConsumeStopsOnTimeout(t *testing.T) {
 
 func TestConsumeWaitsForMissingTopic(t *testing.T) {
 	env := devenv.ForTest(t)
-	topic := uniqueTopic("missing")
+	topic := testkit.Unique("missing")
 	res := mustRun(t, env, "", "consume", "--topic", topic, "--timeout", "300ms")
 	if res.stdout != "" || !strings.Contains(res.stderr, "topic "+topic+" does not exist yet") {
 		t.Fatalf("stdout %q, stderr %q", res.stdout, res.stderr)
@@ -108,9 +94,9 @@ func TestConsumeWaitsForMissingTopic(t *testing.T) {
 
 func TestConsumeFromEndWithoutGroup(t *testing.T) {
 	env := devenv.ForTest(t)
-	topic := uniqueTopic("from-end")
-	createTopic(t, env, topic, 1)
-	produceRaw(t, env, &kgo.Record{Topic: topic, Value: []byte("old")})
+	topic := testkit.Unique("from-end")
+	testkit.CreateTopic(t, env.Brokers(), topic, 1, nil)
+	testkit.Produce(t, env.Brokers(), []*kgo.Record{{Topic: topic, Value: []byte("old")}})
 
 	// Start a consumer from the end: it must see only records produced after
 	// it started.
@@ -124,7 +110,7 @@ func TestConsumeFromEndWithoutGroup(t *testing.T) {
 	// until it has printed one, so the test does not depend on timing.
 	var res cliResult
 	for finished := false; !finished; {
-		produceRaw(t, env, &kgo.Record{Topic: topic, Value: []byte("new")})
+		testkit.Produce(t, env.Brokers(), []*kgo.Record{{Topic: topic, Value: []byte("new")}})
 		select {
 		case res = <-done:
 			finished = true
@@ -134,7 +120,7 @@ func TestConsumeFromEndWithoutGroup(t *testing.T) {
 	if res.code != ExitOK {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
 	}
-	recs := parseConsumed(t, res.stdout)
+	recs := parseRecords(t, res.stdout)
 	if len(recs) != 1 || recs[0].Offset == 0 {
 		t.Fatalf("consume from the end printed %+v, want one new record", recs)
 	}
@@ -143,14 +129,14 @@ func TestConsumeFromEndWithoutGroup(t *testing.T) {
 
 func TestConsumeGroupCommitsWhatItPrinted(t *testing.T) {
 	env := devenv.ForTest(t)
-	topic := uniqueTopic("group")
-	createTopic(t, env, topic, 1)
+	topic := testkit.Unique("group")
+	testkit.CreateTopic(t, env.Brokers(), topic, 1, nil)
 	mustRun(t, env, "1\n2\n3\n", "produce", "--topic", topic, "--codec", "string")
-	group := uniqueTopic("g")
+	group := testkit.Unique("g")
 
-	first := parseConsumed(t, mustRun(t, env, "", "consume", "--topic", topic, "--group", group,
+	first := parseRecords(t, mustRun(t, env, "", "consume", "--topic", topic, "--group", group,
 		"--from-beginning", "--max", "2", safety).stdout)
-	second := parseConsumed(t, mustRun(t, env, "", "consume", "--topic", topic, "--group", group,
+	second := parseRecords(t, mustRun(t, env, "", "consume", "--topic", topic, "--group", group,
 		"--max", "1", safety).stdout)
 	if len(first) != 2 || len(second) != 1 || first[0].Offset != 0 || first[1].Offset != 1 || second[0].Offset != 2 {
 		t.Fatalf("group consumes gave offsets %+v then %+v, want 0,1 then 2", first, second)
@@ -159,9 +145,9 @@ func TestConsumeGroupCommitsWhatItPrinted(t *testing.T) {
 
 func TestConsumeInterruptExitsZero(t *testing.T) {
 	env := devenv.ForTest(t)
-	topic := uniqueTopic("sigint")
-	createTopic(t, env, topic, 1)
-	produceRaw(t, env, &kgo.Record{Topic: topic, Value: []byte("only")})
+	topic := testkit.Unique("sigint")
+	testkit.CreateTopic(t, env.Brokers(), topic, 1, nil)
+	testkit.Produce(t, env.Brokers(), []*kgo.Record{{Topic: topic, Value: []byte("only")}})
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -177,7 +163,7 @@ func TestConsumeInterruptExitsZero(t *testing.T) {
 	if code := <-done; code != ExitOK {
 		t.Fatalf("interrupted consume exited %d, want 0", code)
 	}
-	if recs := parseConsumed(t, out.String()); len(recs) != 1 {
+	if recs := parseRecords(t, out.String()); len(recs) != 1 {
 		t.Fatalf("printed %d records, want 1", len(recs))
 	}
 }
