@@ -170,6 +170,7 @@ func (a *app) poll(ctx context.Context, cl *kgo.Client, o *consumeOptions, n int
 	return fetches, stop
 }
 
+// recordPrinter prints records as JSON lines.
 type recordPrinter struct {
 	enc *json.Encoder
 	dec *valueDecoder
