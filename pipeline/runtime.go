@@ -174,40 +174,22 @@ func (rt *Runtime) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelineRun, 
 		holdLogEvery: 10 * time.Second,
 	}
 	run := &pipelineRun{runner: r, phase: PhaseStarting}
-	switch p.Input.Codec {
-	case CodecAvro:
-		dec, err := codecs.NewAvro(rt.client, schemas, p.Input.Schema)
-		if err != nil {
-			return nil, fmt.Errorf("input codec: %w", err)
-		}
-		r.decode = dec.Decode
-	case CodecJSON:
-		r.decode = codecs.JSON{}.Decode
-	case CodecString:
-		r.decode = codecs.String{}.Decode
-	default:
-		r.decode = codecs.Bytes{}.Decode
+	in, err := rt.codecFor(p.Input.Endpoint, schemas)
+	if err != nil {
+		return nil, fmt.Errorf("input codec: %w", err)
 	}
+	r.decode = in.Decode
 	strategy := subjectStrategies[rt.cfg.Registry.SubjectStrategy]
 	for _, name := range p.OutputList {
 		o := p.Outputs[name]
-		enc := encoder{topic: o.Topic}
-		switch o.Codec {
-		case CodecAvro:
-			c, err := codecs.NewAvro(rt.client, schemas, o.Schema, codecs.WithSubject(o.Topic, strategy))
-			if err != nil {
-				return nil, fmt.Errorf("output %s codec: %w", name, err)
-			}
-			enc.encode = c.Encode
-			run.avroOutputs = append(run.avroOutputs, c)
-		case CodecJSON:
-			enc.encode = codecs.JSON{}.Encode
-		case CodecString:
-			enc.encode = codecs.String{}.Encode
-		default:
-			enc.encode = codecs.Bytes{}.Encode
+		c, err := rt.codecFor(o.Endpoint, schemas, codecs.WithSubject(o.Topic, strategy))
+		if err != nil {
+			return nil, fmt.Errorf("output %s codec: %w", name, err)
 		}
-		r.outputs[name] = enc
+		r.outputs[name] = encoder{topic: o.Topic, encode: c.Encode}
+		if a, ok := c.(*codecs.Avro); ok {
+			run.avroOutputs = append(run.avroOutputs, a)
+		}
 	}
 	for _, s := range p.Steps {
 		if q := rt.cfg.Pipeline(s.Table); q != nil {
@@ -215,6 +197,31 @@ func (rt *Runtime) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelineRun, 
 		}
 	}
 	return run, nil
+}
+
+// codec reads and writes the values of a pipeline endpoint.
+type codec interface {
+	Decode([]byte) (any, error)
+	Encode(any) ([]byte, error)
+}
+
+// codecFor returns the codec of an input or output endpoint; avroOpts
+// configure an Avro codec (an output's subject).
+func (rt *Runtime) codecFor(e Endpoint, schemas *codecs.Schemas, avroOpts ...codecs.AvroOption) (codec, error) {
+	switch e.Codec {
+	case CodecAvro:
+		c, err := codecs.NewAvro(rt.client, schemas, e.Schema, avroOpts...)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	case CodecJSON:
+		return codecs.JSON{}, nil
+	case CodecString:
+		return codecs.String{}, nil
+	default:
+		return codecs.Bytes{}, nil
+	}
 }
 
 // Run creates missing topics, registers output schemas and runs every

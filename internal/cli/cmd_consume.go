@@ -2,32 +2,27 @@ package cli
 
 import (
 	"bufio"
-	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
-	"github.com/hamba/avro/v2"
 	"github.com/riferrei/srclient"
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/render"
 )
 
 // commitTimeout bounds the final offset commit of a group consumer.
 const commitTimeout = 10 * time.Second
 
 type consumeOptions struct {
-	conn          connFlags
-	topic         string
+	conn connFlags
+	topicFlags
 	fromBeginning bool
-	max           int
-	timeout       time.Duration
 	schema        string
 	codec         string
 	group         string
@@ -53,12 +48,11 @@ It stops after --max records, or when --timeout passes without a new record, or 
 			return a.runConsume(cmd.Context(), &o)
 		},
 	}
+	addTopicFlag(cmd, &o.topicFlags, "topic to consume")
+	addLimitFlags(cmd, &o.topicFlags, "records")
 	f := cmd.Flags()
-	f.StringVar(&o.topic, "topic", "", "topic to consume (required)")
 	f.BoolVar(&o.fromBeginning, "from-beginning", false,
 		"start at the earliest offset (with --group: when the group has no committed offset)")
-	f.IntVar(&o.max, "max", 0, "stop after this many records (0 = no limit)")
-	f.DurationVar(&o.timeout, "timeout", 0, "stop when no record arrives for this long (0 = never)")
 	f.StringVar(&o.schema, "schema", "", "Avro reader schema file (.avsc) to decode values to")
 	f.StringVar(&o.codec, "codec", codecAuto, "value codec: auto, avro, json, string or bytes")
 	f.StringVar(&o.group, "group", "", "consume in this consumer group and commit what was printed")
@@ -67,14 +61,8 @@ It stops after --max records, or when --timeout passes without a new record, or 
 }
 
 func (o *consumeOptions) validate() error {
-	if o.topic == "" {
-		return usagef("--topic is required")
-	}
-	if o.max < 0 {
-		return usagef("--max must be >= 0, got %d", o.max)
-	}
-	if o.timeout < 0 {
-		return usagef("--timeout must be >= 0, got %s", o.timeout)
+	if err := o.topicFlags.validate(); err != nil {
+		return err
 	}
 	switch o.codec {
 	case codecAuto, codecAvro:
@@ -130,8 +118,7 @@ func (a *app) runConsume(ctx context.Context, o *consumeOptions) (err error) {
 	}()
 
 	w := bufio.NewWriter(a.stdout)
-	p := &recordPrinter{enc: json.NewEncoder(w), dec: dec}
-	p.enc.SetEscapeHTML(false)
+	p := &recordPrinter{enc: render.NewEncoder(w), dec: dec}
 	for n := 0; o.max == 0 || n < o.max; {
 		fetches, stop := a.poll(ctx, cl, o, n)
 		for it := fetches.RecordIter(); !it.Done(); {
@@ -183,63 +170,18 @@ func (a *app) poll(ctx context.Context, cl *kgo.Client, o *consumeOptions, n int
 	return fetches, stop
 }
 
-// consumedRecord is the JSON line printed for one record.
-type consumedRecord struct {
-	Topic       string            `json:"topic"`
-	Partition   int32             `json:"partition"`
-	Offset      int64             `json:"offset"`
-	Timestamp   int64             `json:"timestamp"`
-	Key         *string           `json:"key"`
-	KeyBase64   string            `json:"key_base64,omitempty"`
-	Headers     map[string]string `json:"headers"`
-	Value       json.RawMessage   `json:"value,omitempty"`
-	ValueBase64 string            `json:"value_base64,omitempty"`
-	Error       string            `json:"error,omitempty"`
-}
-
+// recordPrinter prints records as JSON lines.
 type recordPrinter struct {
 	enc *json.Encoder
 	dec *valueDecoder
 }
 
 func (p *recordPrinter) print(r *kgo.Record) error {
-	out := consumedRecord{
-		Topic:     r.Topic,
-		Partition: r.Partition,
-		Offset:    r.Offset,
-		Timestamp: r.Timestamp.UnixMilli(),
-		Headers:   make(map[string]string, len(r.Headers)),
-	}
-	switch {
-	case r.Key == nil:
-	case utf8.Valid(r.Key):
-		k := string(r.Key)
-		out.Key = &k
-	default:
-		out.KeyBase64 = base64.StdEncoding.EncodeToString(r.Key)
-	}
-	for _, h := range r.Headers {
-		out.Headers[h.Key] = string(h.Value)
-	}
-	p.dec.render(r.Value, &out)
+	out := render.NewRecord(r, p.dec.value(r.Value))
 	if err := p.enc.Encode(&out); err != nil {
 		return fmt.Errorf("writing record %s[%d]@%d: %w", r.Topic, r.Partition, r.Offset, err)
 	}
 	return nil
-}
-
-// renderRaw sets the value as a JSON string when it is UTF-8, else as base64.
-func renderRaw(value []byte, out *consumedRecord) {
-	if !utf8.Valid(value) {
-		out.ValueBase64 = base64.StdEncoding.EncodeToString(value)
-		return
-	}
-	s, err := json.Marshal(string(value))
-	if err != nil { // cannot happen for a string
-		out.Error = err.Error()
-		return
-	}
-	out.Value = s
 }
 
 // valueDecoder renders record values according to --codec and --schema.
@@ -290,155 +232,52 @@ func (d *valueDecoder) registry() (srclient.ISchemaRegistryClient, error) {
 	return d.reg, nil
 }
 
-// render sets out's value fields.
-func (d *valueDecoder) render(value []byte, out *consumedRecord) {
+// value renders a record value.
+func (d *valueDecoder) value(value []byte) render.Value {
 	if value == nil {
-		out.Value = json.RawMessage("null")
-		return
+		return render.Null()
 	}
 	switch d.codec {
 	case codecBytes:
-		out.ValueBase64 = base64.StdEncoding.EncodeToString(value)
+		return render.Base64(value)
 	case codecString:
-		renderRaw(value, out)
+		return render.Text(value)
 	case codecJSON:
-		if !json.Valid(value) {
-			out.Error = "value is not valid JSON"
-			renderRaw(value, out)
-			return
-		}
-		out.Value = value
+		return render.JSON(value)
 	case codecAvro:
-		if err := d.renderAvro(value, out); err != nil {
-			out.Error = err.Error()
-			renderRaw(value, out)
+		v, err := d.avroValue(value)
+		if err != nil {
+			return render.Text(value).WithError(err.Error())
 		}
+		return v
 	default: // auto
 		if _, ok := codecs.FrameSchemaID(value); ok {
-			err := d.renderAvro(value, out)
-			if err == nil {
-				return
-			}
-			if codecs.IsTransient(err) { // the registry is unreachable: say so
-				out.Error = err.Error()
-				renderRaw(value, out)
-				return
+			v, err := d.avroValue(value)
+			switch {
+			case err == nil:
+				return v
+			case codecs.IsTransient(err): // the registry is unreachable: say so
+				return render.Text(value).WithError(err.Error())
 			}
 		}
-		if json.Valid(value) {
-			out.Value = value
-			return
-		}
-		renderRaw(value, out)
+		return render.Guess(value)
 	}
 }
 
-// renderAvro decodes a Confluent frame and sets out.Value to its JSON form.
-func (d *valueDecoder) renderAvro(frame []byte, out *consumedRecord) error {
+// avroValue decodes a Confluent frame and renders it as JSON.
+func (d *valueDecoder) avroValue(frame []byte) (render.Value, error) {
 	c := d.reader
 	if c == nil {
 		var err error
 		if c, err = d.writerCodec(frame); err != nil {
-			return err
+			return render.Value{}, err
 		}
 	}
 	v, err := c.Decode(frame)
 	if err != nil {
-		return err
+		return render.Value{}, err
 	}
-	var buf bytes.Buffer
-	if err := writeAvroJSON(&buf, c.Reader(), v); err != nil {
-		return fmt.Errorf("rendering avro value as JSON: %w", err)
-	}
-	out.Value = buf.Bytes()
-	return nil
-}
-
-// writeAvroJSON renders a decoded Avro value with codecs.ToJSON, writing
-// record fields in schema order (as Avro console consumers do) rather than
-// encoding/json's sorted map order.
-func writeAvroJSON(buf *bytes.Buffer, s avro.Schema, v any) error {
-	switch sch := s.(type) {
-	case *avro.RefSchema:
-		return writeAvroJSON(buf, sch.Schema(), v)
-	case *avro.RecordSchema:
-		m, ok := v.(map[string]any)
-		if !ok {
-			break
-		}
-		buf.WriteByte('{')
-		n := 0
-		for _, f := range sch.Fields() {
-			fv, ok := m[f.Name()]
-			if !ok {
-				continue
-			}
-			if n > 0 {
-				buf.WriteByte(',')
-			}
-			n++
-			if err := writePlainJSON(buf, f.Name()); err != nil {
-				return err
-			}
-			buf.WriteByte(':')
-			if err := writeAvroJSON(buf, f.Type(), fv); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte('}')
-		return nil
-	case *avro.ArraySchema:
-		items, ok := v.([]any)
-		if !ok {
-			break
-		}
-		buf.WriteByte('[')
-		for i, item := range items {
-			if i > 0 {
-				buf.WriteByte(',')
-			}
-			if err := writeAvroJSON(buf, sch.Items(), item); err != nil {
-				return err
-			}
-		}
-		buf.WriteByte(']')
-		return nil
-	case *avro.UnionSchema:
-		if rec := onlyRecordBranch(sch); rec != nil && v != nil {
-			if _, ok := v.(map[string]any); ok {
-				return writeAvroJSON(buf, rec, v)
-			}
-		}
-	}
-	return writePlainJSON(buf, codecs.ToJSON(v))
-}
-
-// onlyRecordBranch returns the union's record branch when it has exactly one.
-func onlyRecordBranch(u *avro.UnionSchema) avro.Schema {
-	var rec avro.Schema
-	for _, t := range u.Types() {
-		b := t
-		if ref, ok := b.(*avro.RefSchema); ok {
-			b = ref.Schema()
-		}
-		if _, ok := b.(*avro.RecordSchema); ok {
-			if rec != nil {
-				return nil
-			}
-			rec = b
-		}
-	}
-	return rec
-}
-
-func writePlainJSON(buf *bytes.Buffer, v any) error {
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	buf.Truncate(buf.Len() - 1) // Encode's newline
-	return nil
+	return render.Avro(c.Reader(), v)
 }
 
 // writerCodec returns a codec that decodes frames written with the frame's

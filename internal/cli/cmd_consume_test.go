@@ -12,39 +12,23 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/sluicehq/sluice/codecs"
-	"github.com/sluicehq/sluice/internal/devenv"
+	"github.com/sluicehq/sluice/internal/render"
 	"github.com/sluicehq/sluice/internal/testkit"
 )
 
-// produceRaw writes records with a plain kgo client, bypassing the CLI.
-func produceRaw(t *testing.T, env *devenv.Env, recs ...*kgo.Record) {
-	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(env.Brokers()...), kgo.AllowAutoTopicCreation())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	if err := cl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
-		t.Fatalf("producing: %v", err)
-	}
-}
-
 func TestConsumeRendersValues(t *testing.T) {
 	env := testkit.Env(t)
-	topic := uniqueTopic("render")
-	createTopic(t, env, topic, 1)
-	produceRaw(t, env,
-		&kgo.Record{Topic: topic, Key: []byte("k"), Value: []byte(` {"x": [1, "<b>"]} `),
+	topic := testkit.Unique("render")
+	testkit.CreateTopic(t, env.Brokers(), topic, 1, nil)
+	testkit.Produce(t, env.Brokers(), []*kgo.Record{
+		{Topic: topic, Key: []byte("k"), Value: []byte(` {"x": [1, "<b>"]} `),
 			Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("abc")}}},
-		&kgo.Record{Topic: topic, Value: []byte("plain text")},
-		&kgo.Record{Topic: topic, Key: []byte{0xff}, Value: []byte{0xff, 0xfe, 0x00}},
-		&kgo.Record{Topic: topic, Key: []byte("tombstone")},                 // null value
-		&kgo.Record{Topic: topic, Value: []byte{0, 0, 0, 0x7f, 0xff, 0xfe}}, // magic 0, unknown id
-		&kgo.Record{Topic: topic, Value: []byte("12.50")},
-	)
+		{Topic: topic, Value: []byte("plain text")},
+		{Topic: topic, Key: []byte{0xff}, Value: []byte{0xff, 0xfe, 0x00}},
+		{Topic: topic, Key: []byte("tombstone")},                 // null value
+		{Topic: topic, Value: []byte{0, 0, 0, 0x7f, 0xff, 0xfe}}, // magic 0, unknown id
+		{Topic: topic, Value: []byte("12.50")},
+	})
 
 	recs := consumeAll(t, env, topic, 6)
 	r := recs[0]
@@ -85,8 +69,8 @@ func TestConsumeRendersValues(t *testing.T) {
 
 func TestConsumeStopsOnTimeout(t *testing.T) {
 	env := testkit.Env(t)
-	topic := uniqueTopic("empty")
-	createTopic(t, env, topic, 2)
+	topic := testkit.Unique("empty")
+	testkit.CreateTopic(t, env.Brokers(), topic, 2, nil)
 	res := mustRun(t, env, "", "consume", "--topic", topic, "--from-beginning", "--timeout", "300ms")
 	if res.stdout != "" {
 		t.Fatalf("consume of an empty topic printed %q", res.stdout)
@@ -95,7 +79,7 @@ func TestConsumeStopsOnTimeout(t *testing.T) {
 
 func TestConsumeWaitsForMissingTopic(t *testing.T) {
 	env := testkit.Env(t)
-	topic := uniqueTopic("missing")
+	topic := testkit.Unique("missing")
 	res := mustRun(t, env, "", "consume", "--topic", topic, "--timeout", "300ms")
 	if res.stdout != "" || !strings.Contains(res.stderr, "topic "+topic+" does not exist yet") {
 		t.Fatalf("stdout %q, stderr %q", res.stdout, res.stderr)
@@ -109,9 +93,9 @@ func TestConsumeWaitsForMissingTopic(t *testing.T) {
 
 func TestConsumeFromEndWithoutGroup(t *testing.T) {
 	env := testkit.Env(t)
-	topic := uniqueTopic("from-end")
-	createTopic(t, env, topic, 1)
-	produceRaw(t, env, &kgo.Record{Topic: topic, Value: []byte("old")})
+	topic := testkit.Unique("from-end")
+	testkit.CreateTopic(t, env.Brokers(), topic, 1, nil)
+	testkit.Produce(t, env.Brokers(), []*kgo.Record{{Topic: topic, Value: []byte("old")}})
 
 	// Start a consumer from the end: it must see only records produced after
 	// it started.
@@ -125,7 +109,7 @@ func TestConsumeFromEndWithoutGroup(t *testing.T) {
 	// until it has printed one, so the test does not depend on timing.
 	var res cliResult
 	for finished := false; !finished; {
-		produceRaw(t, env, &kgo.Record{Topic: topic, Value: []byte("new")})
+		testkit.Produce(t, env.Brokers(), []*kgo.Record{{Topic: topic, Value: []byte("new")}})
 		select {
 		case res = <-done:
 			finished = true
@@ -135,7 +119,7 @@ func TestConsumeFromEndWithoutGroup(t *testing.T) {
 	if res.code != ExitOK {
 		t.Fatalf("exit %d: %s", res.code, res.stderr)
 	}
-	recs := parseConsumed(t, res.stdout)
+	recs := parseRecords(t, res.stdout)
 	if len(recs) != 1 || recs[0].Offset == 0 {
 		t.Fatalf("consume from the end printed %+v, want one new record", recs)
 	}
@@ -144,14 +128,14 @@ func TestConsumeFromEndWithoutGroup(t *testing.T) {
 
 func TestConsumeGroupCommitsWhatItPrinted(t *testing.T) {
 	env := testkit.Env(t)
-	topic := uniqueTopic("group")
-	createTopic(t, env, topic, 1)
+	topic := testkit.Unique("group")
+	testkit.CreateTopic(t, env.Brokers(), topic, 1, nil)
 	mustRun(t, env, "1\n2\n3\n", "produce", "--topic", topic, "--codec", "string")
-	group := uniqueTopic("g")
+	group := testkit.Unique("g")
 
-	first := parseConsumed(t, mustRun(t, env, "", "consume", "--topic", topic, "--group", group,
+	first := parseRecords(t, mustRun(t, env, "", "consume", "--topic", topic, "--group", group,
 		"--from-beginning", "--max", "2", safety).stdout)
-	second := parseConsumed(t, mustRun(t, env, "", "consume", "--topic", topic, "--group", group,
+	second := parseRecords(t, mustRun(t, env, "", "consume", "--topic", topic, "--group", group,
 		"--max", "1", safety).stdout)
 	if len(first) != 2 || len(second) != 1 || first[0].Offset != 0 || first[1].Offset != 1 || second[0].Offset != 2 {
 		t.Fatalf("group consumes gave offsets %+v then %+v, want 0,1 then 2", first, second)
@@ -160,9 +144,9 @@ func TestConsumeGroupCommitsWhatItPrinted(t *testing.T) {
 
 func TestConsumeInterruptExitsZero(t *testing.T) {
 	env := testkit.Env(t)
-	topic := uniqueTopic("sigint")
-	createTopic(t, env, topic, 1)
-	produceRaw(t, env, &kgo.Record{Topic: topic, Value: []byte("only")})
+	topic := testkit.Unique("sigint")
+	testkit.CreateTopic(t, env.Brokers(), topic, 1, nil)
+	testkit.Produce(t, env.Brokers(), []*kgo.Record{{Topic: topic, Value: []byte("only")}})
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -178,7 +162,7 @@ func TestConsumeInterruptExitsZero(t *testing.T) {
 	if code := <-done; code != ExitOK {
 		t.Fatalf("interrupted consume exited %d, want 0", code)
 	}
-	if recs := parseConsumed(t, out.String()); len(recs) != 1 {
+	if recs := parseRecords(t, out.String()); len(recs) != 1 {
 		t.Fatalf("printed %d records, want 1", len(recs))
 	}
 }
@@ -204,28 +188,57 @@ func (w *signalWriter) String() string {
 	return w.buf.String()
 }
 
-func TestWriteAvroJSONKeepsSchemaOrder(t *testing.T) {
-	sc, err := codecs.NewSchemas().Parse(`{"type":"record","name":"R","fields":[
-		{"name":"z","type":"string"},
-		{"name":"inner","type":["null",{"type":"record","name":"I","fields":[
-			{"name":"y","type":{"type":"long","logicalType":"timestamp-millis"}},{"name":"b","type":"boolean"}]}]},
-		{"name":"list","type":{"type":"array","items":"I"}},
-		{"name":"a","type":["null","string"]}]}`)
-	if err != nil {
-		t.Fatal(err)
+// The JSON lines of consume are a contract: this pins their bytes for every
+// codec (field names and order, null and {} for absent keys and headers,
+// base64 for what is not UTF-8, HTML characters kept in JSON values).
+func TestConsumeJSONLines(t *testing.T) {
+	ts := time.UnixMilli(1700000000123)
+	recs := []*kgo.Record{
+		{Topic: "t", Partition: 2, Offset: 7, Timestamp: ts, Key: []byte("k"), Value: []byte(` {"x": [1, "<b>"]} `),
+			Headers: []kgo.RecordHeader{{Key: "trace", Value: []byte("a&b")}}},
+		{Topic: "t", Offset: 8, Timestamp: ts, Value: []byte("plain <text>")},
+		{Topic: "t", Offset: 9, Timestamp: ts, Key: []byte{0xff}, Value: []byte{0xff, 0xfe, 0x00}},
+		{Topic: "t", Offset: 10, Timestamp: ts, Key: []byte("tombstone")},
+		{Topic: "t", Offset: 11, Timestamp: ts, Value: []byte("12.50")},
 	}
-	ts := time.UnixMilli(1700000000000).UTC()
-	v := map[string]any{
-		"a": nil, "z": "<z>",
-		"inner": map[string]any{"b": true, "y": ts},
-		"list":  []any{map[string]any{"b": false, "y": ts}},
-	}
-	var buf bytes.Buffer
-	if err := writeAvroJSON(&buf, sc, v); err != nil {
-		t.Fatal(err)
-	}
-	want := `{"z":"<z>","inner":{"y":1700000000000,"b":true},"list":[{"y":1700000000000,"b":false}],"a":null}`
-	if buf.String() != want {
-		t.Fatalf("got  %s\nwant %s", buf.String(), want)
+	const (
+		first     = `{"topic":"t","partition":2,"offset":7,"timestamp":1700000000123,"key":"k","headers":{"trace":"a&b"},`
+		plain     = `{"topic":"t","partition":0,"offset":8,"timestamp":1700000000123,"key":null,"headers":{},`
+		binary    = `{"topic":"t","partition":0,"offset":9,"timestamp":1700000000123,"key":null,"key_base64":"/w==","headers":{},`
+		tombstone = `{"topic":"t","partition":0,"offset":10,"timestamp":1700000000123,"key":"tombstone","headers":{},"value":null}` + "\n"
+		number    = `{"topic":"t","partition":0,"offset":11,"timestamp":1700000000123,"key":null,"headers":{},`
+	)
+	for codec, want := range map[string]string{
+		codecAuto: first + `"value":{"x":[1,"<b>"]}}` + "\n" +
+			plain + `"value":"plain \u003ctext\u003e"}` + "\n" +
+			binary + `"value_base64":"//4A"}` + "\n" +
+			tombstone +
+			number + `"value":12.50}` + "\n",
+		codecJSON: first + `"value":{"x":[1,"<b>"]}}` + "\n" +
+			plain + `"value":"plain \u003ctext\u003e","error":"value is not valid JSON"}` + "\n" +
+			binary + `"value_base64":"//4A","error":"value is not valid JSON"}` + "\n" +
+			tombstone +
+			number + `"value":12.50}` + "\n",
+		codecString: first + `"value":" {\"x\": [1, \"\u003cb\u003e\"]} "}` + "\n" +
+			plain + `"value":"plain \u003ctext\u003e"}` + "\n" +
+			binary + `"value_base64":"//4A"}` + "\n" +
+			tombstone +
+			number + `"value":"12.50"}` + "\n",
+		codecBytes: first + `"value_base64":"IHsieCI6IFsxLCAiPGI+Il19IA=="}` + "\n" +
+			plain + `"value_base64":"cGxhaW4gPHRleHQ+"}` + "\n" +
+			binary + `"value_base64":"//4A"}` + "\n" +
+			tombstone +
+			number + `"value_base64":"MTIuNTA="}` + "\n",
+	} {
+		var buf bytes.Buffer
+		p := &recordPrinter{enc: render.NewEncoder(&buf), dec: &valueDecoder{codec: codec}}
+		for _, r := range recs {
+			if err := p.print(r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := buf.String(); got != want {
+			t.Errorf("--codec %s printed\n%s\nwant\n%s", codec, got, want)
+		}
 	}
 }

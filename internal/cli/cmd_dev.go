@@ -14,7 +14,6 @@ import (
 
 	"github.com/sluicehq/sluice/internal/demo"
 	"github.com/sluicehq/sluice/internal/devenv"
-	"github.com/sluicehq/sluice/internal/ops"
 	"github.com/sluicehq/sluice/pipeline"
 	"github.com/sluicehq/sluice/schemas"
 )
@@ -48,7 +47,7 @@ tables) across restarts; without it everything starts empty.`,
 	cmd.Flags().BoolVar(&f.demo, "demo", false, "produce realistic UserEvents (with some poison) to the pipelines' input")
 	cmd.Flags().IntVar(&f.demoRate, "demo-rate", 50, "demo events per second")
 	cmd.Flags().StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "operations endpoints (empty: off)")
-	cmd.Flags().StringVar(&f.logLevel, "log-level", "warn", "debug, info, warn or error")
+	addLogLevelFlag(cmd, &f.logLevel, "warn")
 	return cmd
 }
 
@@ -117,15 +116,10 @@ func (a *app) dev(ctx context.Context, f *devFlags) error {
 		if err != nil {
 			return err
 		}
-		g.Go(func() error { return rt.Run(gctx) })
+		goRuntime(gctx, g, rt, f.httpAddr, func(addr string) {
+			fmt.Fprintf(a.stdout, "ops       http://%s/pipelines  /metrics  /readyz\n", addr)
+		})
 		g.Go(func() error { return statusLines(gctx, rt, a.stdout) })
-		if f.httpAddr != "" {
-			g.Go(func() error {
-				return ops.Serve(gctx, f.httpAddr, ops.Handler(rt), func(addr string) {
-					fmt.Fprintf(a.stdout, "ops       http://%s/pipelines  /metrics  /readyz\n", addr)
-				})
-			})
-		}
 	}
 	err = g.Wait()
 	if errors.Is(err, context.Canceled) {

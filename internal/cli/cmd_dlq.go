@@ -3,19 +3,18 @@ package cli
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sort"
 	"strings"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/internal/dlq"
+	"github.com/sluicehq/sluice/internal/render"
 )
 
 // Output formats of dlq inspect.
@@ -43,12 +42,10 @@ matching for inspect (with a warning), and stops replay with an error: guard it,
 type(value) == "map" && value.amount < 0.`
 
 type dlqInspectOptions struct {
-	conn          connFlags
-	topic         string
-	max           int
+	conn connFlags
+	topicFlags
 	filter        string
 	fromBeginning bool
-	timeout       time.Duration
 	format        string
 }
 
@@ -76,13 +73,12 @@ It also stops after --max dead letters, when --timeout passes without a record, 
 			return a.runDLQInspect(cmd.Context(), &o)
 		},
 	}
+	addTopicFlag(cmd, &o.topicFlags, "dead-letter topic")
+	addLimitFlags(cmd, &o.topicFlags, "dead letters")
 	f := cmd.Flags()
-	f.StringVar(&o.topic, "topic", "", "dead-letter topic (required)")
-	f.IntVar(&o.max, "max", 0, "stop after this many dead letters (0 = no limit)")
 	f.StringVar(&o.filter, "filter", "", "print only the dead letters this expression matches")
 	f.BoolVar(&o.fromBeginning, "from-beginning", true,
 		"read from the earliest offset up to the end at start; false: follow new dead letters")
-	f.DurationVar(&o.timeout, "timeout", 0, "stop when no record arrives for this long (0 = never)")
 	f.StringVar(&o.format, "format", formatAuto, "output: auto (table on a terminal, else json), json or table")
 	a.addConnFlags(cmd, &o.conn)
 	return cmd
@@ -90,14 +86,8 @@ It also stops after --max dead letters, when --timeout passes without a record, 
 
 func (a *app) runDLQInspect(ctx context.Context, o *dlqInspectOptions) error {
 	a.resolveConn(&o.conn)
-	if o.topic == "" {
-		return usagef("--topic is required")
-	}
-	if o.max < 0 {
-		return usagef("--max must be >= 0, got %d", o.max)
-	}
-	if o.timeout < 0 {
-		return usagef("--timeout must be >= 0, got %s", o.timeout)
+	if err := o.validate(); err != nil {
+		return err
 	}
 	table := false
 	switch o.format {
@@ -146,8 +136,8 @@ func (a *app) runDLQInspect(ctx context.Context, o *dlqInspectOptions) error {
 }
 
 type dlqReplayOptions struct {
-	conn   connFlags
-	topic  string
+	conn connFlags
+	topicFlags
 	to     string
 	filter string
 	rate   float64
@@ -189,8 +179,8 @@ to stderr, then a summary.
 			return a.runDLQReplay(cmd.Context(), &o)
 		},
 	}
+	addTopicFlag(cmd, &o.topicFlags, "dead-letter topic")
 	f := cmd.Flags()
-	f.StringVar(&o.topic, "topic", "", "dead-letter topic (required)")
 	f.StringVar(&o.to, "to", "", "publish to this topic instead of each dead letter's source topic")
 	f.StringVar(&o.filter, "filter", "", "replay only the dead letters this expression matches; the others are skipped and committed")
 	f.Float64Var(&o.rate, "rate", 0, "publish at most this many records per second (0 = unlimited)")
@@ -202,8 +192,8 @@ to stderr, then a summary.
 
 func (a *app) runDLQReplay(ctx context.Context, o *dlqReplayOptions) error {
 	a.resolveConn(&o.conn)
-	if o.topic == "" {
-		return usagef("--topic is required")
+	if err := o.validate(); err != nil {
+		return err
 	}
 	if o.rate < 0 {
 		return usagef("--rate must be >= 0, got %v", o.rate)
@@ -223,8 +213,7 @@ func (a *app) runDLQReplay(ctx context.Context, o *dlqReplayOptions) error {
 	var bar *dlq.ProgressBar
 	w := bufio.NewWriter(a.stdout)
 	if o.dryRun {
-		enc := json.NewEncoder(w)
-		enc.SetEscapeHTML(false)
+		enc := render.NewEncoder(w)
 		opts = append(opts, dlq.DryRun(func(p *dlq.Planned) error {
 			if err := enc.Encode(plannedJSON(p)); err != nil {
 				return fmt.Errorf("writing planned record: %w", err)
@@ -275,36 +264,29 @@ func (a *app) dlqOptions(conn *connFlags, filter string) ([]dlq.Option, error) {
 	if err != nil {
 		return nil, err
 	}
-	return append(opts, dlq.WithDecoder(func(v []byte) dlq.Value {
-		var out consumedRecord
-		dec.render(v, &out)
-		return dlq.Value{JSON: out.Value, Base64: out.ValueBase64, Error: out.Error}
-	})), nil
+	return append(opts, dlq.WithDecoder(dec.value)), nil
 }
 
 // plannedRecord is the JSON line a dry run prints per record.
 type plannedRecord struct {
-	DLQ         dlq.Position `json:"dlq"`
-	Topic       string       `json:"topic"`
-	Partition   int32        `json:"partition"`
-	Key         *string      `json:"key"`
-	KeyBase64   string       `json:"key_base64,omitempty"`
-	ValueSize   int          `json:"value_size"`
-	ReplayCount int          `json:"replay_count"`
+	DLQ         render.Position `json:"dlq"`
+	Topic       string          `json:"topic"`
+	Partition   int32           `json:"partition"`
+	Key         *string         `json:"key"`
+	KeyBase64   string          `json:"key_base64,omitempty"`
+	ValueSize   int             `json:"value_size"`
+	ReplayCount int             `json:"replay_count"`
 }
 
 func plannedJSON(p *dlq.Planned) plannedRecord {
-	r := p.Letter.Record
 	out := plannedRecord{
-		DLQ:         dlq.Position{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp.UnixMilli()},
+		DLQ:         render.At(p.Letter.Record),
 		Topic:       p.Record.Topic,
 		Partition:   p.Record.Partition,
 		ValueSize:   len(p.Record.Value),
 		ReplayCount: p.Letter.ReplayCount + 1,
 	}
-	e := dlq.Entry{Letter: p.Letter}
-	j := e.JSON()
-	out.Key, out.KeyBase64 = j.Key, j.KeyBase64
+	out.Key, out.KeyBase64 = render.Key(p.Letter.Record.Key)
 	return out
 }
 

@@ -99,25 +99,11 @@ func schemaIDOf(t *testing.T, frame []byte) string {
 	return strconv.Itoa(id)
 }
 
-// parseEntries parses inspect's JSON lines.
-func parseEntries(t *testing.T, out string) []dlq.EntryJSON {
-	t.Helper()
-	var es []dlq.EntryJSON
-	for line := range strings.Lines(out) {
-		var e dlq.EntryJSON
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			t.Fatalf("inspect printed a non-JSON line %q: %v", line, err)
-		}
-		es = append(es, e)
-	}
-	return es
-}
-
 func TestDLQInspect(t *testing.T) {
 	env := testkit.Env(t)
 	d := writeDeadLetters(t, env, numLetters)
 
-	es := parseEntries(t, mustRun(t, env, "", "dlq", "inspect", "--topic", d.topic, "--format", "json", safety).stdout)
+	es := parseRecords(t, mustRun(t, env, "", "dlq", "inspect", "--topic", d.topic, "--format", "json", safety).stdout)
 	if len(es) != numLetters {
 		t.Fatalf("inspect printed %d dead letters, want %d", len(es), numLetters)
 	}
@@ -176,17 +162,17 @@ func TestDLQInspect(t *testing.T) {
 		`headers["trace-id"] in ["1", "2", "3"] && partition == 1 && offset == 0`: 1,
 	} {
 		res := mustRun(t, env, "", "dlq", "inspect", "--topic", d.topic, "--filter", filter, safety)
-		if got := len(parseEntries(t, res.stdout)); got != want || res.stderr != "" {
+		if got := len(parseRecords(t, res.stdout)); got != want || res.stderr != "" {
 			t.Errorf("--filter %s printed %d dead letters (want %d), stderr %q", filter, got, want, res.stderr)
 		}
 	}
 	// value.amount fails on the text values: they do not match, with a warning.
 	res := mustRun(t, env, "", "dlq", "inspect", "--topic", d.topic, "--filter", "value != nil && value.amount < 0", safety)
-	if got := len(parseEntries(t, res.stdout)); got != numLetters/4 ||
+	if got := len(parseRecords(t, res.stdout)); got != numLetters/4 ||
 		!strings.Contains(res.stderr, fmt.Sprintf("--filter failed on %d of %d dead letters", numLetters/4, numLetters)) {
 		t.Errorf("--filter value.amount < 0 printed %d (want %d), stderr %q", got, numLetters/4, res.stderr)
 	}
-	if got := len(parseEntries(t, mustRun(t, env, "", "dlq", "inspect", "--topic", d.topic, "--max", "7", safety).stdout)); got != 7 {
+	if got := len(parseRecords(t, mustRun(t, env, "", "dlq", "inspect", "--topic", d.topic, "--max", "7", safety).stdout)); got != 7 {
 		t.Errorf("--max 7 printed %d", got)
 	}
 
@@ -347,12 +333,20 @@ func headerOf(r *kgo.Record, key string) string {
 	return v
 }
 
+// newTarget creates an empty topic to replay to, with the three partitions
+// of the dead letters' source topic.
+func newTarget(t *testing.T, brokers []string, prefix string) string {
+	t.Helper()
+	target := testkit.Unique(prefix)
+	testkit.CreateTopic(t, brokers, target, 3, nil)
+	return target
+}
+
 func TestDLQReplayToTopic(t *testing.T) {
 	env := testkit.Env(t)
 	brokers := env.Brokers()
 	d := writeDeadLetters(t, env, numLetters)
-	target := testkit.Unique("replayed")
-	testkit.CreateTopic(t, brokers, target, 3, nil)
+	target := newTarget(t, brokers, "replayed")
 
 	res := mustRun(t, env, "", "dlq", "replay", "--topic", d.topic, "--to", target)
 	want := fmt.Sprintf("replayed %d, skipped 0, to topics {%s: %d}", numLetters, target, numLetters)
@@ -385,12 +379,11 @@ func TestDLQReplayToTopic(t *testing.T) {
 		again.records[i] = &kgo.Record{Topic: again.topic, Key: r.Key, Value: r.Value, Headers: h}
 	}
 	testkit.Produce(t, brokers, again.records)
-	es := parseEntries(t, mustRun(t, env, "", "dlq", "inspect", "--topic", again.topic, "--filter", "replay_count == 1", safety).stdout)
+	es := parseRecords(t, mustRun(t, env, "", "dlq", "inspect", "--topic", again.topic, "--filter", "replay_count == 1", safety).stdout)
 	if len(es) != numLetters {
 		t.Errorf("inspect --filter 'replay_count == 1' printed %d, want %d", len(es), numLetters)
 	}
-	target2 := testkit.Unique("replayed-twice")
-	testkit.CreateTopic(t, brokers, target2, 3, nil)
+	target2 := newTarget(t, brokers, "replayed-twice")
 	mustRun(t, env, "", "dlq", "replay", "--topic", again.topic, "--to", target2)
 	checkReplayed(t, d, readCommitted(t, brokers, target2), "2")
 }
@@ -427,8 +420,7 @@ func TestDLQReplayDryRun(t *testing.T) {
 	env := testkit.Env(t)
 	brokers := env.Brokers()
 	d := writeDeadLetters(t, env, 20)
-	target := testkit.Unique("dry")
-	testkit.CreateTopic(t, brokers, target, 3, nil)
+	target := newTarget(t, brokers, "dry")
 
 	res := mustRun(t, env, "", "dlq", "replay", "--topic", d.topic, "--to", target, "--dry-run")
 	var n int
@@ -468,8 +460,7 @@ func TestDLQReplayResumesAfterInterrupt(t *testing.T) {
 	env := testkit.Env(t)
 	brokers := env.Brokers()
 	d := writeDeadLetters(t, env, numLetters)
-	target := testkit.Unique("resumed")
-	testkit.CreateTopic(t, brokers, target, 3, nil)
+	target := newTarget(t, brokers, "resumed")
 
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
@@ -515,8 +506,7 @@ func TestDLQReplayFencesAKilledReplay(t *testing.T) {
 	env := testkit.Env(t)
 	brokers := env.Brokers()
 	d := writeDeadLetters(t, env, 20)
-	target := testkit.Unique("fenced")
-	testkit.CreateTopic(t, brokers, target, 3, nil)
+	target := newTarget(t, brokers, "fenced")
 
 	// The "killed" replay: a transaction begun with the replay's
 	// transactional id, records produced, never ended.

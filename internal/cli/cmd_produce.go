@@ -38,8 +38,8 @@ const (
 )
 
 type produceOptions struct {
-	conn        connFlags
-	topic       string
+	conn connFlags
+	topicFlags
 	schema      string
 	codec       string
 	keyField    string
@@ -64,8 +64,8 @@ A bad line stops the command with exit code 1; the lines before it are produced.
 			return a.runProduce(cmd.Context(), &o)
 		},
 	}
+	addTopicFlag(cmd, &o.topicFlags, "topic to produce to")
 	f := cmd.Flags()
-	f.StringVar(&o.topic, "topic", "", "topic to produce to (required)")
 	f.StringVar(&o.schema, "schema", "", "Avro schema file (.avsc) to encode values with")
 	f.StringVar(&o.codec, "codec", "", "value codec without --schema: json (default) or string")
 	f.StringVar(&o.keyField, "key-field", "", "take the record key from this field of each JSON line")
@@ -86,8 +86,8 @@ func noArgs(_ *cobra.Command, args []string) error {
 
 // validate checks the flag combination and fills in the codec default.
 func (o *produceOptions) validate() error {
-	if o.topic == "" {
-		return usagef("--topic is required")
+	if err := o.topicFlags.validate(); err != nil {
+		return err
 	}
 	switch {
 	case o.schema != "" && o.codec != "" && o.codec != codecAvro:

@@ -3,9 +3,9 @@ package cli
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/sluicehq/sluice/internal/partition"
 	"hash/crc32"
 	"hash/fnv"
 	"io"
@@ -13,17 +13,13 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sluicehq/sluice/internal/partition"
-	"github.com/sluicehq/sluice/internal/testkit"
-
 	"github.com/riferrei/srclient"
-	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/devenv"
+	"github.com/sluicehq/sluice/internal/render"
+	"github.com/sluicehq/sluice/internal/testkit"
 )
 
 const (
@@ -74,55 +70,15 @@ func mustRun(t *testing.T, env *devenv.Env, stdin string, args ...string) cliRes
 	return res
 }
 
-// uniqueTopic returns a topic name no other test (or earlier run on a real
-// broker) uses.
-func uniqueTopic(prefix string) string {
-	return prefix + "-" + strings.ToLower(rand.Text()[:10])
-}
-
-// createTopic creates topic with n partitions (auto-creation would use the
-// broker's default count).
-func createTopic(t testing.TB, env *devenv.Env, topic string, n int32) {
+// parseRecords parses the JSON lines of consume or dlq inspect
+// (TestConsumeJSONLines and dlq's TestJSONWriter pin their bytes).
+func parseRecords(t *testing.T, out string) []render.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(env.Brokers()...))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cl.Close()
-	req := kmsg.NewPtrCreateTopicsRequest()
-	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic, rt.NumPartitions, rt.ReplicationFactor = topic, n, 1
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(t.Context(), cl)
-	if err != nil {
-		t.Fatalf("creating %s: %v", topic, err)
-	}
-	if err := kerr.ErrorForCode(resp.Topics[0].ErrorCode); err != nil {
-		t.Fatalf("creating %s: %v", topic, err)
-	}
-}
-
-// consumed is one line printed by consume.
-type consumed struct {
-	Topic       string            `json:"topic"`
-	Partition   int32             `json:"partition"`
-	Offset      int64             `json:"offset"`
-	Timestamp   int64             `json:"timestamp"`
-	Key         *string           `json:"key"`
-	KeyBase64   string            `json:"key_base64"`
-	Headers     map[string]string `json:"headers"`
-	Value       json.RawMessage   `json:"value"`
-	ValueBase64 string            `json:"value_base64"`
-	Error       string            `json:"error"`
-}
-
-func parseConsumed(t *testing.T, out string) []consumed {
-	t.Helper()
-	var recs []consumed
+	var recs []render.Record
 	for line := range strings.Lines(out) {
-		var c consumed
+		var c render.Record
 		if err := json.Unmarshal([]byte(line), &c); err != nil {
-			t.Fatalf("consume printed a non-JSON line %q: %v", line, err)
+			t.Fatalf("printed a non-JSON line %q: %v", line, err)
 		}
 		recs = append(recs, c)
 	}
@@ -130,11 +86,11 @@ func parseConsumed(t *testing.T, out string) []consumed {
 }
 
 // consumeAll reads n records of topic from the beginning through the CLI.
-func consumeAll(t *testing.T, env *devenv.Env, topic string, n int, extra ...string) []consumed {
+func consumeAll(t *testing.T, env *devenv.Env, topic string, n int, extra ...string) []render.Record {
 	t.Helper()
 	args := append([]string{"consume", "--topic", topic, "--from-beginning",
 		"--max", strconv.Itoa(n), safety}, extra...)
-	recs := parseConsumed(t, mustRun(t, env, "", args...).stdout)
+	recs := parseRecords(t, mustRun(t, env, "", args...).stdout)
 	if len(recs) != n {
 		t.Fatalf("consume printed %d records, want %d", len(recs), n)
 	}
@@ -172,8 +128,8 @@ var wantUserEvents = map[int64]string{
 
 func TestProduceConsumeAvroRoundTrip(t *testing.T) {
 	env := testkit.Env(t)
-	topic := uniqueTopic("user-topic")
-	createTopic(t, env, topic, 3)
+	topic := testkit.Unique("user-topic")
+	testkit.CreateTopic(t, env.Brokers(), topic, 3, nil)
 	res := mustRun(t, env, userEventsIn,
 		"produce", "--topic", topic, "--schema", userEventSchema, "--key-field", "user_id")
 	if !strings.Contains(res.stderr, "produced 3 records to "+topic) {
@@ -223,8 +179,8 @@ func TestProduceConsumeAvroRoundTrip(t *testing.T) {
 
 func TestProduceV1ConsumeWithWriterOrReaderSchema(t *testing.T) {
 	env := testkit.Env(t)
-	topic := uniqueTopic("user-topic")
-	createTopic(t, env, topic, 1)
+	topic := testkit.Unique("user-topic")
+	testkit.CreateTopic(t, env.Brokers(), topic, 1, nil)
 	mustRun(t, env, `{"user_id":"u9","event_type":"login","amount":1.5,"ts":1700000000000}`+"\n",
 		"produce", "--topic", topic, "--schema", userEventV1Schema, "--key", "u9")
 
@@ -238,8 +194,8 @@ func TestProduceV1ConsumeWithWriterOrReaderSchema(t *testing.T) {
 
 func TestProduceJSONAndStringCodecs(t *testing.T) {
 	env := testkit.Env(t)
-	topic := uniqueTopic("codecs")
-	createTopic(t, env, topic, 1) // one partition: records come back in order
+	topic := testkit.Unique("codecs")
+	testkit.CreateTopic(t, env.Brokers(), topic, 1, nil) // one partition: records come back in order
 	mustRun(t, env, `{"a":1,"user":{"id":7}}`+"\n"+`  [1, 2]  `+"\n",
 		"produce", "--topic", topic, "--codec", "json", "--key", "fixed")
 	mustRun(t, env, "hello world\n{not json\n\n",
@@ -269,8 +225,8 @@ func TestProduceJSONAndStringCodecs(t *testing.T) {
 
 func TestProduceBadLineStopsThere(t *testing.T) {
 	env := testkit.Env(t)
-	topic := uniqueTopic("bad-line")
-	createTopic(t, env, topic, 1)
+	topic := testkit.Unique("bad-line")
+	testkit.CreateTopic(t, env.Brokers(), topic, 1, nil)
 	in := `{"user_id":"a","event_type":"login","amount":1,"ts":1}
 {"user_id":"b","event_type":"login","amount":"lots","ts":2}
 {"user_id":"c","event_type":"login","amount":3,"ts":3}
@@ -310,8 +266,8 @@ func TestProduceInterrupted(t *testing.T) {
 	defer pw.Close()
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan cliResult)
-	topic := uniqueTopic("interrupted")
-	createTopic(t, env, topic, 1)
+	topic := testkit.Unique("interrupted")
+	testkit.CreateTopic(t, env.Brokers(), topic, 1, nil)
 	go func() {
 		done <- runCLICtx(ctx, env, pr, "produce", "--topic", topic)
 	}()
@@ -345,8 +301,8 @@ func TestProduceFailsFastWithoutTopicOrBroker(t *testing.T) {
 
 func TestProduceFailsFastWithoutRegistry(t *testing.T) {
 	env := testkit.Env(t)
-	topic := uniqueTopic("no-registry")
-	createTopic(t, env, topic, 1)
+	topic := testkit.Unique("no-registry")
+	testkit.CreateTopic(t, env.Brokers(), topic, 1, nil)
 	res := runCLI(t, env, userEventsIn, "produce", "--topic", topic, "--schema", userEventSchema,
 		"--registry", "http://127.0.0.1:1")
 	if res.code != ExitFailure || !strings.Contains(res.stderr, "schema registry") ||
@@ -409,8 +365,8 @@ func TestProducePartitioners(t *testing.T) {
 		{partition.CRC32Name, func(k string) int { return int(crc32.ChecksumIEEE([]byte(k)) % parts) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			topic := uniqueTopic("parts-" + c.name)
-			createTopic(t, env, topic, parts)
+			topic := testkit.Unique("parts-" + c.name)
+			testkit.CreateTopic(t, env.Brokers(), topic, parts, nil)
 			var in strings.Builder
 			for _, k := range keys {
 				in.WriteString(`{"id":"` + k + `"}` + "\n")

@@ -48,12 +48,7 @@ With --brokers (default $SLUICE_BROKERS) schemas live in the compacted, single-p
 topic --topic (default _schemas, created if missing) in Confluent's format, so a restarted
 registry serves the same ids, versions and configs. With --memory they live in memory and
 are lost on exit. Stops cleanly on SIGINT or SIGTERM.`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usagef("unexpected argument %q", args[0])
-			}
-			return nil
-		},
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if !cmd.Flags().Changed("brokers") {
 				o.brokers = a.getenv(envBrokers)

@@ -43,7 +43,7 @@ commits and exits 0. Missing output and dead-letter topics are created first.`,
 	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "keep group tables in LevelDB under this folder (default: in memory, recovered from Kafka at start)")
 	cmd.Flags().StringVar(&f.instance, "instance-id", "", "static group membership: this instance's stable id, kept across restarts (default $SLUICE_INSTANCE_ID; empty: dynamic)")
 	cmd.Flags().StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz, /pipelines on this address (off when empty)")
-	cmd.Flags().StringVar(&f.logLevel, "log-level", "info", "debug, info, warn or error")
+	addLogLevelFlag(cmd, &f.logLevel, "info")
 	return cmd
 }
 
@@ -70,21 +70,25 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 	}
 	log.Info("starting", "pipelines", rt.Names(), "file", f.file)
 	g, gctx := errgroup.WithContext(ctx)
-	runCtx, stopOps := context.WithCancel(gctx)
-	g.Go(func() error {
-		defer stopOps()
-		return rt.Run(gctx)
+	goRuntime(gctx, g, rt, f.httpAddr, func(addr string) {
+		log.Info("serving operations endpoints", "addr", addr)
 	})
-	if f.httpAddr != "" {
-		g.Go(func() error {
-			return ops.Serve(runCtx, f.httpAddr, ops.Handler(rt), func(addr string) {
-				log.Info("serving operations endpoints", "addr", addr)
-			})
-		})
-	}
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("running pipelines: %w", err)
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// goRuntime runs rt in g and, when httpAddr is set, its operations
+// endpoints, which stop when rt does; serving is told their address.
+func goRuntime(ctx context.Context, g *errgroup.Group, rt *pipeline.Runtime, httpAddr string, serving func(addr string)) {
+	opsCtx, stopOps := context.WithCancel(ctx)
+	g.Go(func() error {
+		defer stopOps()
+		return rt.Run(ctx)
+	})
+	if httpAddr != "" {
+		g.Go(func() error { return ops.Serve(opsCtx, httpAddr, ops.Handler(rt), serving) })
+	}
 }

@@ -38,6 +38,11 @@ func (a *app) logger(level string) (*slog.Logger, error) {
 	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
+// addLogLevelFlag registers --log-level, which logger checks.
+func addLogLevelFlag(cmd *cobra.Command, level *string, def string) {
+	cmd.Flags().StringVar(level, "log-level", def, "debug, info, warn or error")
+}
+
 func addFileFlag(cmd *cobra.Command, file *string) {
 	cmd.Flags().StringVarP(file, "file", "f", "pipelines.yaml", "pipelines file")
 }

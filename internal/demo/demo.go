@@ -14,6 +14,7 @@ import (
 	"github.com/hamba/avro/v2"
 	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/time/rate"
 
 	"github.com/sluicehq/sluice/codecs"
 )
@@ -54,11 +55,10 @@ func Run(ctx context.Context, cfg Config) error {
 		return fmt.Errorf("demo producer: %w", err)
 	}
 	defer cl.Close()
-	tick := time.NewTicker(time.Second / 10)
-	defer tick.Stop()
-	// Ten rounds a second; each produces its share of the rate, carrying the
-	// remainder so that any rate is met on average.
-	var owed int
+	// Rounds of about a tenth of a second's events, as often as the rate
+	// allows.
+	batch := max(1, cfg.Rate/10)
+	limiter := rate.NewLimiter(rate.Limit(cfg.Rate), batch)
 	var failed error
 	var mu sync.Mutex
 	onDone := func(_ *kgo.Record, err error) {
@@ -69,10 +69,9 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 	}
 	for round := uint64(0); ; round++ {
-		select {
-		case <-ctx.Done():
+		// WaitN fails only when ctx is done, or ends before the next round.
+		if err := limiter.WaitN(ctx, batch); err != nil {
 			return nil
-		case <-tick.C:
 		}
 		mu.Lock()
 		err := failed
@@ -80,13 +79,7 @@ func Run(ctx context.Context, cfg Config) error {
 		if err != nil {
 			return fmt.Errorf("demo producer: %w", err)
 		}
-		owed += cfg.Rate
-		n := owed / 10
-		owed %= 10
-		if n == 0 {
-			continue
-		}
-		events := GenerateEvents(cfg.Seed+round, n, 25, 0.02)
+		events := GenerateEvents(cfg.Seed+round, batch, 25, 0.02)
 		now := time.Now().UnixMilli()
 		for i := range events {
 			events[i].TS = now

@@ -6,6 +6,8 @@ import (
 	"github.com/expr-lang/expr"
 	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/vm"
+
+	"github.com/sluicehq/sluice/internal/render"
 )
 
 // FilterEnv is what a --filter expression sees. Topic, Partition, Offset and
@@ -80,7 +82,7 @@ func (f *Filter) Match(env *FilterEnv) (bool, error) {
 }
 
 // Env returns the filter environment of l with its decoded value v.
-func (l *Letter) Env(v Value) *FilterEnv {
+func (l *Letter) Env(v render.Value) *FilterEnv {
 	return &FilterEnv{
 		Pipeline: l.Pipeline, Stage: l.Stage, Kind: l.Kind, Message: l.Message,
 		Topic: l.SourceTopic, Partition: int(l.SourcePartition), Offset: int(l.SourceOffset),

@@ -8,6 +8,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/internal/dlq"
+	"github.com/sluicehq/sluice/internal/render"
 )
 
 func TestCompileFilterErrors(t *testing.T) {
@@ -26,7 +27,7 @@ func TestCompileFilterErrors(t *testing.T) {
 
 func TestFilterMatch(t *testing.T) {
 	l := dlq.Parse(deadLetter())
-	v := dlq.Value{JSON: []byte(`{"amount":-3,"tags":["a"]}`)}
+	v := render.Value{JSON: []byte(`{"amount":-3,"tags":["a"]}`)}
 	for src, want := range map[string]bool{
 		`stage == "validate" && kind == "poison"`:                      true,
 		`topic == "user-topic" && partition == 2 && offset == 1234`:    true,
@@ -46,7 +47,7 @@ func TestFilterMatch(t *testing.T) {
 	}
 	// A value that is not what the expression expects fails at run time.
 	f, _ := dlq.CompileFilter(`value.amount < 0`)
-	if _, err := f.Match(l.Env(dlq.Value{JSON: []byte(`"text"`)})); err == nil {
+	if _, err := f.Match(l.Env(render.Value{JSON: []byte(`"text"`)})); err == nil {
 		t.Error("value.amount on a string matched without an error")
 	}
 }
@@ -78,7 +79,7 @@ func ExampleCompileFilter() {
 		{Key: "sluice.error.stage", Value: []byte("validate")},
 		{Key: "sluice.attempts", Value: []byte("1")},
 	}})
-	ok, err := f.Match(l.Env(dlq.Value{}))
+	ok, err := f.Match(l.Env(render.Value{}))
 	fmt.Println(ok, err)
 
 	_, err = dlq.CompileFilter(`stag == "validate"`)

@@ -6,12 +6,14 @@ import (
 	"fmt"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/internal/render"
 )
 
 // Entry is a dead letter with its value rendered, as Inspect reports it.
 type Entry struct {
 	Letter
-	Value Value
+	Value render.Value
 }
 
 // InspectStats counts what Inspect read.
@@ -35,7 +37,7 @@ type InspectStats struct {
 func Inspect(ctx context.Context, topic string, fn func(*Entry) error, opts ...Option) (InspectStats, error) {
 	c := newConfig(opts)
 	var st InspectStats
-	sp, err := c.inspectSpan(ctx, topic)
+	sp, err := c.readSpan(ctx, topic, "", c.follow)
 	if err != nil {
 		return st, err
 	}
@@ -73,26 +75,4 @@ func Inspect(ctx context.Context, topic string, fn func(*Entry) error, opts ...O
 		err = nil
 	}
 	return st, err
-}
-
-// inspectSpan returns what Inspect reads: earliest to end, or from the end
-// onwards when following.
-func (c *config) inspectSpan(ctx context.Context, topic string) (span, error) {
-	cl, err := newAdminClient(c.clientOpts)
-	if err != nil {
-		return span{}, err
-	}
-	defer cl.Close()
-	ps, err := partitions(ctx, cl, topic)
-	if err != nil {
-		return span{}, err
-	}
-	if !c.follow {
-		return boundedSpan(ctx, cl, topic, ps, nil)
-	}
-	end, err := listOffsets(ctx, cl, topic, ps, listLatest)
-	if err != nil {
-		return span{}, err
-	}
-	return span{start: end, stop: offsets{}}, nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/deadletter"
 	"github.com/sluicehq/sluice/internal/dlq"
+	"github.com/sluicehq/sluice/internal/render"
 )
 
 func header(k, v string) kgo.RecordHeader { return kgo.RecordHeader{Key: k, Value: []byte(v)} }
@@ -79,11 +80,11 @@ func TestTableWriter(t *testing.T) {
 	tw := dlq.NewTableWriter(&buf)
 	r := deadLetter()
 	r.Timestamp = time.UnixMilli(1700000000999)
-	e := &dlq.Entry{Letter: dlq.Parse(r), Value: dlq.Value{JSON: []byte(`{"note":"` + strings.Repeat("long\t", 40) + `"}`)}}
+	e := &dlq.Entry{Letter: dlq.Parse(r), Value: render.Value{JSON: []byte(`{"note":"` + strings.Repeat("long\t", 40) + `"}`)}}
 	if err := tw.Write(e); err != nil {
 		t.Fatal(err)
 	}
-	e2 := &dlq.Entry{Letter: dlq.Parse(&kgo.Record{Key: []byte{0xff}}), Value: dlq.Value{Base64: "/w=="}}
+	e2 := &dlq.Entry{Letter: dlq.Parse(&kgo.Record{Key: []byte{0xff}}), Value: render.Value{Base64: "/w=="}}
 	if err := tw.Write(e2); err != nil {
 		t.Fatal(err)
 	}

@@ -190,6 +190,36 @@ func (s span) open() map[int32]bool {
 	return out
 }
 
+// readSpan returns the span of topic a command reads: from the group's
+// committed offsets (the earliest offset where there is none, or without a
+// group) up to the end offsets observed now or, when following, from the end
+// onwards.
+func (c *config) readSpan(ctx context.Context, topic, group string, follow bool) (span, error) {
+	cl, err := newAdminClient(c.clientOpts)
+	if err != nil {
+		return span{}, err
+	}
+	defer cl.Close()
+	ps, err := partitions(ctx, cl, topic)
+	if err != nil {
+		return span{}, err
+	}
+	if follow {
+		end, err := listOffsets(ctx, cl, topic, ps, listLatest)
+		if err != nil {
+			return span{}, err
+		}
+		return span{start: end, stop: offsets{}}, nil
+	}
+	var committed offsets
+	if group != "" {
+		if committed, err = committedOffsets(ctx, cl, group, topic, ps); err != nil {
+			return span{}, err
+		}
+	}
+	return boundedSpan(ctx, cl, topic, ps, committed)
+}
+
 // boundedSpan returns the span from start (per partition: the committed
 // offset when there is one, else the earliest offset) to the end offsets
 // observed now.

@@ -4,6 +4,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/internal/render"
 )
 
 // config collects the options of Inspect and Replay.
@@ -21,11 +23,16 @@ type config struct {
 	progress   func(Progress)
 }
 
+// Decoder renders a value for display and for filters. The CLI supplies the
+// one `sluice consume` uses (Avro by the frame's writer schema id, JSON,
+// else string or base64).
+type Decoder func(value []byte) render.Value
+
 // Option configures Inspect or Replay.
 type Option func(*config)
 
 func newConfig(opts []Option) config {
-	c := config{decoder: rawDecoder}
+	c := config{decoder: render.Guess}
 	for _, o := range opts {
 		o(&c)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/internal/deadletter"
+	"github.com/sluicehq/sluice/internal/render"
 )
 
 // ErrInterrupted is returned (wrapping the context's error) when ctx ends a
@@ -77,7 +78,7 @@ func Replay(ctx context.Context, topic string, opts ...Option) (ReplayStats, err
 	if c.rate < 0 {
 		return ReplayStats{}, fmt.Errorf("rate must be >= 0, got %v", c.rate)
 	}
-	sp, err := c.replaySpan(ctx, topic, group)
+	sp, err := c.readSpan(ctx, topic, group, false)
 	if err != nil {
 		return ReplayStats{}, err
 	}
@@ -85,36 +86,17 @@ func Replay(ctx context.Context, topic string, opts ...Option) (ReplayStats, err
 		return c.planReplay(ctx, topic, sp)
 	}
 	r := &replayer{c: &c, topic: topic, group: group, span: sp, open: sp.open(),
-		pos: make(offsets, len(sp.start)), pace: newPacer(c.rate)}
+		pos: make(offsets, len(sp.start)), limiter: newLimiter(c.rate)}
 	for p, o := range sp.start {
 		r.pos[p] = o
 	}
 	return r.run(ctx)
 }
 
-// replaySpan returns the offsets Replay handles: from the group's committed
-// offsets to the end offsets observed now.
-func (c *config) replaySpan(ctx context.Context, topic, group string) (span, error) {
-	cl, err := newAdminClient(c.clientOpts)
-	if err != nil {
-		return span{}, err
-	}
-	defer cl.Close()
-	ps, err := partitions(ctx, cl, topic)
-	if err != nil {
-		return span{}, err
-	}
-	committed, err := committedOffsets(ctx, cl, group, topic, ps)
-	if err != nil {
-		return span{}, err
-	}
-	return boundedSpan(ctx, cl, topic, ps, committed)
-}
-
 // plan returns the record that replays l, or nil when the filter skips it.
 func (c *config) plan(l *Letter) (*kgo.Record, error) {
 	if c.filter != nil {
-		var v Value
+		var v render.Value
 		if c.filter.UsesValue() {
 			v = c.decoder(l.Record.Value)
 		}

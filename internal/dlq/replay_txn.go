@@ -7,19 +7,20 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/time/rate"
 )
 
 // replayer runs one transactional replay.
 type replayer struct {
-	c     *config
-	topic string
-	group string
-	span  span
-	open  map[int32]bool // partitions not yet at their stop offset
-	pos   offsets        // committed position per partition
-	pace  *pacer
-	sess  *kgo.GroupTransactSession
-	stats ReplayStats
+	c       *config
+	topic   string
+	group   string
+	span    span
+	open    map[int32]bool // partitions not yet at their stop offset
+	pos     offsets        // committed position per partition
+	limiter *rate.Limiter
+	sess    *kgo.GroupTransactSession
+	stats   ReplayStats
 }
 
 // batch is the work of one transaction.
@@ -86,6 +87,15 @@ func (r *replayer) run(ctx context.Context) (ReplayStats, error) {
 		}
 	}
 	return r.stats, nil
+}
+
+// newLimiter returns the limiter of WithRate: perSecond records a second,
+// evenly spaced (no burst, not even after a pause), or no limit for 0.
+func newLimiter(perSecond float64) *rate.Limiter {
+	if perSecond <= 0 {
+		return rate.NewLimiter(rate.Inf, 0)
+	}
+	return rate.NewLimiter(rate.Limit(perSecond), 1)
 }
 
 // fetchError returns the first error of a poll other than the end of ctx.
@@ -209,8 +219,9 @@ func (r *replayer) record(ctx context.Context, rec *kgo.Record, b *batch, promis
 		b.stats.Skipped++
 		return nil
 	}
-	if err := r.pace.wait(ctx); err != nil {
-		return err
+	// Wait fails when ctx is done or its deadline comes before the turn.
+	if err := r.limiter.Wait(ctx); err != nil {
+		return fmt.Errorf("%w: %w", ErrInterrupted, err)
 	}
 	r.sess.Produce(ctx, out, promise.Promise())
 	b.stats.add(ReplayStats{Replayed: 1, Topics: map[string]int{out.Topic: 1}})

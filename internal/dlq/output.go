@@ -1,7 +1,6 @@
 package dlq
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,65 +9,22 @@ import (
 	"text/tabwriter"
 	"time"
 	"unicode/utf8"
+
+	"github.com/sluicehq/sluice/internal/render"
 )
 
-// EntryJSON is the JSON form of an Entry, one line per dead letter. Topic,
-// partition, offset and timestamp are the source message's (as in filters);
-// dlq says where the dead letter itself is.
-type EntryJSON struct {
-	DLQ         Position          `json:"dlq"`
-	Pipeline    string            `json:"pipeline"`
-	Stage       string            `json:"stage"`
-	Kind        string            `json:"kind"`
-	Message     string            `json:"message"`
-	Topic       string            `json:"topic"`
-	Partition   int32             `json:"partition"`
-	Offset      int64             `json:"offset"`
-	Timestamp   int64             `json:"timestamp"`
-	Attempts    int               `json:"attempts"`
-	SchemaID    int               `json:"schema_id,omitempty"`
-	ReplayCount int               `json:"replay_count,omitempty"`
-	Key         *string           `json:"key"`
-	KeyBase64   string            `json:"key_base64,omitempty"`
-	Headers     map[string]string `json:"headers"`
-	Value       json.RawMessage   `json:"value,omitempty"`
-	ValueBase64 string            `json:"value_base64,omitempty"`
-	ValueError  string            `json:"value_error,omitempty"`
-}
-
-// Position is where a record is.
-type Position struct {
-	Topic     string `json:"topic"`
-	Partition int32  `json:"partition"`
-	Offset    int64  `json:"offset"`
-	Timestamp int64  `json:"timestamp"` // Unix ms
-}
-
-// JSON returns the JSON form of e.
-func (e *Entry) JSON() EntryJSON {
-	r := e.Record
-	out := EntryJSON{
-		DLQ:      Position{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset, Timestamp: r.Timestamp.UnixMilli()},
-		Pipeline: e.Pipeline, Stage: e.Stage, Kind: e.Kind, Message: e.Message,
-		Topic: e.SourceTopic, Partition: e.SourcePartition, Offset: e.SourceOffset, Timestamp: e.SourceTimestamp,
-		Attempts: e.Attempts, SchemaID: e.SchemaID, ReplayCount: e.ReplayCount,
-		Headers: e.Headers, Value: e.Value.JSON, ValueBase64: e.Value.Base64, ValueError: e.Value.Error,
-	}
-	out.Key, out.KeyBase64 = renderKey(r.Key)
+// JSON returns the JSON line of e. Topic, partition, offset and timestamp
+// are the source message's (as in filters); DLQ says where the dead letter
+// itself is.
+func (e *Entry) JSON() render.Record {
+	out := render.NewRecord(e.Record, e.Value)
+	at := render.At(e.Record)
+	out.DLQ = &at
+	out.Pipeline, out.Stage, out.Kind, out.Message = e.Pipeline, e.Stage, e.Kind, e.Message
+	out.Topic, out.Partition, out.Offset, out.Timestamp = e.SourceTopic, e.SourcePartition, e.SourceOffset, e.SourceTimestamp
+	out.Attempts, out.SchemaID, out.ReplayCount = e.Attempts, e.SchemaID, e.ReplayCount
+	out.ValueError, out.Error = e.Value.Error, "" // inspect has always called it value_error
 	return out
-}
-
-// renderKey returns a UTF-8 key as a string, any other as base64.
-func renderKey(k []byte) (*string, string) {
-	switch {
-	case k == nil:
-		return nil, ""
-	case utf8.Valid(k):
-		s := string(k)
-		return &s, ""
-	default:
-		return nil, base64.StdEncoding.EncodeToString(k)
-	}
 }
 
 // JSONWriter writes entries as JSON lines.
@@ -76,9 +32,7 @@ type JSONWriter struct{ enc *json.Encoder }
 
 // NewJSONWriter returns a JSONWriter on w.
 func NewJSONWriter(w io.Writer) *JSONWriter {
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	return &JSONWriter{enc: enc}
+	return &JSONWriter{enc: render.NewEncoder(w)}
 }
 
 // Write writes one entry.
@@ -120,7 +74,7 @@ func (t *TableWriter) Write(e *Entry) error {
 		}
 	}
 	r := e.Record
-	key, keyB64 := renderKey(r.Key)
+	key, keyB64 := render.Key(r.Key)
 	k := "-"
 	switch {
 	case key != nil:
