@@ -6,16 +6,15 @@ import (
 	"fmt"
 	"hash"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
-	"github.com/riferrei/srclient"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 // Options are the run-time settings that do not live in pipelines.yaml.
@@ -35,7 +34,7 @@ type Options struct {
 	StateDir string
 	Logger   *slog.Logger
 	// Registry replaces the registry client built from RegistryURL (tests).
-	Registry srclient.ISchemaRegistryClient
+	Registry codecs.Registry
 	// Schemas is the schema cache the configuration was loaded with.
 	Schemas *codecs.Schemas
 	// RestartBackoff is the pause before a failed processor is restarted.
@@ -48,7 +47,7 @@ type Runtime struct {
 	opts    Options
 	brokers []string
 	log     *slog.Logger
-	client  srclient.ISchemaRegistryClient
+	client  codecs.Registry
 	runs    []*pipelineRun
 }
 
@@ -104,7 +103,11 @@ func New(cfg *Config, opts Options) (*Runtime, error) {
 		if url == "" {
 			return nil, errors.New("no schema registry: set registry.url, $SLUICE_REGISTRY_URL or --registry")
 		}
-		rt.client = srclient.NewSchemaRegistryClient(url, srclient.WithClient(&http.Client{Timeout: 10 * time.Second}))
+		client, err := regclient.New(regclient.Config{URL: url})
+		if err != nil {
+			return nil, err
+		}
+		rt.client = client
 	}
 	selected, err := cfg.Select(opts.Only)
 	if err != nil {
@@ -164,6 +167,12 @@ func needsRegistry(cfg *Config) bool {
 	return false
 }
 
+// withoutContext adapts a codec that never waits on anything (JSON, String,
+// Bytes) to the runner's context-taking signature.
+func withoutContext[In, Out any](f func(In) (Out, error)) func(context.Context, In) (Out, error) {
+	return func(_ context.Context, in In) (Out, error) { return f(in) }
+}
+
 func (rt *Runtime) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelineRun, error) {
 	r := &runner{
 		p:            p,
@@ -180,13 +189,13 @@ func (rt *Runtime) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelineRun, 
 		if err != nil {
 			return nil, fmt.Errorf("input codec: %w", err)
 		}
-		r.decode = dec.Decode
+		r.decode = dec.DecodeContext
 	case CodecJSON:
-		r.decode = codecs.JSON{}.Decode
+		r.decode = withoutContext(codecs.JSON{}.Decode)
 	case CodecString:
-		r.decode = codecs.String{}.Decode
+		r.decode = withoutContext(codecs.String{}.Decode)
 	default:
-		r.decode = codecs.Bytes{}.Decode
+		r.decode = withoutContext(codecs.Bytes{}.Decode)
 	}
 	strategy := subjectStrategies[rt.cfg.Registry.SubjectStrategy]
 	for _, name := range p.OutputList {
@@ -198,14 +207,14 @@ func (rt *Runtime) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelineRun, 
 			if err != nil {
 				return nil, fmt.Errorf("output %s codec: %w", name, err)
 			}
-			enc.encode = c.Encode
+			enc.encode = c.EncodeContext
 			run.avroOutputs = append(run.avroOutputs, c)
 		case CodecJSON:
-			enc.encode = codecs.JSON{}.Encode
+			enc.encode = withoutContext(codecs.JSON{}.Encode)
 		case CodecString:
-			enc.encode = codecs.String{}.Encode
+			enc.encode = withoutContext(codecs.String{}.Encode)
 		default:
-			enc.encode = codecs.Bytes{}.Encode
+			enc.encode = withoutContext(codecs.Bytes{}.Encode)
 		}
 		r.outputs[name] = enc
 	}
