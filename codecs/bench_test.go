@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/hamba/avro/v2"
-	"github.com/riferrei/srclient"
 
 	"github.com/sluicehq/sluice/codecs"
 )
@@ -28,7 +27,7 @@ func newBenchFixture(b *testing.B) *benchFixture {
 	if err := json.Unmarshal([]byte(readFile(b, "testdata/user_event.json")), &raw); err != nil {
 		b.Fatal(err)
 	}
-	mock := srclient.CreateMockSchemaRegistryClient("mock://bench")
+	reg := newTestRegistry(b).client()
 	s := codecs.NewSchemas()
 	f := &benchFixture{v1: mustParse(b, s, userEventV1(b))}
 	f.v2 = mustParse(b, s, userEventV2(b))
@@ -37,9 +36,9 @@ func newBenchFixture(b *testing.B) *benchFixture {
 		b.Fatal(err)
 	}
 	f.event = ev.(map[string]any)
-	v1Writer := mustAvro(b, mock, s, f.v1, codecs.WithSubjectName("bench-v1"))
-	f.writer = mustAvro(b, mock, s, f.v2, codecs.WithSubjectName("bench-v2"))
-	f.reader = mustAvro(b, mock, s, f.v2)
+	v1Writer := mustAvro(b, reg, s, f.v1, codecs.WithSubjectName("bench-v1"))
+	f.writer = mustAvro(b, reg, s, f.v2, codecs.WithSubjectName("bench-v2"))
+	f.reader = mustAvro(b, reg, s, f.v2)
 	if f.frameV2, err = f.writer.Encode(f.event); err != nil {
 		b.Fatal(err)
 	}

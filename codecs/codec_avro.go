@@ -10,22 +10,22 @@ import (
 	"time"
 
 	"github.com/hamba/avro/v2"
-	"github.com/riferrei/srclient"
 )
 
 // Avro is a goka.Codec for Avro in the Confluent wire format.
 //
-// Decode reads the writer schema id from the frame, fetches that schema from the registry
-// once per id, resolves it to the reader schema once per id, caches the result and decodes
-// into the reader schema's shape, as the canonical values described in the package
-// documentation. Encode writes with the reader schema (writer = reader), which is
+// DecodeContext reads the writer schema id from the frame, fetches that schema from the
+// registry once per id, resolves it to the reader schema once per id, caches the result and
+// decodes into the reader schema's shape, as the canonical values described in the package
+// documentation. EncodeContext writes with the reader schema (writer = reader), which is
 // registered (or looked up) under the configured subject once; call Register at startup so
-// the hot path never calls the registry.
+// the hot path never calls the registry. Decode and Encode are the same without a context
+// (goka.Codec); a registry call they make is bounded by the client's own timeout only.
 //
 // Every error is an *Error, classified poison or transient. An Avro is safe for concurrent
 // use.
 type Avro struct {
-	client  srclient.ISchemaRegistryClient
+	client  Registry
 	reader  avro.Schema
 	subject string
 	lookup  bool // look the schema up instead of registering it
@@ -85,9 +85,9 @@ func withClock(now func() time.Time) AvroOption {
 }
 
 // NewAvro returns an Avro codec decoding into reader and encoding with it. client is the
-// registry client (srclient.NewSchemaRegistryClient(url) or its mock); schemas is the cache
-// that parsed reader. NewAvro does no I/O.
-func NewAvro(client srclient.ISchemaRegistryClient, schemas *Schemas, reader avro.Schema, opts ...AvroOption) (*Avro, error) {
+// registry client (a *regclient.Client); schemas is the cache that parsed reader. NewAvro
+// does no I/O.
+func NewAvro(client Registry, schemas *Schemas, reader avro.Schema, opts ...AvroOption) (*Avro, error) {
 	if client == nil {
 		return nil, errors.New("avro codec: nil registry client")
 	}
@@ -138,9 +138,15 @@ func (c *Avro) Subject() string { return c.subject }
 // Reader returns the reader schema.
 func (c *Avro) Reader() avro.Schema { return c.reader }
 
-// Decode decodes a wire-format frame into the reader schema's canonical value (a record is
-// map[string]any).
+// Decode is DecodeContext without a context (goka.Codec).
 func (c *Avro) Decode(frame []byte) (any, error) {
+	return c.DecodeContext(context.Background(), frame)
+}
+
+// DecodeContext decodes a wire-format frame into the reader schema's canonical value (a
+// record is map[string]any). ctx bounds the registry fetch of an id not seen before; a
+// cancelled ctx is a transient error.
+func (c *Avro) DecodeContext(ctx context.Context, frame []byte) (any, error) {
 	if frame == nil {
 		return nil, poison("decode", 0, errors.New("null value"))
 	}
@@ -155,7 +161,7 @@ func (c *Avro) Decode(frame []byte) (any, error) {
 		// Registries number schemas from 1: no need to ask.
 		return nil, poison("decode", id, fmt.Errorf("schema id %d is not a valid registry id", id))
 	}
-	res, err := c.writers.get(id)
+	res, err := c.writers.get(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -201,17 +207,22 @@ func readAny(r *avro.Reader, s avro.Schema) any {
 	return v
 }
 
-// Encode encodes v (a canonical value or anything Coerce accepts) with the reader schema,
-// framed with the registered schema id. The first Encode registers the schema unless
-// Register ran already.
+// Encode is EncodeContext without a context (goka.Codec).
 func (c *Avro) Encode(v any) ([]byte, error) {
+	return c.EncodeContext(context.Background(), v)
+}
+
+// EncodeContext encodes v (a canonical value or anything Coerce accepts) with the reader
+// schema, framed with the registered schema id. The first encode registers the schema, with
+// ctx, unless Register ran already.
+func (c *Avro) EncodeContext(ctx context.Context, v any) ([]byte, error) {
 	if v == nil {
 		return nil, poison("encode", 0, errors.New("null value"))
 	}
 	id := int(c.encID.Load())
 	if id == 0 {
 		var err error
-		if id, err = c.Register(context.Background()); err != nil {
+		if id, err = c.Register(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -234,8 +245,7 @@ func (c *Avro) Encode(v any) ([]byte, error) {
 }
 
 // Register registers the reader schema under the subject (or looks it up, WithLookupOnly)
-// and caches its id; later calls return the cached id without I/O. srclient takes no
-// context: ctx is checked before and after the call.
+// and caches its id; later calls return the cached id without I/O.
 func (c *Avro) Register(ctx context.Context) (int, error) {
 	if id := c.encID.Load(); id != 0 {
 		return int(id), nil
@@ -248,18 +258,15 @@ func (c *Avro) Register(ctx context.Context) (int, error) {
 	if c.subject == "" {
 		return 0, poison("encode", 0, errors.New("no subject configured (WithSubject)"))
 	}
-	if err := ctx.Err(); err != nil {
-		return 0, transient("encode", 0, err)
-	}
 	text, err := json.Marshal(c.reader)
 	if err != nil {
 		return 0, poison("encode", 0, fmt.Errorf("rendering schema: %w", err))
 	}
-	var s *srclient.Schema
+	var id int
 	if c.lookup {
-		s, err = c.client.LookupSchema(c.subject, string(text), srclient.Avro)
+		id, _, err = c.client.Lookup(ctx, c.subject, string(text))
 	} else {
-		s, err = c.client.CreateSchema(c.subject, string(text), srclient.Avro)
+		id, err = c.client.Register(ctx, c.subject, string(text))
 	}
 	if err != nil {
 		verb := "registering"
@@ -268,9 +275,6 @@ func (c *Avro) Register(ctx context.Context) (int, error) {
 		}
 		return 0, registryError("encode", 0, fmt.Errorf("%s schema under subject %s: %w", verb, c.subject, err))
 	}
-	if err := ctx.Err(); err != nil {
-		return 0, transient("encode", 0, err)
-	}
-	c.encID.Store(int64(s.ID()))
-	return s.ID(), nil
+	c.encID.Store(int64(id))
+	return id, nil
 }

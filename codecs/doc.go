@@ -37,8 +37,14 @@
 //
 // Encode and Decode return *Error; errors.Is(err, ErrPoison) means the message will never
 // succeed (dead-letter it), errors.Is(err, ErrTransient) means retry later (the registry is
-// unreachable or failing). FrameSchemaID extracts the writer schema id for dead-letter
-// headers.
+// unreachable or failing). A registry failure is poison only when the registry itself says
+// the schema id (or subject, or version) does not exist, by its error code (IsNotFound);
+// a bare 404 from a wrong registry URL, 401/403, 5xx, timeouts and refused connections are
+// transient, so a misconfigured registry holds the pipeline instead of dead-lettering good
+// messages. FrameSchemaID extracts the writer schema id for dead-letter headers.
+//
+// The Avro codec talks to the registry through Registry, which *regclient.Client
+// implements; DecodeContext and EncodeContext pass the message's context to it.
 //
 // # Cost
 //

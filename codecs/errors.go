@@ -11,8 +11,9 @@ import (
 // the reader schema, a nil value. Dead-letter it.
 var ErrPoison = errors.New("poison message")
 
-// ErrTransient marks a failure that may succeed later: the registry is unreachable, timed out
-// or answered 5xx. Retry with backoff and do not commit.
+// ErrTransient marks a failure that may succeed later: the registry is unreachable, timed out,
+// or answered anything but its own not-found codes (5xx, 401/403, a bare 404 from a wrong
+// URL path). Retry with backoff and do not commit.
 var ErrTransient = errors.New("transient failure")
 
 // Error is the error every codec in this package returns from Encode and Decode.

@@ -1,6 +1,7 @@
 package codecs_test
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"net/http"
@@ -8,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/riferrei/srclient"
 
 	"github.com/sluicehq/sluice/codecs"
 )
@@ -109,12 +108,11 @@ func TestAvroDecodeTransient(t *testing.T) {
 	closedURL := closed.URL
 	closed.Close()
 
-	slowClient := srclient.NewSchemaRegistryClient(slow.URL, srclient.WithClient(&http.Client{Timeout: 50 * time.Millisecond}))
-	for name, client := range map[string]srclient.ISchemaRegistryClient{
-		"500 json":           srclient.NewSchemaRegistryClient(jsonErr.URL),
-		"502 plain":          srclient.NewSchemaRegistryClient(plainErr.URL),
-		"connection refused": srclient.NewSchemaRegistryClient(closedURL),
-		"timeout":            slowClient,
+	for name, client := range map[string]codecs.Registry{
+		"500 json":           newClient(t, jsonErr.URL, 0),
+		"502 plain":          newClient(t, plainErr.URL, 0),
+		"connection refused": newClient(t, closedURL, 0),
+		"timeout":            newClient(t, slow.URL, 50*time.Millisecond),
 	} {
 		t.Run(name, func(t *testing.T) {
 			c := mustAvro(t, client, s, reader)
@@ -128,24 +126,89 @@ func TestAvroDecodeTransient(t *testing.T) {
 	}
 }
 
+// TestAvroNotFoundClassification: only the registry's own "schema not found" (40403 in its
+// JSON answer) makes an unknown id poison. A 404 that is not the registry's answer (a
+// registry URL with a wrong path, a proxy's page) says the URL is wrong, not the message:
+// transient, and its text names the registry URL and the answer so the hold log says what
+// is wrong.
 func TestAvroNotFoundClassification(t *testing.T) {
 	s := codecs.NewSchemas()
 	reader := mustParse(t, s, userEventV2(t))
 	frame := frameOf(9, 0)
+	reg := newTestRegistry(t)
 	plain404 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 		http.Error(w, "nope", http.StatusNotFound)
 	}))
 	defer plain404.Close()
-	for name, client := range map[string]srclient.ISchemaRegistryClient{
-		"srclient mock": srclient.CreateMockSchemaRegistryClient("mock://"),
-		"plain 404":     srclient.NewSchemaRegistryClient(plain404.URL),
+	html404 := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		w.Write([]byte("<html><body><h1>Not Found</h1>" + strings.Repeat("padding ", 100000) + "</body></html>"))
+	}))
+	defer html404.Close()
+
+	_, err := mustAvro(t, reg.client(), s, reader).Decode(frame)
+	if !errors.Is(err, codecs.ErrPoison) || !codecs.IsNotFound(err) || !strings.Contains(err.Error(), "40403") {
+		t.Fatalf("unknown id on the registry: %v; want poison 40403", err)
+	}
+
+	for name, tc := range map[string]struct{ url, answer string }{
+		"wrong path on the registry": {reg.URL + "/sr", "404 Not Found, error code 404"},
+		"plain 404":                  {plain404.URL, "404 Not Found (not a registry error answer): nope"},
+		"html 404":                   {html404.URL, "<h1>Not Found</h1>"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			_, err := mustAvro(t, client, s, reader).Decode(frame)
-			if !errors.Is(err, codecs.ErrPoison) {
-				t.Fatalf("err %v: want poison", err)
+			_, err := mustAvro(t, newClient(t, tc.url, 0), s, reader).Decode(frame)
+			if !errors.Is(err, codecs.ErrTransient) || errors.Is(err, codecs.ErrPoison) || codecs.IsNotFound(err) {
+				t.Fatalf("err %v: want transient, not not-found", err)
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tc.url+"/schemas/ids/9") || !strings.Contains(msg, tc.answer) || len(msg) > 1000 {
+				t.Fatalf("error text %q: want the registry URL, %q, and a bounded length", msg, tc.answer)
 			}
 		})
+	}
+}
+
+// TestAvroDecodeContext: a cancelled context ends a decode that waits for the registry, as a
+// transient failure, for the caller that started the fetch and for one that shares it.
+func TestAvroDecodeContext(t *testing.T) {
+	s := codecs.NewSchemas()
+	reader := mustParse(t, s, userEventV2(t))
+	frame := frameOf(5, 0)
+	asked := make(chan struct{}, 2)
+	hang := httptest.NewServer(http.HandlerFunc(func(_ http.ResponseWriter, r *http.Request) {
+		asked <- struct{}{}
+		<-r.Context().Done()
+	}))
+	defer hang.Close()
+	c := mustAvro(t, newClient(t, hang.URL, time.Minute), s, reader)
+
+	startCtx, cancelStart := context.WithCancel(context.Background())
+	defer cancelStart()
+	started := make(chan error, 1)
+	go func() {
+		_, err := c.DecodeContext(startCtx, frame)
+		started <- err
+	}()
+	<-asked // the fetch is in flight
+
+	// A second decode of the same id shares the fetch; its own context ends its wait.
+	shareCtx, cancelShare := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancelShare()
+	_, err := c.DecodeContext(shareCtx, frame)
+	if !codecs.IsTransient(err) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("sharing decode: %v; want transient, deadline exceeded", err)
+	}
+
+	cancelStart()
+	select {
+	case err := <-started:
+		if !codecs.IsTransient(err) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled decode: %v; want transient, canceled", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("a cancelled decode still waits for the registry")
 	}
 }
 

@@ -5,10 +5,9 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/riferrei/srclient"
-
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/registry"
+	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 func ExampleAvro() {
@@ -22,7 +21,11 @@ func ExampleAvro() {
 	if err != nil {
 		panic(err)
 	}
-	codec, err := codecs.NewAvro(srclient.NewSchemaRegistryClient(reg.URL), schemas, reader,
+	client, err := regclient.New(regclient.Config{URL: reg.URL})
+	if err != nil {
+		panic(err)
+	}
+	codec, err := codecs.NewAvro(client, schemas, reader,
 		codecs.WithSubject("pings", codecs.TopicNameStrategy))
 	if err != nil {
 		panic(err)

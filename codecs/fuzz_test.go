@@ -1,6 +1,7 @@
 package codecs_test
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -8,31 +9,30 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/riferrei/srclient"
-
 	"github.com/sluicehq/sluice/codecs"
 )
 
-// fuzzCodecs returns a v2 reader codec over srclient's in-memory mock holding
+// fuzzCodecs returns a v2 reader codec over sluice's in-memory registry holding
 // id 1 = UserEvent v1, id 2 = UserEvent v2, id 3 = a writer not resolvable to v2
 // (amount is a string); the seed corpus in testdata/fuzz/FuzzAvroDecode uses these ids.
 // The second codec re-encodes decoded values.
 func fuzzCodecs(t testing.TB) (*codecs.Avro, *codecs.Avro) {
-	mock := srclient.CreateMockSchemaRegistryClient("mock://fuzz")
-	for id, text := range map[int]string{
-		1: userEventV1(t),
-		2: userEventV2(t),
-		3: `{"type":"record","name":"UserEvent","namespace":"com.example.events","fields":[
+	reg := newTestRegistry(t).client()
+	for i, text := range []string{
+		userEventV1(t),
+		userEventV2(t),
+		`{"type":"record","name":"UserEvent","namespace":"com.example.events","fields":[
 			{"name":"user_id","type":"string"},{"name":"amount","type":"string"}]}`,
 	} {
-		if _, err := mock.SetSchema(id, "s"+string(rune('0'+id)), text, srclient.Avro, 1); err != nil {
-			t.Fatal(err)
+		want := i + 1
+		if id, err := reg.Register(context.Background(), "s"+strconv.Itoa(want), text); err != nil || id != want {
+			t.Fatalf("registering writer %d: id %d, %v", want, id, err)
 		}
 	}
 	s := codecs.NewSchemas()
 	reader := mustParse(t, s, userEventV2(t))
-	dec := mustAvro(t, mock, s, reader)
-	enc := mustAvro(t, mock, s, reader, codecs.WithSubjectName("fuzz-value"))
+	dec := mustAvro(t, reg, s, reader)
+	enc := mustAvro(t, reg, s, reader, codecs.WithSubjectName("fuzz-value"))
 	return dec, enc
 }
 

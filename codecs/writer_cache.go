@@ -1,6 +1,7 @@
 package codecs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -9,7 +10,6 @@ import (
 	"time"
 
 	"github.com/hamba/avro/v2"
-	"github.com/riferrei/srclient"
 	"golang.org/x/sync/singleflight"
 )
 
@@ -55,8 +55,12 @@ type negative struct {
 // at the same time (singleflight, re-checking the cache inside the flight). Poison answers
 // (unknown id, unparsable or unresolvable writer) are remembered for negTTL only, in a
 // bounded map of their own; transient failures are not remembered at all.
+//
+// The fetch runs with the context of the caller that started it; a caller whose own context
+// ends stops waiting for it (a transient error), and the callers that share a fetch whose
+// starter was cancelled get that transient error and ask again.
 type writerCache struct {
-	client  srclient.ISchemaRegistryClient
+	client  Registry
 	schemas *Schemas
 	reader  avro.Schema
 	negTTL  time.Duration
@@ -72,7 +76,7 @@ type writerCache struct {
 // random ids, and remembering each of them would grow without limit.
 const maxNegatives = 1024
 
-func (c *writerCache) get(id int) (*resolved, error) {
+func (c *writerCache) get(ctx context.Context, id int) (*resolved, error) {
 	if m := c.resolved.Load(); m != nil {
 		if r, ok := (*m)[id]; ok {
 			return r, nil
@@ -81,7 +85,7 @@ func (c *writerCache) get(id int) (*resolved, error) {
 	if err := c.negativeFor(id); err != nil {
 		return nil, err
 	}
-	v, err, _ := c.flight.Do(strconv.Itoa(id), func() (any, error) {
+	ch := c.flight.DoChan(strconv.Itoa(id), func() (any, error) {
 		if m := c.resolved.Load(); m != nil {
 			if r, ok := (*m)[id]; ok {
 				return r, nil
@@ -90,7 +94,7 @@ func (c *writerCache) get(id int) (*resolved, error) {
 		if err := c.negativeFor(id); err != nil {
 			return nil, err
 		}
-		r, err := c.fetch(id)
+		r, err := c.fetch(ctx, id)
 		if err != nil {
 			if errors.Is(err, ErrPoison) && c.negTTL > 0 {
 				c.remember(id, err)
@@ -100,10 +104,15 @@ func (c *writerCache) get(id int) (*resolved, error) {
 		c.store(id, r)
 		return r, nil
 	})
-	if err != nil {
-		return nil, err
+	select {
+	case res := <-ch:
+		if res.Err != nil {
+			return nil, res.Err
+		}
+		return res.Val.(*resolved), nil
+	case <-ctx.Done():
+		return nil, transient("decode", id, fmt.Errorf("fetching writer schema: %w", ctx.Err()))
 	}
-	return v.(*resolved), nil
 }
 
 func (c *writerCache) store(id int, r *resolved) {
@@ -154,15 +163,15 @@ func (c *writerCache) remember(id int, err error) {
 	c.negative[id] = negative{err: err, expires: now.Add(c.negTTL)}
 }
 
-func (c *writerCache) fetch(id int) (*resolved, error) {
-	s, err := c.client.GetSchema(id)
+func (c *writerCache) fetch(ctx context.Context, id int) (*resolved, error) {
+	s, err := c.client.SchemaByID(ctx, id)
 	if err != nil {
 		return nil, registryError("decode", id, fmt.Errorf("fetching writer schema: %w", err))
 	}
-	if t := s.SchemaType(); t != nil && *t != srclient.Avro {
-		return nil, poison("decode", id, fmt.Errorf("writer schema is %s, not AVRO", *t))
+	if s.Type != "" && s.Type != "AVRO" {
+		return nil, poison("decode", id, fmt.Errorf("writer schema is %s, not AVRO", s.Type))
 	}
-	writer, err := c.schemas.parseIsolated(s.Schema())
+	writer, err := c.schemas.parseIsolated(s.Text)
 	if err != nil {
 		return nil, poison("decode", id, err)
 	}

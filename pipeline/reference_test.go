@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
@@ -18,6 +17,7 @@ import (
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/pipeline"
+	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 // refNames are the reference pipeline's topics and groups, renamed per test
@@ -37,7 +37,7 @@ func referenceConfig(t *testing.T, env *devenv.Env) (*pipeline.Config, refNames)
 // under the input's subject (v1 registered first, as an old producer would).
 func userEventCodecs(t *testing.T, registryURL, topic string) (v1, v2 demo.Encoder) {
 	t.Helper()
-	client := srclient.NewSchemaRegistryClient(registryURL)
+	client := registryClient(t, registryURL)
 	schemas := codecs.NewSchemas()
 	mk := func(path string) demo.Encoder {
 		s, err := schemas.ParseFile(path)
@@ -236,6 +236,15 @@ func checkDeadLetters(t *testing.T, dlq, sent []*kgo.Record, names refNames, poi
 	}
 }
 
+func registryClient(t *testing.T, url string) *regclient.Client {
+	t.Helper()
+	c, err := regclient.New(regclient.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 func avroReader(t *testing.T, url, path string) *codecs.Avro {
 	t.Helper()
 	schemas := codecs.NewSchemas()
@@ -243,7 +252,7 @@ func avroReader(t *testing.T, url, path string) *codecs.Avro {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := codecs.NewAvro(srclient.NewSchemaRegistryClient(url), schemas, s)
+	c, err := codecs.NewAvro(registryClient(t, url), schemas, s)
 	if err != nil {
 		t.Fatal(err)
 	}

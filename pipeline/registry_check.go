@@ -3,16 +3,13 @@ package pipeline
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"path/filepath"
 	"slices"
-	"strings"
-	"time"
 
 	"github.com/hamba/avro/v2"
-	"github.com/riferrei/srclient"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 // CheckRegistry checks, for every Avro input, that its subject exists in the
@@ -20,7 +17,10 @@ import (
 // version registered under it. It returns the problems found; the error is
 // for a registry that cannot be asked.
 func CheckRegistry(ctx context.Context, cfg *Config, url string) ([]string, error) {
-	client := srclient.NewSchemaRegistryClient(strings.TrimRight(url, "/"), srclient.WithClient(&http.Client{Timeout: 10 * time.Second}))
+	client, err := regclient.New(regclient.Config{URL: url})
+	if err != nil {
+		return nil, err
+	}
 	strategy := subjectStrategies[cfg.Registry.SubjectStrategy]
 	var problems []string
 	for _, p := range cfg.Pipelines {
@@ -28,26 +28,26 @@ func CheckRegistry(ctx context.Context, cfg *Config, url string) ([]string, erro
 			continue
 		}
 		subject := codecs.Subject(strategy, p.Input.Topic, false, p.Input.Schema)
-		versions, err := client.GetSchemaVersions(subject)
+		versions, err := client.Versions(ctx, subject)
 		if err != nil {
-			if codecs.IsNotFound(err) {
+			if regclient.IsNotFound(err) {
 				problems = append(problems, fmt.Sprintf("%s: pipeline %s: subject %s does not exist in the registry (no producer has registered a schema for topic %s yet)", p.Pos, p.Name, subject, p.Input.Topic))
 				continue
 			}
 			return nil, fmt.Errorf("asking the registry for %s: %w", subject, err)
 		}
 		for _, v := range versions {
-			s, err := client.GetSchemaByVersion(subject, v)
+			s, err := client.SchemaByVersion(ctx, subject, v)
 			if err != nil {
 				return nil, fmt.Errorf("reading %s version %d: %w", subject, v, err)
 			}
-			writer, err := codecs.NewSchemas().Parse(s.Schema())
+			writer, err := codecs.NewSchemas().Parse(s.Text)
 			if err != nil {
-				problems = append(problems, fmt.Sprintf("%s: pipeline %s: %s version %d (id %d) does not parse: %v", p.Pos, p.Name, subject, v, s.ID(), err))
+				problems = append(problems, fmt.Sprintf("%s: pipeline %s: %s version %d (id %d) does not parse: %v", p.Pos, p.Name, subject, v, s.ID, err))
 				continue
 			}
 			if err := avro.NewSchemaCompatibility().Compatible(p.Input.Schema, writer); err != nil {
-				problems = append(problems, fmt.Sprintf("%s: pipeline %s: reader schema %s cannot read %s version %d (id %d): %v", p.Pos, p.Name, p.Input.SchemaFile, subject, v, s.ID(), err))
+				problems = append(problems, fmt.Sprintf("%s: pipeline %s: reader schema %s cannot read %s version %d (id %d): %v", p.Pos, p.Name, p.Input.SchemaFile, subject, v, s.ID, err))
 			}
 		}
 	}

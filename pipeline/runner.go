@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,19 +20,21 @@ import (
 // stops: the message is not committed and is redelivered on restart.
 var errStopping = errors.New("pipeline stopping while the message was retried")
 
-// encoder writes one output's values.
+// encoder writes one output's values. encode gets the processor's context, so
+// that a registry call stops when the processor does.
 type encoder struct {
 	topic  string
-	encode func(any) ([]byte, error)
+	encode func(context.Context, any) ([]byte, error)
 }
 
 // runner processes one pipeline's messages. Its callback is goka's: it runs
 // once per message, per partition in order, and returns only when the
 // message is processed, filtered or dead-lettered.
 type runner struct {
-	p       *Pipeline
-	log     *slog.Logger
-	decode  func([]byte) (any, error)
+	p   *Pipeline
+	log *slog.Logger
+	// decode gets the processor's context (see encoder).
+	decode  func(context.Context, []byte) (any, error)
 	outputs map[string]encoder
 	// lookupTables maps a looked-up pipeline's name to its group table.
 	lookupTables map[string]goka.Table
@@ -199,7 +202,7 @@ func messageMeta(ctx goka.Context) processors.Meta {
 // attempt runs the message through decode, the steps and the encoders. It
 // changes nothing outside the returned result, so it can be repeated.
 func (r *runner) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*attemptResult, *attemptFailure) {
-	value, err := r.decode(raw)
+	value, err := r.decode(ctx.Context(), raw)
 	if err != nil {
 		return nil, r.classify(deadletter.StageDecode, err, r.p.Retry)
 	}
@@ -241,7 +244,7 @@ func (r *runner) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*a
 			// name an output that does not exist.
 			return nil, r.classify(deadletter.StageEmit, fmt.Errorf("no output named %q in pipeline %s", e.Output, r.p.Name), r.p.Retry)
 		}
-		b, err := enc.encode(e.Value)
+		b, err := enc.encode(ctx.Context(), e.Value)
 		if err != nil {
 			return nil, r.classify(deadletter.StageEncode, fmt.Errorf("output %s: %w", e.Output, err), r.p.Retry)
 		}

@@ -66,19 +66,26 @@ pipelines:
 // the same runner and group graph production uses.
 func runWithTester(t *testing.T) (*tester.Tester, *Runtime) {
 	t.Helper()
+	return runConfigWithTester(t, testerConfig, Options{})
+}
+
+// runConfigWithTester runs the pipelines of config (SCHEMAS stands for the
+// schemas folder) in goka's tester.
+func runConfigWithTester(t *testing.T, config string, opts Options) (*tester.Tester, *Runtime) {
+	t.Helper()
 	abs, err := filepath.Abs("../schemas")
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "pipelines.yaml")
-	if err := os.WriteFile(path, []byte(strings.ReplaceAll(testerConfig, "SCHEMAS", abs)), 0o644); err != nil {
+	if err := os.WriteFile(path, []byte(strings.ReplaceAll(config, "SCHEMAS", abs)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cfg, err := Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rt, err := New(cfg, Options{})
+	rt, err := New(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

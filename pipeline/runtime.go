@@ -6,16 +6,15 @@ import (
 	"fmt"
 	"hash"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
-	"github.com/riferrei/srclient"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 // Options are the run-time settings that do not live in pipelines.yaml.
@@ -35,7 +34,7 @@ type Options struct {
 	StateDir string
 	Logger   *slog.Logger
 	// Registry replaces the registry client built from RegistryURL (tests).
-	Registry srclient.ISchemaRegistryClient
+	Registry codecs.Registry
 	// Schemas is the schema cache the configuration was loaded with.
 	Schemas *codecs.Schemas
 	// RestartBackoff is the pause before a failed processor is restarted.
@@ -48,7 +47,7 @@ type Runtime struct {
 	opts    Options
 	brokers []string
 	log     *slog.Logger
-	client  srclient.ISchemaRegistryClient
+	client  codecs.Registry
 	runs    []*pipelineRun
 }
 
@@ -104,7 +103,11 @@ func New(cfg *Config, opts Options) (*Runtime, error) {
 		if url == "" {
 			return nil, errors.New("no schema registry: set registry.url, $SLUICE_REGISTRY_URL or --registry")
 		}
-		rt.client = srclient.NewSchemaRegistryClient(url, srclient.WithClient(&http.Client{Timeout: 10 * time.Second}))
+		client, err := regclient.New(regclient.Config{URL: url})
+		if err != nil {
+			return nil, err
+		}
+		rt.client = client
 	}
 	selected, err := cfg.Select(opts.Only)
 	if err != nil {
@@ -178,7 +181,7 @@ func (rt *Runtime) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelineRun, 
 	if err != nil {
 		return nil, fmt.Errorf("input codec: %w", err)
 	}
-	r.decode = in.Decode
+	r.decode = in.DecodeContext
 	strategy := subjectStrategies[rt.cfg.Registry.SubjectStrategy]
 	for _, name := range p.OutputList {
 		o := p.Outputs[name]
@@ -186,7 +189,7 @@ func (rt *Runtime) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelineRun, 
 		if err != nil {
 			return nil, fmt.Errorf("output %s codec: %w", name, err)
 		}
-		r.outputs[name] = encoder{topic: o.Topic, encode: c.Encode}
+		r.outputs[name] = encoder{topic: o.Topic, encode: c.EncodeContext}
 		if a, ok := c.(*codecs.Avro); ok {
 			run.avroOutputs = append(run.avroOutputs, a)
 		}
@@ -199,11 +202,19 @@ func (rt *Runtime) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelineRun, 
 	return run, nil
 }
 
-// codec reads and writes the values of a pipeline endpoint.
+// codec reads and writes the values of a pipeline endpoint. Both calls stop
+// waiting when ctx ends (only Avro ever waits, on the schema registry), so
+// a stopping processor never waits on a registry timeout.
 type codec interface {
-	Decode([]byte) (any, error)
-	Encode(any) ([]byte, error)
+	DecodeContext(ctx context.Context, b []byte) (any, error)
+	EncodeContext(ctx context.Context, v any) ([]byte, error)
 }
+
+// plainCodec adapts a codec that never waits (JSON, string, bytes).
+type plainCodec struct{ goka.Codec }
+
+func (c plainCodec) DecodeContext(_ context.Context, b []byte) (any, error) { return c.Decode(b) }
+func (c plainCodec) EncodeContext(_ context.Context, v any) ([]byte, error) { return c.Encode(v) }
 
 // codecFor returns the codec of an input or output endpoint; avroOpts
 // configure an Avro codec (an output's subject).
@@ -216,11 +227,11 @@ func (rt *Runtime) codecFor(e Endpoint, schemas *codecs.Schemas, avroOpts ...cod
 		}
 		return c, nil
 	case CodecJSON:
-		return codecs.JSON{}, nil
+		return plainCodec{codecs.JSON{}}, nil
 	case CodecString:
-		return codecs.String{}, nil
+		return plainCodec{codecs.String{}}, nil
 	default:
-		return codecs.Bytes{}, nil
+		return plainCodec{codecs.Bytes{}}, nil
 	}
 }
 

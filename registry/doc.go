@@ -2,8 +2,9 @@
 //
 // A Server serves the Confluent Schema Registry REST API (subjects, versions,
 // ids, lookup, compatibility checks, global and per-subject configs, soft and
-// permanent deletes) over a Store, so that Confluent clients (srclient,
-// franz-go's sr, serializers in other languages) work against it unchanged.
+// permanent deletes) over a Store, so that Confluent clients (franz-go's sr,
+// which sluice's own registry/regclient wraps, and serializers in other
+// languages) work against it unchanged.
 // It stores and checks AVRO schemas; JSON and PROTOBUF registrations are
 // refused with error code 42201.
 //

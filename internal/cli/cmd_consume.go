@@ -8,12 +8,12 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/riferrei/srclient"
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/render"
+	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 // commitTimeout bounds the final offset commit of a group consumer.
@@ -191,10 +191,10 @@ type valueDecoder struct {
 	conn   *connFlags
 	schema string // --schema file, "" to decode with each writer schema
 
-	reg     srclient.ISchemaRegistryClient // created on the first Avro frame
-	reader  *codecs.Avro                   // with --schema
-	writers map[int]*codecs.Avro           // without --schema, one per writer id
-	failed  map[int]error                  // writer ids that will never decode
+	reg     *regclient.Client    // created on the first Avro frame
+	reader  *codecs.Avro         // with --schema
+	writers map[int]*codecs.Avro // without --schema, one per writer id
+	failed  map[int]error        // writer ids that will never decode
 }
 
 func (o *consumeOptions) newValueDecoder() (*valueDecoder, error) {
@@ -221,7 +221,7 @@ func (o *consumeOptions) newValueDecoder() (*valueDecoder, error) {
 	return d, nil
 }
 
-func (d *valueDecoder) registry() (srclient.ISchemaRegistryClient, error) {
+func (d *valueDecoder) registry() (*regclient.Client, error) {
 	if d.reg == nil {
 		reg, err := d.conn.newRegistryClient()
 		if err != nil {
@@ -309,16 +309,17 @@ func (d *valueDecoder) newWriterCodec(id int) (*codecs.Avro, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := reg.GetSchema(id)
+	// The records are printed one at a time; the client's timeout bounds the wait.
+	s, err := reg.SchemaByID(context.Background(), id)
 	if err != nil {
-		return nil, &codecs.Error{Op: "decode", SchemaID: id, Transient: !codecs.IsNotFound(err),
+		return nil, &codecs.Error{Op: "decode", SchemaID: id, Transient: !regclient.IsNotFound(err),
 			Err: fmt.Errorf("fetching writer schema: %w", err)}
 	}
-	if t := s.SchemaType(); t != nil && *t != srclient.Avro {
-		return nil, &codecs.Error{Op: "decode", SchemaID: id, Err: fmt.Errorf("schema is %s, not AVRO", *t)}
+	if s.Type != "AVRO" {
+		return nil, &codecs.Error{Op: "decode", SchemaID: id, Err: fmt.Errorf("schema is %s, not AVRO", s.Type)}
 	}
 	schemas := codecs.NewSchemas()
-	sc, err := schemas.Parse(s.Schema())
+	sc, err := schemas.Parse(s.Text)
 	if err != nil {
 		return nil, &codecs.Error{Op: "decode", SchemaID: id, Err: err}
 	}

@@ -15,7 +15,6 @@ import (
 	"github.com/sluicehq/sluice/internal/demo"
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/pipeline"
-	"github.com/sluicehq/sluice/schemas"
 )
 
 type devFlags struct {
@@ -138,7 +137,7 @@ func (a *app) pushDevSchemas(ctx context.Context, f *devFlags, url string) error
 	if err != nil {
 		return err
 	}
-	return schemas.Push(ctx, url, entries, io.Discard)
+	return pushSchemas(ctx, url, entries, io.Discard)
 }
 
 // demoInput is the first Avro input whose schema is a UserEvent.

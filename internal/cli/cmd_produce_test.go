@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/sluicehq/sluice/internal/partition"
 	"hash/crc32"
 	"hash/fnv"
 	"io"
@@ -13,13 +12,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/riferrei/srclient"
+	"github.com/sluicehq/sluice/internal/partition"
+
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/render"
 	"github.com/sluicehq/sluice/internal/testkit"
+	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 const (
@@ -164,15 +165,18 @@ func TestProduceConsumeAvroRoundTrip(t *testing.T) {
 	}
 
 	// The values are Confluent frames carrying the id registered under <topic>-value.
-	reg := srclient.NewSchemaRegistryClient(env.RegistryURL())
-	latest, err := reg.GetLatestSchema(topic + "-value")
+	reg, err := regclient.New(regclient.Config{URL: env.RegistryURL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	latest, err := reg.SchemaByVersion(t.Context(), topic+"-value", regclient.Latest)
 	if err != nil {
 		t.Fatalf("subject %s-value: %v", topic, err)
 	}
 	for _, r := range consumeAll(t, env, topic, 3, "--codec", "bytes") {
 		frame := decodeB64(t, r.ValueBase64)
-		if id, ok := codecs.FrameSchemaID(frame); !ok || id != latest.ID() {
-			t.Errorf("frame schema id = %d, %v; want %d", id, ok, latest.ID())
+		if id, ok := codecs.FrameSchemaID(frame); !ok || id != latest.ID {
+			t.Errorf("frame schema id = %d, %v; want %d", id, ok, latest.ID)
 		}
 	}
 }

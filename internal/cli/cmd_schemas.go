@@ -12,7 +12,6 @@ import (
 
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/pipeline"
-	"github.com/sluicehq/sluice/schemas"
 )
 
 type schemasFlags struct {
@@ -42,7 +41,7 @@ pipeline uses goes under its record's full name (RecordNameStrategy).`,
 			if err != nil {
 				return err
 			}
-			return schemas.Push(cmd.Context(), url, entries, a.stdout)
+			return pushSchemas(cmd.Context(), url, entries, a.stdout)
 		},
 	})
 	cmd.AddCommand(&cobra.Command{
@@ -66,7 +65,7 @@ func (a *app) schemasCheck(ctx context.Context, f *schemasFlags) error {
 	if err != nil {
 		return err
 	}
-	ok, err := schemas.Check(ctx, url, entries, a.stdout)
+	ok, err := checkSchemas(ctx, url, entries, a.stdout)
 	if err != nil {
 		return err
 	}
@@ -77,7 +76,7 @@ func (a *app) schemasCheck(ctx context.Context, f *schemasFlags) error {
 }
 
 // schemaEntries maps the files of f.dir to subjects.
-func (a *app) schemaEntries(f *schemasFlags) (string, []schemas.Entry, error) {
+func (a *app) schemaEntries(f *schemasFlags) (string, []schemaEntry, error) {
 	files, err := filepath.Glob(filepath.Join(f.dir, "*.avsc"))
 	if err != nil {
 		return "", nil, usagef("--dir: %v", err)
@@ -105,7 +104,7 @@ func (a *app) schemaEntries(f *schemasFlags) (string, []schemas.Entry, error) {
 	if cfg != nil {
 		subjects = pipeline.SchemaSubjects(cfg)
 	}
-	var entries []schemas.Entry
+	var entries []schemaEntry
 	for _, file := range files {
 		text, err := os.ReadFile(file)
 		if err != nil {
@@ -121,7 +120,7 @@ func (a *app) schemaEntries(f *schemasFlags) (string, []schemas.Entry, error) {
 			subs = []string{codecs.Subject(codecs.RecordNameStrategy, "", false, s)}
 		}
 		for _, sub := range subs {
-			entries = append(entries, schemas.Entry{File: file, Subject: sub, Schema: string(text)})
+			entries = append(entries, schemaEntry{File: file, Subject: sub, Schema: string(text)})
 		}
 	}
 	return url, entries, nil

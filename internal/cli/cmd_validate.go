@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/sluicehq/sluice/internal/redact"
 	"github.com/sluicehq/sluice/pipeline"
 )
 
@@ -46,7 +47,7 @@ func (a *app) validate(ctx context.Context, file, registry string) error {
 			return err
 		}
 		if len(problems) > 0 {
-			return usagef("%s: the registry at %s disagrees:\n  %s", file, registry, strings.Join(problems, "\n  "))
+			return usagef("%s: the registry at %s disagrees:\n  %s", file, redact.URL(registry), strings.Join(problems, "\n  "))
 		}
 	}
 	fmt.Fprintf(a.stdout, "%s: valid (%d pipelines: %s)\n", file, len(names), strings.Join(names, ", "))

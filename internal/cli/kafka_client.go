@@ -8,11 +8,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/riferrei/srclient"
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 // Defaults of the connection flags shared by produce and consume; the
@@ -74,11 +75,15 @@ func (f *connFlags) newKafkaClient(opts ...kgo.Opt) (*kgo.Client, error) {
 
 // newRegistryClient returns a schema registry client for --registry. It does
 // no I/O until a schema is needed.
-func (f *connFlags) newRegistryClient() (srclient.ISchemaRegistryClient, error) {
+func (f *connFlags) newRegistryClient() (*regclient.Client, error) {
 	if strings.TrimSpace(f.registry) == "" {
 		return nil, usagef("--registry: empty URL")
 	}
-	return srclient.NewSchemaRegistryClient(strings.TrimRight(f.registry, "/")), nil
+	c, err := regclient.New(regclient.Config{URL: f.registry})
+	if err != nil {
+		return nil, usagef("--registry: %v", err)
+	}
+	return c, nil
 }
 
 // metadataTimeout bounds the first metadata request, which is where an

@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/hamba/avro/v2"
-	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/time/rate"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 // Config says where and how fast to produce.
@@ -37,7 +37,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Rate < 1 {
 		return fmt.Errorf("demo rate %d: must be at least 1 event per second", cfg.Rate)
 	}
-	client := srclient.NewSchemaRegistryClient(cfg.RegistryURL)
+	client, err := regclient.New(regclient.Config{URL: cfg.RegistryURL})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
 	v2, err := encoder(ctx, client, cfg.Reader, cfg.Topic)
 	if err != nil {
 		return err
@@ -94,7 +97,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 }
 
-func encoder(ctx context.Context, client srclient.ISchemaRegistryClient, s avro.Schema, topic string) (Encoder, error) {
+func encoder(ctx context.Context, client codecs.Registry, s avro.Schema, topic string) (Encoder, error) {
 	c, err := codecs.NewAvro(client, codecs.NewSchemas(), s, codecs.WithSubject(topic, codecs.TopicNameStrategy))
 	if err != nil {
 		return nil, err

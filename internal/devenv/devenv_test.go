@@ -10,12 +10,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluicehq/sluice/internal/devenv"
+	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 const schemaV1 = `{"type":"record","name":"Thing","namespace":"t","fields":[{"name":"a","type":"string"}]}`
@@ -105,8 +105,7 @@ func TestStartWithBrokersRunsOnlyTheRegistry(t *testing.T) {
 	if env.Cluster() != nil {
 		t.Fatal("Cluster() is not nil with an external broker")
 	}
-	reg := srclient.NewSchemaRegistryClient(env.RegistryURL())
-	if _, err := reg.CreateSchema("x-value", schemaV1, srclient.Avro); err != nil {
+	if _, err := registryClient(t, env.RegistryURL()).Register(t.Context(), "x-value", schemaV1); err != nil {
 		t.Fatalf("registering: %v", err)
 	}
 	var schemasTopic string
@@ -137,8 +136,7 @@ func TestRestartWithDataDirKeepsTopicsAndSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reg := srclient.NewSchemaRegistryClient(env1.RegistryURL())
-	s1, err := reg.CreateSchema("things-value", schemaV1, srclient.Avro)
+	id1, err := registryClient(t, env1.RegistryURL()).Register(ctx, "things-value", schemaV1)
 	if err != nil {
 		t.Fatalf("registering: %v", err)
 	}
@@ -154,7 +152,7 @@ func TestRestartWithDataDirKeepsTopicsAndSchemas(t *testing.T) {
 	if err != nil {
 		t.Fatalf("restart: %v", err)
 	}
-	checkKept(t, env2, s1.ID(), "k1")
+	checkKept(t, env2, id1, "k1")
 	kafkaAddr, regAddr := env2.Brokers()[0], strings.TrimPrefix(env2.RegistryURL(), "http://")
 	if err := env2.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
@@ -167,38 +165,46 @@ func TestRestartWithDataDirKeepsTopicsAndSchemas(t *testing.T) {
 	if env3.Brokers()[0] != kafkaAddr || env3.RegistryURL() != "http://"+regAddr {
 		t.Fatalf("restarted on %v %s, want %s %s", env3.Brokers(), env3.RegistryURL(), kafkaAddr, regAddr)
 	}
-	checkKept(t, env3, s1.ID(), "k1")
+	checkKept(t, env3, id1, "k1")
 
 	// New registrations continue after the kept ids.
-	reg3 := srclient.NewSchemaRegistryClient(env3.RegistryURL())
 	other := strings.Replace(schemaV1, `"Thing"`, `"Other"`, 1)
-	s2, err := reg3.CreateSchema("others-value", other, srclient.Avro)
+	id2, err := registryClient(t, env3.RegistryURL()).Register(ctx, "others-value", other)
 	if err != nil {
 		t.Fatalf("registering after restart: %v", err)
 	}
-	if s2.ID() <= s1.ID() {
-		t.Fatalf("new schema got id %d, want > %d", s2.ID(), s1.ID())
+	if id2 <= id1 {
+		t.Fatalf("new schema got id %d, want > %d", id2, id1)
 	}
+}
+
+func registryClient(t *testing.T, url string) *regclient.Client {
+	t.Helper()
+	c, err := regclient.New(regclient.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // checkKept verifies that env serves schema id under things-value and the
 // record produced before the restart.
 func checkKept(t *testing.T, env *devenv.Env, id int, key string) {
 	t.Helper()
-	reg := srclient.NewSchemaRegistryClient(env.RegistryURL())
-	got, err := reg.GetSchema(id)
+	reg := registryClient(t, env.RegistryURL())
+	got, err := reg.SchemaByID(t.Context(), id)
 	if err != nil {
 		t.Fatalf("schema id %d after restart: %v", id, err)
 	}
-	if !strings.Contains(got.Schema(), `"Thing"`) {
-		t.Fatalf("schema id %d after restart = %s", id, got.Schema())
+	if !strings.Contains(got.Text, `"Thing"`) {
+		t.Fatalf("schema id %d after restart = %s", id, got.Text)
 	}
-	again, err := reg.CreateSchema("things-value", schemaV1, srclient.Avro)
+	again, err := reg.Register(t.Context(), "things-value", schemaV1)
 	if err != nil {
 		t.Fatalf("re-registering: %v", err)
 	}
-	if again.ID() != id {
-		t.Fatalf("re-registering the same schema gave id %d, want %d", again.ID(), id)
+	if again != id {
+		t.Fatalf("re-registering the same schema gave id %d, want %d", again, id)
 	}
 	cl := newClient(t, env.Brokers(), kgo.ConsumeTopics("things"),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))

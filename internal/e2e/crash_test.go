@@ -12,13 +12,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/deadletter"
 	"github.com/sluicehq/sluice/internal/demo"
 	"github.com/sluicehq/sluice/internal/testkit"
+	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 // crashPlan is the size of the crash test; SLUICE_LONG_TESTS=1 makes it bigger.
@@ -48,7 +48,7 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	cfgPath := pipelinesFile(t, suffix, "")
 	testkit.CreateTopic(t, svc.brokers, names.input, 6, nil)
 
-	client := srclient.NewSchemaRegistryClient(svc.registry)
+	client := registryClient(t, svc.registry)
 	v1, v2 := encoders(t, client, names.input)
 	seed := testkit.Seed(t)
 	events := demo.GenerateEvents(seed, pl.events, pl.users, 0.02)
@@ -206,7 +206,7 @@ func sameStats(a, b testkit.UserStats) bool {
 
 // checkLastOutputs compares the last output per user with want and returns
 // the outputs read and how many users differ.
-func checkLastOutputs(t *testing.T, brokers []string, client srclient.ISchemaRegistryClient, topic string, want map[string]testkit.UserStats) ([]*kgo.Record, int) {
+func checkLastOutputs(t *testing.T, brokers []string, client codecs.Registry, topic string, want map[string]testkit.UserStats) ([]*kgo.Record, int) {
 	t.Helper()
 	outs := readUntilQuiet(t, brokers, topic)
 	dec := avroDecoder(t, client, "../../schemas/user_stats.avsc")
@@ -252,7 +252,16 @@ func readUntilQuiet(t *testing.T, brokers []string, topic string) []*kgo.Record 
 	}
 }
 
-func encoders(t *testing.T, client srclient.ISchemaRegistryClient, topic string) (v1, v2 demo.Encoder) {
+func registryClient(t *testing.T, url string) *regclient.Client {
+	t.Helper()
+	c, err := regclient.New(regclient.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func encoders(t *testing.T, client codecs.Registry, topic string) (v1, v2 demo.Encoder) {
 	t.Helper()
 	mk := func(path string) demo.Encoder {
 		schemas := codecs.NewSchemas()
@@ -272,7 +281,7 @@ func encoders(t *testing.T, client srclient.ISchemaRegistryClient, topic string)
 	return mk("../../testdata/schemas/user_event_v1.avsc"), mk("../../schemas/user_event.avsc")
 }
 
-func avroDecoder(t *testing.T, client srclient.ISchemaRegistryClient, path string) *codecs.Avro {
+func avroDecoder(t *testing.T, client codecs.Registry, path string) *codecs.Avro {
 	t.Helper()
 	schemas := codecs.NewSchemas()
 	s, err := schemas.ParseFile(path)

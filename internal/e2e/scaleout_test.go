@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/internal/demo"
@@ -72,7 +71,7 @@ func TestScaleOut(t *testing.T) {
 	input, stats := "user-topic"+suffix, "user-stats"+suffix
 	cfgPath := pipelinesFile(t, suffix, "")
 	testkit.CreateTopic(t, svc.brokers, input, 6, nil)
-	client := srclient.NewSchemaRegistryClient(svc.registry)
+	client := registryClient(t, svc.registry)
 	v1, v2 := encoders(t, client, input)
 	events := demo.GenerateEvents(testkit.Seed(t), 30000, 300, 0.02)
 	records, err := demo.Records(input, events, v1, v2, 1<<29)

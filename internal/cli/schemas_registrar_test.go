@@ -1,4 +1,4 @@
-package schemas_test
+package cli
 
 import (
 	"bytes"
@@ -15,7 +15,8 @@ import (
 	"github.com/sluicehq/sluice/schemas"
 )
 
-func entry(t *testing.T, file, subject string) schemas.Entry {
+// entry reads file from schemas.FS, or from disk when it starts with "../".
+func entry(t *testing.T, file, subject string) schemaEntry {
 	t.Helper()
 	var b []byte
 	var err error
@@ -27,7 +28,7 @@ func entry(t *testing.T, file, subject string) schemas.Entry {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return schemas.Entry{File: file, Subject: subject, Schema: string(b)}
+	return schemaEntry{File: file, Subject: subject, Schema: string(b)}
 }
 
 func versions(t *testing.T, url, subject string) []int {
@@ -47,23 +48,23 @@ func versions(t *testing.T, url, subject string) []int {
 	return v
 }
 
-func TestPushThenCheck(t *testing.T) {
+func TestSchemasPushThenCheck(t *testing.T) {
 	reg := httptest.NewServer(registry.NewServer(registry.NewMemoryStore()))
 	defer reg.Close()
 	ctx := context.Background()
 
-	v1 := entry(t, "../testdata/schemas/user_event_v1.avsc", "user-topic-value")
+	v1 := entry(t, "../../testdata/schemas/user_event_v1.avsc", "user-topic-value")
 	v2 := entry(t, schemas.UserEventFile, "user-topic-value")
 	stats := entry(t, schemas.UserStatsFile, "user-stats-value")
 
 	var out bytes.Buffer
-	if err := schemas.Push(ctx, reg.URL, []schemas.Entry{v1, v2, stats}, &out); err != nil {
+	if err := pushSchemas(ctx, reg.URL, []schemaEntry{v1, v2, stats}, &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	wantRows := []string{
 		`^SUBJECT\s+VERSION\s+ID\s+FILE$`,
-		`^user-topic-value\s+1\s+1\s+\.\./testdata/schemas/user_event_v1\.avsc$`,
+		`^user-topic-value\s+1\s+1\s+\.\./\.\./testdata/schemas/user_event_v1\.avsc$`,
 		`^user-topic-value\s+2\s+2\s+user_event\.avsc$`,
 		`^user-stats-value\s+1\s+3\s+user_stats\.avsc$`,
 	}
@@ -78,7 +79,7 @@ func TestPushThenCheck(t *testing.T) {
 
 	// Pushing again changes nothing: same versions and ids.
 	out.Reset()
-	if err := schemas.Push(ctx, reg.URL, []schemas.Entry{v2}, &out); err != nil {
+	if err := pushSchemas(ctx, reg.URL, []schemaEntry{v2}, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !regexp.MustCompile(`user-topic-value\s+2\s+2\s`).MatchString(out.String()) {
@@ -86,8 +87,8 @@ func TestPushThenCheck(t *testing.T) {
 	}
 
 	out.Reset()
-	fresh := schemas.Entry{File: "new.avsc", Subject: "brand-new-value", Schema: `"string"`}
-	ok, err := schemas.Check(ctx, reg.URL, []schemas.Entry{v2, stats, fresh}, &out)
+	fresh := schemaEntry{File: "new.avsc", Subject: "brand-new-value", Schema: `"string"`}
+	ok, err := checkSchemas(ctx, reg.URL, []schemaEntry{v2, stats, fresh}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,12 +105,12 @@ func TestPushThenCheck(t *testing.T) {
 	}
 }
 
-func TestCheckIncompatible(t *testing.T) {
+func TestSchemasCheckIncompatible(t *testing.T) {
 	reg := httptest.NewServer(registry.NewServer(registry.NewMemoryStore()))
 	defer reg.Close()
 	ctx := context.Background()
 	v2 := entry(t, schemas.UserEventFile, "user-topic-value")
-	if err := schemas.Push(ctx, reg.URL, []schemas.Entry{v2}, &bytes.Buffer{}); err != nil {
+	if err := pushSchemas(ctx, reg.URL, []schemaEntry{v2}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -122,7 +123,7 @@ func TestCheckIncompatible(t *testing.T) {
 		t.Fatal("fixture edit did not apply")
 	}
 	var out bytes.Buffer
-	ok, err := schemas.Check(ctx, reg.URL, []schemas.Entry{bad}, &out)
+	ok, err := checkSchemas(ctx, reg.URL, []schemaEntry{bad}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -138,21 +139,44 @@ func TestCheckIncompatible(t *testing.T) {
 	}
 
 	// Push refuses it with the registry's reason.
-	err = schemas.Push(ctx, reg.URL, []schemas.Entry{bad}, &bytes.Buffer{})
+	err = pushSchemas(ctx, reg.URL, []schemaEntry{bad}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "user_event_bad.avsc") || !strings.Contains(err.Error(), "409") {
 		t.Fatalf("Push of incompatible schema: %v", err)
 	}
 }
 
-func TestRegistryUnreachable(t *testing.T) {
+func TestSchemasRegistryUnreachable(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	url := srv.URL
 	srv.Close()
-	e := schemas.Entry{File: "f.avsc", Subject: "s-value", Schema: `"string"`}
-	if err := schemas.Push(context.Background(), url, []schemas.Entry{e}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "f.avsc") {
+	e := schemaEntry{File: "f.avsc", Subject: "s-value", Schema: `"string"`}
+	if err := pushSchemas(context.Background(), url, []schemaEntry{e}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "f.avsc") {
 		t.Fatalf("Push: %v", err)
 	}
-	if ok, err := schemas.Check(context.Background(), url, []schemas.Entry{e}, &bytes.Buffer{}); err == nil || ok {
+	if ok, err := checkSchemas(context.Background(), url, []schemaEntry{e}, &bytes.Buffer{}); err == nil || ok {
 		t.Fatalf("Check: %v %v", ok, err)
+	}
+}
+
+// TestSchemasPushCheckOutput pins the exact output of push and check (it was
+// the schemas package's ExamplePush).
+func TestSchemasPushCheckOutput(t *testing.T) {
+	reg := httptest.NewServer(registry.NewServer(registry.NewMemoryStore()))
+	defer reg.Close()
+	entries := []schemaEntry{entry(t, schemas.UserStatsFile, "user-stats-value")}
+	var out bytes.Buffer
+	if err := pushSchemas(context.Background(), reg.URL, entries, &out); err != nil {
+		t.Fatal(err)
+	}
+	ok, err := checkSchemas(context.Background(), reg.URL, entries, &out)
+	if !ok || err != nil {
+		t.Fatalf("check: %v %v", ok, err)
+	}
+	want := `SUBJECT           VERSION  ID  FILE
+user-stats-value  1        1   user_stats.avsc
+user-stats-value  compatible  user_stats.avsc
+`
+	if out.String() != want {
+		t.Fatalf("output:\n%s\nwant:\n%s", out.String(), want)
 	}
 }
