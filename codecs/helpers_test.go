@@ -67,7 +67,7 @@ func readFile(t testing.TB, path string) string {
 
 func userEventV2(t testing.TB) string {
 	t.Helper()
-	b, err := schemas.FS.ReadFile(schemas.UserEventFile)
+	b, err := schemas.ReadFile(schemas.UserEventFile)
 	if err != nil {
 		t.Fatal(err)
 	}

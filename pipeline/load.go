@@ -25,8 +25,10 @@ const (
 	DefaultHeartbeat      = time.Second
 )
 
-// DefaultRetry is the retry policy of a pipeline that sets none.
-var DefaultRetry = Retry{Attempts: 5, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second}
+// DefaultRetry returns the retry policy of a pipeline that sets none.
+func DefaultRetry() Retry {
+	return Retry{Attempts: 5, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second}
+}
 
 // LoadOption changes how a configuration is loaded.
 type LoadOption func(*loader)
@@ -108,7 +110,7 @@ func (l *loader) config(root *conf.Node) *Config {
 	}
 	cfg.Kafka = l.kafka(m.Get("kafka"))
 	cfg.Registry = l.registry(m.Get("registry"))
-	retry := DefaultRetry
+	retry := DefaultRetry()
 	if d := m.Get("defaults"); d != nil {
 		if dm := d.Map(); dm != nil {
 			retry = l.retry(dm.Get("retry"), retry)

@@ -14,34 +14,34 @@ import (
 )
 
 // processor builds the goka processor of one pipeline.
-func (rt *Runtime) processor(run *pipelineRun, hasher func() hash.Hash32) (*goka.Processor, error) {
+func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32) (*goka.Processor, error) {
 	p := run.p
-	scfg, err := saramaConfig(rt.cfg.Kafka, rt.cfg.Kafka.ClientID+"-"+p.Name)
+	scfg, err := saramaConfig(sv.cfg.Kafka, sv.cfg.Kafka.ClientID+"-"+p.Name)
 	if err != nil {
 		return nil, err
 	}
 	// Static membership (KIP-345): a restarted instance with the same id
 	// takes its place back at once instead of waiting for its old session
 	// to expire, and a restart triggers no rebalance.
-	scfg.Consumer.Group.InstanceId = rt.opts.InstanceID
-	graph := rt.groupGraph(run)
+	scfg.Consumer.Group.InstanceId = sv.opts.InstanceID
+	graph := sv.groupGraph(run)
 	if err := graph.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid processor graph: %w", err)
 	}
 	store := storage.MemoryBuilder()
-	if rt.opts.StateDir != "" {
-		store = storage.DefaultBuilder(filepath.Join(rt.opts.StateDir, p.Group))
+	if sv.opts.StateDir != "" {
+		store = storage.DefaultBuilder(filepath.Join(sv.opts.StateDir, p.Group))
 	}
-	return goka.NewProcessor(rt.brokers, graph,
+	return goka.NewProcessor(sv.brokers, graph,
 		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(scfg)),
 		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(scfg)),
 		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(scfg)),
-		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(scfg, topicManagerConfig(rt.cfg.Kafka))),
+		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(scfg, topicManagerConfig(sv.cfg.Kafka))),
 		goka.WithStorageBuilder(store),
 		goka.WithHasher(hasher),
 		goka.WithNilHandling(goka.NilProcess),
-		goka.WithLogger(gokaLogger{rt.log.With("pipeline", p.Name, "component", "goka")}),
-		goka.WithClientID(rt.cfg.Kafka.ClientID+"-"+p.Name),
+		goka.WithLogger(gokaLogger{sv.log.With("pipeline", p.Name, "component", "goka")}),
+		goka.WithClientID(sv.cfg.Kafka.ClientID+"-"+p.Name),
 		goka.WithRebalanceCallback(run.rebalanced),
 	)
 }
@@ -50,7 +50,7 @@ func (rt *Runtime) processor(run *pipelineRun, hasher func() hash.Hash32) (*goka
 // pass-through codec (decoding happens in the callback so that poison is
 // dead-lettered instead of stopping the processor), the outputs and the
 // dead-letter topic as bytes, the group table and the looked-up tables.
-func (rt *Runtime) groupGraph(run *pipelineRun) *goka.GroupGraph {
+func (sv *Supervisor) groupGraph(run *pipelineProcess) *goka.GroupGraph {
 	p := run.p
 	edges := []goka.Edge{goka.Input(goka.Stream(p.Input.Topic), new(codecs.Bytes), run.callback)}
 	seen := map[string]bool{}
@@ -73,7 +73,7 @@ func (rt *Runtime) groupGraph(run *pipelineRun) *goka.GroupGraph {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		q := rt.cfg.Pipeline(name)
+		q := sv.cfg.Pipeline(name)
 		edges = append(edges, goka.Lookup(run.lookupTables[name], tableCodec{schema: q.State.Schema}))
 	}
 	return goka.DefineGroup(goka.Group(p.Group), edges...)
@@ -87,7 +87,7 @@ func (l gokaLogger) Println(args ...any)               { l.log.Debug(fmt.Sprint(
 func (l gokaLogger) Printf(format string, args ...any) { l.log.Debug(fmt.Sprintf(format, args...)) }
 
 // rebalanced logs the partitions this instance owns after a rebalance.
-func (run *pipelineRun) rebalanced(a goka.Assignment) {
+func (run *pipelineProcess) rebalanced(a goka.Assignment) {
 	parts := make([]int32, 0, len(a))
 	for p := range a {
 		parts = append(parts, p)

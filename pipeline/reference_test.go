@@ -58,7 +58,7 @@ func userEventCodecs(t *testing.T, registryURL, topic string) (v1, v2 demo.Encod
 	return v1, v2
 }
 
-func startRuntime(t *testing.T, cfg *pipeline.Config, opts pipeline.Options) (*pipeline.Runtime, func()) {
+func startRuntime(t *testing.T, cfg *pipeline.Config, opts pipeline.Options) (*pipeline.Supervisor, func()) {
 	t.Helper()
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -91,7 +91,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func waitConsumed(t *testing.T, rt *pipeline.Runtime, name string, n int64, timeout time.Duration) pipeline.Counts {
+func waitConsumed(t *testing.T, rt *pipeline.Supervisor, name string, n int64, timeout time.Duration) pipeline.Counts {
 	t.Helper()
 	var c pipeline.Counts
 	testkit.Eventually(t, timeout, name+" to consume "+strconv.FormatInt(n, 10)+" messages", func() bool {
@@ -275,7 +275,7 @@ func lastOutputs(t *testing.T, registryURL string, records []*kgo.Record) map[st
 }
 
 // tableStates reads the table state of every key of want from rt.
-func tableStates(t *testing.T, rt *pipeline.Runtime, name string, want map[string]testkit.UserStats) map[string]map[string]any {
+func tableStates(t *testing.T, rt *pipeline.Supervisor, name string, want map[string]testkit.UserStats) map[string]map[string]any {
 	t.Helper()
 	got := make(map[string]map[string]any, len(want))
 	for key := range want {

@@ -25,15 +25,15 @@ type Status struct {
 }
 
 // Status reports every running pipeline, in configuration order.
-func (rt *Runtime) Status(ctx context.Context) []Status {
-	out := make([]Status, 0, len(rt.runs))
-	for _, run := range rt.runs {
+func (sv *Supervisor) Status(ctx context.Context) []Status {
+	out := make([]Status, 0, len(sv.runs))
+	for _, run := range sv.runs {
 		out = append(out, run.status(ctx))
 	}
 	return out
 }
 
-func (run *pipelineRun) status(ctx context.Context) Status {
+func (run *pipelineProcess) status(ctx context.Context) Status {
 	run.mu.Lock()
 	proc, phase, lastErr := run.proc, run.phase, run.lastErr
 	run.mu.Unlock()
@@ -79,9 +79,9 @@ var (
 
 // State returns a key's state in a pipeline's table, in JSON form (times as
 // Unix milliseconds). Only keys of partitions this instance owns are found.
-func (rt *Runtime) State(name, key string) (map[string]any, error) {
-	var run *pipelineRun
-	for _, r := range rt.runs {
+func (sv *Supervisor) State(name, key string) (map[string]any, error) {
+	var run *pipelineProcess
+	for _, r := range sv.runs {
 		if r.p.Name == name {
 			run = r
 		}
@@ -111,8 +111,8 @@ func (rt *Runtime) State(name, key string) (map[string]any, error) {
 }
 
 // Counts returns the counts of the named pipeline.
-func (rt *Runtime) Counts(name string) (Counts, bool) {
-	for _, r := range rt.runs {
+func (sv *Supervisor) Counts(name string) (Counts, bool) {
+	for _, r := range sv.runs {
 		if r.p.Name == name {
 			return r.stats.snapshot(), true
 		}
@@ -120,10 +120,10 @@ func (rt *Runtime) Counts(name string) (Counts, bool) {
 	return Counts{}, false
 }
 
-// Names lists the pipelines this runtime runs, in configuration order.
-func (rt *Runtime) Names() []string {
-	out := make([]string, len(rt.runs))
-	for i, r := range rt.runs {
+// Names lists the pipelines this supervisor runs, in configuration order.
+func (sv *Supervisor) Names() []string {
+	out := make([]string, len(sv.runs))
+	for i, r := range sv.runs {
 		out[i] = r.p.Name
 	}
 	return out

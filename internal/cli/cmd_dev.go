@@ -160,7 +160,7 @@ func schemaName(in pipeline.Input) string {
 
 // statusLines prints one line per pipeline every two seconds: redrawn in
 // place on a terminal, appended otherwise (logs, pipes).
-func statusLines(ctx context.Context, rt *pipeline.Runtime, w io.Writer) error {
+func statusLines(ctx context.Context, rt *pipeline.Supervisor, w io.Writer) error {
 	live := isTerminal(w)
 	tick := time.NewTicker(2 * time.Second)
 	defer tick.Stop()

@@ -82,7 +82,7 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 
 // goRuntime runs rt in g and, when httpAddr is set, its operations
 // endpoints, which stop when rt does; serving is told their address.
-func goRuntime(ctx context.Context, g *errgroup.Group, rt *pipeline.Runtime, httpAddr string, serving func(addr string)) {
+func goRuntime(ctx context.Context, g *errgroup.Group, rt *pipeline.Supervisor, httpAddr string, serving func(addr string)) {
 	opsCtx, stopOps := context.WithCancel(ctx)
 	g.Go(func() error {
 		defer stopOps()

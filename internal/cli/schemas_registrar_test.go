@@ -15,7 +15,7 @@ import (
 	"github.com/sluicehq/sluice/schemas"
 )
 
-// entry reads file from schemas.FS, or from disk when it starts with "../".
+// entry reads file from the embedded schemas, or from disk when it starts with "../".
 func entry(t *testing.T, file, subject string) schemaEntry {
 	t.Helper()
 	var b []byte
@@ -23,7 +23,7 @@ func entry(t *testing.T, file, subject string) schemaEntry {
 	if strings.HasPrefix(file, "../") {
 		b, err = os.ReadFile(file)
 	} else {
-		b, err = schemas.FS.ReadFile(file)
+		b, err = schemas.ReadFile(file)
 	}
 	if err != nil {
 		t.Fatal(err)

@@ -27,10 +27,10 @@ type encoder struct {
 	encode func(context.Context, any) ([]byte, error)
 }
 
-// runner processes one pipeline's messages. Its callback is goka's: it runs
+// handler processes one pipeline's messages. Its callback is goka's: it runs
 // once per message, per partition in order, and returns only when the
 // message is processed, filtered or dead-lettered.
-type runner struct {
+type handler struct {
 	p   *Pipeline
 	log *slog.Logger
 	// decode gets the processor's context (see encoder).
@@ -73,7 +73,7 @@ type attemptFailure struct {
 	retry     Retry
 }
 
-func (r *runner) callback(ctx goka.Context, msg any) {
+func (r *handler) callback(ctx goka.Context, msg any) {
 	raw, _ := msg.([]byte)
 	meta := messageMeta(ctx)
 	var heldSince time.Time
@@ -137,7 +137,7 @@ func (r *runner) callback(ctx goka.Context, msg any) {
 // setHeld adds delta to the number of partitions held for a dependency: the
 // pipeline shows waiting while any partition is held, not only the last
 // one to change.
-func (r *runner) setHeld(delta int) {
+func (r *handler) setHeld(delta int) {
 	r.heldMu.Lock()
 	defer r.heldMu.Unlock()
 	r.held += delta
@@ -150,7 +150,7 @@ func (r *runner) setHeld(delta int) {
 // have its message committed (a held message skipped) or, in a retry loop,
 // spin without pause. So sleep panics itself: goka recovers the panic and
 // leaves the message uncommitted, to be redelivered.
-func (r *runner) sleep(ctx goka.Context, d time.Duration) {
+func (r *handler) sleep(ctx goka.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
@@ -161,7 +161,7 @@ func (r *runner) sleep(ctx goka.Context, d time.Duration) {
 }
 
 // abort ends the callback without committing its message (see sleep).
-func (r *runner) abort(ctx goka.Context) {
+func (r *handler) abort(ctx goka.Context) {
 	ctx.Fail(errStopping)
 	panic(errStopping)
 }
@@ -201,7 +201,7 @@ func messageMeta(ctx goka.Context) processors.Meta {
 
 // attempt runs the message through decode, the steps and the encoders. It
 // changes nothing outside the returned result, so it can be repeated.
-func (r *runner) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*attemptResult, *attemptFailure) {
+func (r *handler) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*attemptResult, *attemptFailure) {
 	value, err := r.decode(ctx.Context(), raw)
 	if err != nil {
 		return nil, r.classify(deadletter.StageDecode, err, r.p.Retry)
@@ -253,7 +253,7 @@ func (r *runner) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*a
 	return res, nil
 }
 
-func (r *runner) classify(stage string, err error, retry Retry) *attemptFailure {
+func (r *handler) classify(stage string, err error, retry Retry) *attemptFailure {
 	f := &attemptFailure{stage: stage, err: err, retry: retry}
 	switch {
 	case codecs.IsTransient(err):
@@ -266,7 +266,7 @@ func (r *runner) classify(stage string, err error, retry Retry) *attemptFailure 
 }
 
 // apply writes the state and the outputs of a processed message and counts it.
-func (r *runner) apply(ctx goka.Context, res *attemptResult, meta processors.Meta) {
+func (r *handler) apply(ctx goka.Context, res *attemptResult, meta processors.Meta) {
 	m := res.msg
 	if r.p.Stateful() {
 		switch {
@@ -289,7 +289,7 @@ func (r *runner) apply(ctx goka.Context, res *attemptResult, meta processors.Met
 }
 
 // deadLetter writes the original key and value with the failure's headers.
-func (r *runner) deadLetter(ctx goka.Context, raw []byte, meta processors.Meta, f failure) {
+func (r *handler) deadLetter(ctx goka.Context, raw []byte, meta processors.Meta, f failure) {
 	h := deadLetterHeaders(r.p.Name, meta, raw, f)
 	var value any
 	if raw != nil {

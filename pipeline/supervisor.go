@@ -41,19 +41,23 @@ type Options struct {
 	RestartBackoff time.Duration
 }
 
-// Runtime runs the pipelines of a configuration.
-type Runtime struct {
+// Supervisor runs the pipelines of a configuration: it creates their
+// topics, registers their output schemas, and runs one goka processor per
+// pipeline, rebuilding a processor that fails. Status, Counts and State
+// report on them while they run.
+type Supervisor struct {
 	cfg     *Config
 	opts    Options
 	brokers []string
 	log     *slog.Logger
 	client  codecs.Registry
-	runs    []*pipelineRun
+	runs    []*pipelineProcess
 }
 
-// pipelineRun is a pipeline's runner and its current goka processor.
-type pipelineRun struct {
-	*runner
+// pipelineProcess is one pipeline as the supervisor runs it: the handler of
+// its messages, and its current goka processor and phase.
+type pipelineProcess struct {
+	*handler
 	avroOutputs []*codecs.Avro
 
 	mu      sync.Mutex
@@ -72,30 +76,30 @@ const (
 )
 
 // New prepares the pipelines of cfg to run. It does no I/O.
-func New(cfg *Config, opts Options) (*Runtime, error) {
+func New(cfg *Config, opts Options) (*Supervisor, error) {
 	if opts.InstanceID != "" && !validInstanceID(opts.InstanceID) {
 		return nil, fmt.Errorf("instance id %q: use at most 249 letters, digits, '.', '_' and '-'", opts.InstanceID)
 	}
-	rt := &Runtime{cfg: cfg, opts: opts, log: opts.Logger}
-	if rt.log == nil {
-		rt.log = slog.Default()
+	sv := &Supervisor{cfg: cfg, opts: opts, log: opts.Logger}
+	if sv.log == nil {
+		sv.log = slog.Default()
 	}
-	if rt.opts.RestartBackoff == 0 {
-		rt.opts.RestartBackoff = 2 * time.Second
+	if sv.opts.RestartBackoff == 0 {
+		sv.opts.RestartBackoff = 2 * time.Second
 	}
-	rt.brokers = opts.Brokers
-	if len(rt.brokers) == 0 {
-		rt.brokers = cfg.Kafka.Brokers
+	sv.brokers = opts.Brokers
+	if len(sv.brokers) == 0 {
+		sv.brokers = cfg.Kafka.Brokers
 	}
-	if len(rt.brokers) == 0 {
+	if len(sv.brokers) == 0 {
 		return nil, errors.New("no Kafka brokers: set kafka.brokers, $SLUICE_BROKERS or --brokers")
 	}
 	schemas := opts.Schemas
 	if schemas == nil {
 		schemas = codecs.NewSchemas()
 	}
-	rt.client = opts.Registry
-	if rt.client == nil && needsRegistry(cfg) {
+	sv.client = opts.Registry
+	if sv.client == nil && needsRegistry(cfg) {
 		url := opts.RegistryURL
 		if url == "" {
 			url = cfg.Registry.URL
@@ -107,20 +111,20 @@ func New(cfg *Config, opts Options) (*Runtime, error) {
 		if err != nil {
 			return nil, err
 		}
-		rt.client = client
+		sv.client = client
 	}
 	selected, err := cfg.Select(opts.Only)
 	if err != nil {
 		return nil, err
 	}
 	for _, p := range selected {
-		run, err := rt.prepare(p, schemas)
+		run, err := sv.prepare(p, schemas)
 		if err != nil {
 			return nil, fmt.Errorf("pipeline %s: %w", p.Name, err)
 		}
-		rt.runs = append(rt.runs, run)
+		sv.runs = append(sv.runs, run)
 	}
-	return rt, nil
+	return sv, nil
 }
 
 // Select returns the named pipelines, or all when names is empty.
@@ -167,25 +171,25 @@ func needsRegistry(cfg *Config) bool {
 	return false
 }
 
-func (rt *Runtime) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelineRun, error) {
-	r := &runner{
+func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelineProcess, error) {
+	r := &handler{
 		p:            p,
-		log:          rt.log.With("pipeline", p.Name),
+		log:          sv.log.With("pipeline", p.Name),
 		outputs:      map[string]encoder{},
 		lookupTables: map[string]goka.Table{},
 		stats:        newStats(),
 		holdLogEvery: 10 * time.Second,
 	}
-	run := &pipelineRun{runner: r, phase: PhaseStarting}
-	in, err := rt.codecFor(p.Input.Endpoint, schemas)
+	run := &pipelineProcess{handler: r, phase: PhaseStarting}
+	in, err := sv.codecFor(p.Input.Endpoint, schemas)
 	if err != nil {
 		return nil, fmt.Errorf("input codec: %w", err)
 	}
 	r.decode = in.DecodeContext
-	strategy := subjectStrategies[rt.cfg.Registry.SubjectStrategy]
+	strategy := subjectStrategies[sv.cfg.Registry.SubjectStrategy]
 	for _, name := range p.OutputList {
 		o := p.Outputs[name]
-		c, err := rt.codecFor(o.Endpoint, schemas, codecs.WithSubject(o.Topic, strategy))
+		c, err := sv.codecFor(o.Endpoint, schemas, codecs.WithSubject(o.Topic, strategy))
 		if err != nil {
 			return nil, fmt.Errorf("output %s codec: %w", name, err)
 		}
@@ -195,7 +199,7 @@ func (rt *Runtime) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelineRun, 
 		}
 	}
 	for _, s := range p.Steps {
-		if q := rt.cfg.Pipeline(s.Table); q != nil {
+		if q := sv.cfg.Pipeline(s.Table); q != nil {
 			r.lookupTables[q.Name] = goka.GroupTable(goka.Group(q.Group))
 		}
 	}
@@ -218,10 +222,10 @@ func (c plainCodec) EncodeContext(_ context.Context, v any) ([]byte, error) { re
 
 // codecFor returns the codec of an input or output endpoint; avroOpts
 // configure an Avro codec (an output's subject).
-func (rt *Runtime) codecFor(e Endpoint, schemas *codecs.Schemas, avroOpts ...codecs.AvroOption) (codec, error) {
+func (sv *Supervisor) codecFor(e Endpoint, schemas *codecs.Schemas, avroOpts ...codecs.AvroOption) (codec, error) {
 	switch e.Codec {
 	case CodecAvro:
-		c, err := codecs.NewAvro(rt.client, schemas, e.Schema, avroOpts...)
+		c, err := codecs.NewAvro(sv.client, schemas, e.Schema, avroOpts...)
 		if err != nil {
 			return nil, err
 		}
@@ -239,44 +243,44 @@ func (rt *Runtime) codecFor(e Endpoint, schemas *codecs.Schemas, avroOpts ...cod
 // pipeline until ctx is cancelled or one fails beyond repair. A processor
 // that stops with an error (a broker outage, a failed write) is restarted
 // after a pause; the messages it had not committed are redelivered.
-func (rt *Runtime) Run(ctx context.Context) error {
-	setupCfg, err := saramaConfig(rt.cfg.Kafka, rt.cfg.Kafka.ClientID+"-setup")
+func (sv *Supervisor) Run(ctx context.Context) error {
+	setupCfg, err := saramaConfig(sv.cfg.Kafka, sv.cfg.Kafka.ClientID+"-setup")
 	if err != nil {
 		return err
 	}
-	admin, err := sarama.NewClusterAdmin(rt.brokers, setupCfg)
+	admin, err := sarama.NewClusterAdmin(sv.brokers, setupCfg)
 	if err != nil {
-		return fmt.Errorf("connecting to Kafka at %v: %w", rt.brokers, err)
+		return fmt.Errorf("connecting to Kafka at %v: %w", sv.brokers, err)
 	}
-	ps := make([]*Pipeline, len(rt.runs))
-	for i, run := range rt.runs {
+	ps := make([]*Pipeline, len(sv.runs))
+	for i, run := range sv.runs {
 		ps[i] = run.p
 	}
-	counts, err := (&topics{admin: admin, k: rt.cfg.Kafka, log: rt.log}).ensure(ctx, ps, rt.cfg.Pipelines)
+	counts, err := (&topics{admin: admin, k: sv.cfg.Kafka, log: sv.log}).ensure(ctx, ps, sv.cfg.Pipelines)
 	admin.Close()
 	if err != nil {
 		return err
 	}
-	if err := rt.registerOutputs(ctx); err != nil {
+	if err := sv.registerOutputs(ctx); err != nil {
 		return err
 	}
-	hashers := make([]func() hash.Hash32, len(rt.runs))
-	for i, run := range rt.runs {
-		if hashers[i], err = Hasher(rt.cfg.Kafka.Partitioner, counts[run.p.Input.Topic]); err != nil {
+	hashers := make([]func() hash.Hash32, len(sv.runs))
+	for i, run := range sv.runs {
+		if hashers[i], err = Hasher(sv.cfg.Kafka.Partitioner, counts[run.p.Input.Topic]); err != nil {
 			return err
 		}
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	for i, run := range rt.runs {
-		g.Go(func() error { return rt.supervise(gctx, run, hashers[i]) })
+	for i, run := range sv.runs {
+		g.Go(func() error { return sv.supervise(gctx, run, hashers[i]) })
 	}
 	return g.Wait()
 }
 
 // registerOutputs registers every output schema before the first message,
 // waiting for the registry if it is not up yet.
-func (rt *Runtime) registerOutputs(ctx context.Context) error {
-	for _, run := range rt.runs {
+func (sv *Supervisor) registerOutputs(ctx context.Context) error {
+	for _, run := range sv.runs {
 		for _, c := range run.avroOutputs {
 			for attempt := 1; ; attempt++ {
 				_, err := c.Register(ctx)
@@ -286,7 +290,7 @@ func (rt *Runtime) registerOutputs(ctx context.Context) error {
 				if !codecs.IsTransient(err) {
 					return fmt.Errorf("pipeline %s: registering output schema: %w", run.p.Name, err)
 				}
-				rt.log.Warn("schema registry unavailable, retrying", "pipeline", run.p.Name, "attempt", attempt, "error", err)
+				sv.log.Warn("schema registry unavailable, retrying", "pipeline", run.p.Name, "attempt", attempt, "error", err)
 				select {
 				case <-ctx.Done():
 					return nil
@@ -299,11 +303,11 @@ func (rt *Runtime) registerOutputs(ctx context.Context) error {
 }
 
 // supervise runs the pipeline's processor and restarts it when it fails.
-func (rt *Runtime) supervise(ctx context.Context, run *pipelineRun, hasher func() hash.Hash32) error {
+func (sv *Supervisor) supervise(ctx context.Context, run *pipelineProcess, hasher func() hash.Hash32) error {
 	defer run.setPhase(PhaseStopped, nil)
 	started := false
 	for {
-		proc, err := rt.processor(run, hasher)
+		proc, err := sv.processor(run, hasher)
 		switch {
 		case err != nil && !started:
 			return fmt.Errorf("pipeline %s: %w", run.p.Name, err)
@@ -322,16 +326,16 @@ func (rt *Runtime) supervise(ctx context.Context, run *pipelineRun, hasher func(
 			return nil
 		}
 		run.setPhase(PhaseRestarting, err)
-		rt.log.Error("pipeline stopped, restarting", "pipeline", run.p.Name, "error", err, "in", rt.opts.RestartBackoff)
+		sv.log.Error("pipeline stopped, restarting", "pipeline", run.p.Name, "error", err, "in", sv.opts.RestartBackoff)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-time.After(rt.opts.RestartBackoff):
+		case <-time.After(sv.opts.RestartBackoff):
 		}
 	}
 }
 
-func (run *pipelineRun) setPhase(phase string, err error) {
+func (run *pipelineProcess) setPhase(phase string, err error) {
 	run.mu.Lock()
 	run.phase = phase
 	if err != nil {

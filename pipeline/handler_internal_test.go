@@ -64,14 +64,14 @@ pipelines:
 
 // runWithTester runs the pipelines of testerConfig in goka's tester, through
 // the same runner and group graph production uses.
-func runWithTester(t *testing.T) (*tester.Tester, *Runtime) {
+func runWithTester(t *testing.T) (*tester.Tester, *Supervisor) {
 	t.Helper()
 	return runConfigWithTester(t, testerConfig, Options{})
 }
 
 // runConfigWithTester runs the pipelines of config (SCHEMAS stands for the
 // schemas folder) in goka's tester.
-func runConfigWithTester(t *testing.T, config string, opts Options) (*tester.Tester, *Runtime) {
+func runConfigWithTester(t *testing.T, config string, opts Options) (*tester.Tester, *Supervisor) {
 	t.Helper()
 	abs, err := filepath.Abs("../schemas")
 	if err != nil {
