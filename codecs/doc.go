@@ -53,4 +53,9 @@
 // lookup, hamba's decode into map[string]any and, only for schemas with int or fixed
 // fields, an in-place conversion of those fields. Encode writes the Avro binary directly
 // from the map without reflection.
+//
+// It owns schema parsing, the wire format and value conversion, and talks to a
+// registry only through the Registry interface: it must not import pipeline,
+// processors, the registry server, goka or sarama.
+// The rules are checked by TestImportRules (arch_test.go).
 package codecs

@@ -13,4 +13,8 @@
 //	processors.Register("geoip", func(spec *processors.Spec) (processors.Step, error) { … })
 //
 // and referenced in pipelines.yaml by that name.
+//
+// Steps are pure functions of a Message: this package must not import
+// pipeline, goka, sarama or a Kafka client.
+// The rules are checked by TestImportRules (arch_test.go).
 package processors

@@ -26,4 +26,8 @@
 //	...
 //	defer store.Close()
 //	err = registry.ListenAndServe(ctx, "127.0.0.1:8081", registry.NewServer(store), nil)
+//
+// The server owns the REST API and the stores; it must not import codecs,
+// pipeline, the client package registry/regclient, goka or sarama.
+// The rules are checked by TestImportRules (arch_test.go).
 package registry

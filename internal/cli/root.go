@@ -1,5 +1,9 @@
 // Package cli implements the sluice command line. Each command lives in its own
 // cmd_*.go file; Run is the single entry point used by main and by tests.
+//
+// It is the top of the graph: it may import every other package, and nothing
+// imports it but the root package sluice.
+// The rules are checked by TestImportRules (arch_test.go).
 package cli
 
 import (

@@ -4,4 +4,8 @@
 // expression — is reported as "file:line:col: message", all problems at once.
 //
 // Scalars expand ${VAR} and ${VAR:-default} from the environment when read.
+//
+// It owns the YAML reader only: it imports no other sluice package, goka or
+// sarama.
+// The rules are checked by TestImportRules (arch_test.go).
 package conf

@@ -1,6 +1,10 @@
 // Package demo produces realistic UserEvents for `sluice dev --demo`: v1 and
 // v2 writers, heartbeats, a few negative amounts and corrupt frames, so that a
 // newcomer sees outputs and dead letters flow at once.
+//
+// It owns the demo traffic generator (also used by tests to make events) and
+// must not import pipeline, the CLI or goka.
+// The rules are checked by TestImportRules (arch_test.go).
 package demo
 
 import (

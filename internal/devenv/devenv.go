@@ -2,6 +2,10 @@
 // Kafka broker and sluice's schema registry stored in that broker's
 // `_schemas` topic. `sluice dev` and the integration tests (through
 // internal/testkit) use it.
+//
+// It owns the embedded services only and must not import pipeline, the CLI or
+// goka; nor does it import testing (tests reach it through internal/testkit).
+// The rules are checked by TestImportRules (arch_test.go).
 package devenv
 
 import (

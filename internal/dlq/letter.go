@@ -5,6 +5,11 @@
 // Inspect prints them; Replay republishes their original key and value to
 // the source topic (or another one) exactly once, using Kafka transactions so
 // that the published records and the consumed offsets commit atomically.
+//
+// It shares the dead-letter vocabulary with the pipeline through
+// internal/deadletter and must not import pipeline, goka or sarama: the DLQ
+// tools talk to Kafka with franz-go only.
+// The rules are checked by TestImportRules (arch_test.go).
 package dlq
 
 import (

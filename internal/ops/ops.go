@@ -1,5 +1,9 @@
 // Package ops serves a running sluice's operations endpoints: Prometheus
 // metrics, liveness, readiness, pipeline status and table state queries.
+//
+// It reads the pipelines through pipeline.Supervisor and must not import the
+// CLI or the DLQ tooling.
+// The rules are checked by TestImportRules (arch_test.go).
 package ops
 
 import (

@@ -5,6 +5,10 @@
 //   - murmur2: the Java client's default, toPositive(murmur2(key)) % n;
 //   - fnv1a:   sarama's and goka's default, |int32(fnv1a32(key)) % n|;
 //   - crc32:   librdkafka's consistent partitioner, crc32(key) % n (unsigned).
+//
+// It owns the key-to-partition functions and imports no other sluice package,
+// goka or sarama.
+// The rules are checked by TestImportRules (arch_test.go).
 package partition
 
 import (

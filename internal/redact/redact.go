@@ -1,4 +1,7 @@
 // Package redact removes secrets from text that reaches errors and log lines.
+//
+// It imports only the standard library, so that any package can use it.
+// The rules are checked by TestImportRules (arch_test.go).
 package redact
 
 import (

@@ -3,6 +3,9 @@
 // render keys, headers and values (JSON as JSON, other text as a string,
 // anything else as base64). Which codec decodes a value is the caller's
 // business; render only shows the result.
+//
+// It must not import pipeline, the CLI, internal/dlq, goka or sarama.
+// The rules are checked by TestImportRules (arch_test.go).
 package render
 
 import (
