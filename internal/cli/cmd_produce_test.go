@@ -12,12 +12,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sluicehq/sluice/internal/partition"
-
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/devenv"
+	"github.com/sluicehq/sluice/internal/partition"
 	"github.com/sluicehq/sluice/internal/render"
 	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/registry/regclient"
