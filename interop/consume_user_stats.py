@@ -27,6 +27,7 @@ from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
 
+import cli
 import userstats
 
 
@@ -106,10 +107,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as e:  # noqa: BLE001 - a CLI: report and fail
-        print(f"consume_user_stats: {type(e).__name__}: {e}", file=sys.stderr)
-        sys.exit(1)
+    cli.run("consume_user_stats", main)

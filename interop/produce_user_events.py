@@ -40,6 +40,7 @@ from confluent_kafka.schema_registry import Schema, SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroSerializer
 from confluent_kafka.serialization import MessageField, SerializationContext, StringSerializer
 
+import cli
 import userstats
 
 EVENT_TYPES = ["signup", "login", "purchase", "purchase", "purchase", "logout", "heartbeat", "view"]
@@ -184,10 +185,4 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main(sys.argv[1:]))
-    except KeyboardInterrupt:
-        sys.exit(130)
-    except Exception as e:  # noqa: BLE001 - a CLI: report and fail
-        print(f"produce_user_events: {type(e).__name__}: {e}", file=sys.stderr)
-        sys.exit(1)
+    cli.run("produce_user_events", main)
