@@ -1,8 +1,9 @@
 // Package testkit is the one kit of sluice's tests: the services a broker
 // test runs against (Env, Brokers), topics, producing and reading records
 // with franz-go independently of sluice's own runtime so that tests check
-// sluice from the outside, the seed of random tests, and the oracle that
-// says what the reference pipelines must make of generated events.
+// sluice from the outside, bounded waits that report what they last saw,
+// the seed of random tests, and the oracle that says what the reference
+// pipelines must make of generated events.
 //
 // Only tests import it.
 package testkit
