@@ -2,10 +2,13 @@ package pipeline_test
 
 import (
 	"context"
+	"log/slog"
 	"net"
 	"os"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -14,19 +17,20 @@ import (
 	"github.com/sluicehq/sluice/registry"
 )
 
-// testRegistry is a schema registry served on a fixed address that the test
-// can stop and start again over the same store.
+// testRegistry is a schema registry that the test can stop and start again
+// over the same store, on the address its first start bound.
 type testRegistry struct {
 	t     *testing.T
 	store registry.Store
-	addr  string
+	addr  string // 127.0.0.1:0 until the first start has bound a port
 
 	cancel context.CancelFunc
 	done   chan error
 }
 
-func newTestRegistry(t *testing.T, store registry.Store, addr string) *testRegistry {
-	r := &testRegistry{t: t, store: store, addr: addr}
+// newTestRegistry serves store on a random loopback port.
+func newTestRegistry(t *testing.T, store registry.Store) *testRegistry {
+	r := &testRegistry{t: t, store: store, addr: "127.0.0.1:0"}
 	r.start()
 	t.Cleanup(r.stop)
 	return r
@@ -34,20 +38,27 @@ func newTestRegistry(t *testing.T, store registry.Store, addr string) *testRegis
 
 func (r *testRegistry) url() string { return "http://" + r.addr }
 
-// start serves the registry and returns once it listens. The port was free
-// when it was picked; if another process took it meanwhile, starting fails.
+// start serves the registry and returns once it listens. The first start
+// binds port 0 and keeps the port it got; a later one binds that port again,
+// which this test owned a moment before, so that clients find the registry
+// where they left it. Should another process take the port in between,
+// starting fails and says so.
 func (r *testRegistry) start() {
 	r.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	ready := make(chan struct{})
+	ready := make(chan net.Addr, 1)
 	done := make(chan error, 1)
 	srv := registry.NewServer(r.store)
-	go func() { done <- registry.ListenAndServe(ctx, r.addr, srv, func(net.Addr) { close(ready) }) }()
+	go func() { done <- registry.ListenAndServe(ctx, r.addr, srv, func(a net.Addr) { ready <- a }) }()
 	select {
-	case <-ready:
+	case a := <-ready:
+		r.addr = a.String()
 	case err := <-done:
 		cancel()
 		r.t.Fatalf("starting the registry on %s: %v", r.addr, err)
+	case <-time.After(30 * time.Second):
+		cancel()
+		r.t.Fatalf("the registry did not listen on %s within 30s", r.addr)
 	}
 	r.cancel, r.done = cancel, done
 }
@@ -58,8 +69,13 @@ func (r *testRegistry) stop() {
 		return
 	}
 	r.cancel()
-	if err := <-r.done; err != nil {
-		r.t.Errorf("registry on %s: %v", r.addr, err)
+	select {
+	case err := <-r.done:
+		if err != nil {
+			r.t.Errorf("registry on %s: %v", r.addr, err)
+		}
+	case <-time.After(30 * time.Second):
+		r.t.Errorf("the registry on %s did not stop within 30s", r.addr)
 	}
 	r.cancel, r.done = nil, nil
 }
@@ -105,4 +121,50 @@ func mustHeader(t *testing.T, r *kgo.Record, key string) string {
 		t.Errorf("record %d/%d lacks header %s", r.Partition, r.Offset, key)
 	}
 	return v
+}
+
+// restartLog counts the runtime's "pipeline stopped, restarting" records per
+// pipeline, and passes every record on to the next handler.
+type restartLog struct {
+	slog.Handler
+	mu *sync.Mutex
+	n  map[string]int
+}
+
+func newRestartLog(next slog.Handler) *restartLog {
+	return &restartLog{Handler: next, mu: &sync.Mutex{}, n: map[string]int{}}
+}
+
+func (l *restartLog) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "pipeline stopped, restarting" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key != "pipeline" {
+				return true
+			}
+			l.mu.Lock()
+			l.n[a.Value.String()]++
+			l.mu.Unlock()
+			return false
+		})
+	}
+	return l.Handler.Handle(ctx, r)
+}
+
+func (l *restartLog) WithAttrs(as []slog.Attr) slog.Handler {
+	return &restartLog{Handler: l.Handler.WithAttrs(as), mu: l.mu, n: l.n}
+}
+
+func (l *restartLog) WithGroup(name string) slog.Handler {
+	return &restartLog{Handler: l.Handler.WithGroup(name), mu: l.mu, n: l.n}
+}
+
+// counts returns how many restarts were logged for each pipeline of names.
+func (l *restartLog) counts(names ...string) map[string]int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make(map[string]int, len(names))
+	for _, name := range names {
+		out[name] = l.n[name]
+	}
+	return out
 }

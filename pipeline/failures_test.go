@@ -5,7 +5,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,7 +34,7 @@ import (
 // registry is back, and then everything is processed exactly.
 func TestRegistryOutage(t *testing.T) {
 	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
-	reg := newTestRegistry(t, registry.NewMemoryStore(), testkit.FreeAddr(t))
+	reg := newTestRegistry(t, registry.NewMemoryStore())
 	cfg, names := referenceConfigAt(t, brokers, reg.url())
 	testkit.CreateTopic(t, brokers, names.input, 6, nil)
 	v1, v2 := userEventCodecs(t, reg.url(), names.input)
@@ -76,23 +79,21 @@ func TestRegistryOutage(t *testing.T) {
 	}
 	testkit.Produce(t, brokers, records2)
 
-	testkit.Eventually(t, time.Minute, "both pipelines to show waiting", func() bool {
+	testkit.EventuallyValue(t, time.Minute, "both pipelines to show waiting", func() ([2]pipeline.Counts, bool) {
 		us, _ := rt.Counts(names.stats)
 		bp, _ := rt.Counts(names.big)
-		return us.Waiting && bp.Waiting
+		return [2]pipeline.Counts{us, bp}, us.Waiting && bp.Waiting
 	})
-	held := time.Now()
-	for time.Since(held) < 10*time.Second {
-		us, _ := rt.Counts(names.stats)
-		bp, _ := rt.Counts(names.big)
-		if us.Consumed != us1.Consumed || us.DeadLettered != us1.DeadLettered || bp.Consumed != bp1.Consumed || bp.DeadLettered != bp1.DeadLettered {
-			t.Fatalf("counts moved while the registry was down: user-stats %+v (before %+v), big-purchases %+v (before %+v)", us, us1, bp, bp1)
-		}
-		if !us.Waiting || !bp.Waiting {
-			t.Fatalf("a pipeline stopped showing waiting while the registry was down: user-stats %+v, big-purchases %+v", us, bp)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+	// A negative check, so a bounded one: for 10 s of outage (many hold
+	// retries), nothing is processed or dead-lettered and both keep waiting.
+	type both struct{ UserStats, BigPurchases pipeline.Counts }
+	testkit.Consistently(t, 10*time.Second, fmt.Sprintf("counts to stay at batch 1's (user-stats %+v, big-purchases %+v) and both pipelines to keep waiting while the registry is down", us1, bp1),
+		func() (both, bool) {
+			us, _ := rt.Counts(names.stats)
+			bp, _ := rt.Counts(names.big)
+			same := us.Consumed == us1.Consumed && us.DeadLettered == us1.DeadLettered && bp.Consumed == bp1.Consumed && bp.DeadLettered == bp1.DeadLettered
+			return both{us, bp}, same && us.Waiting && bp.Waiting
+		})
 	if n := testkit.TopicSize(t, brokers, names.dlq); n != int64(2*c1.Poison+c1.Negative) {
 		t.Fatalf("%d dead letters while the registry was down, want %d (batch 1 only)", n, 2*c1.Poison+c1.Negative)
 	}
@@ -140,11 +141,15 @@ func TestBrokerRestart(t *testing.T) {
 		t.Skip("SLUICE_TEST_BROKERS is set: a test cannot stop and restart an external broker; this test needs the embedded one")
 	}
 	dir := t.TempDir()
-	ecfg := devenv.Config{KafkaAddr: testkit.FreeAddr(t), RegistryAddr: testkit.FreeAddr(t), DataDir: dir}
+	ecfg := devenv.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0", DataDir: dir}
 	env, err := devenv.Start(t.Context(), ecfg)
 	if err != nil {
 		t.Fatalf("devenv: %v", err)
 	}
+	// The restart binds the ports this first start got, which the test owned
+	// until it stopped the broker: the pipelines must find the broker and the
+	// registry where they left them.
+	ecfg.KafkaAddr, ecfg.RegistryAddr = env.Brokers()[0], strings.TrimPrefix(env.RegistryURL(), "http://")
 	closeEnv := func(env *devenv.Env) {
 		if err := env.Close(); err != nil {
 			t.Errorf("devenv: %v", err)
@@ -163,7 +168,8 @@ func TestBrokerRestart(t *testing.T) {
 	}
 	testkit.Produce(t, brokers, records1)
 
-	rt, stop := startRuntime(t, cfg, pipeline.Options{StateDir: t.TempDir(), RestartBackoff: 500 * time.Millisecond})
+	restarts := newRestartLog(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	rt, stop := startRuntime(t, cfg, pipeline.Options{StateDir: t.TempDir(), RestartBackoff: 500 * time.Millisecond, Logger: slog.New(restarts)})
 	stopped := false
 	defer func() {
 		if !stopped {
@@ -177,16 +183,21 @@ func TestBrokerRestart(t *testing.T) {
 	testkit.WaitLagZero(t, brokers, names.statsGroup, names.input, time.Minute)
 	testkit.WaitLagZero(t, brokers, names.bigGroup, names.input, time.Minute)
 
+	before := restarts.counts(names.stats, names.big)
 	closeEnv(env)
-	testkit.Eventually(t, time.Minute, "both pipelines to notice the broker is gone", func() bool {
+	testkit.EventuallyValue(t, time.Minute, "both pipelines to notice the broker is gone (phase "+pipeline.PhaseRestarting+")", func() ([]string, bool) {
+		var phases []string
 		for _, st := range rt.Status(context.Background()) {
-			if st.Phase != pipeline.PhaseRestarting {
-				return false
-			}
+			phases = append(phases, st.Name+" "+st.Phase)
 		}
-		return true
+		return phases, !slices.ContainsFunc(phases, func(p string) bool { return !strings.HasSuffix(p, " "+pipeline.PhaseRestarting) })
 	})
-	time.Sleep(3 * time.Second)
+	// The outage lasts until each pipeline has also failed a restart with
+	// the broker still away (a second restart logged since the broker went).
+	testkit.EventuallyValue(t, time.Minute, fmt.Sprintf("each pipeline to fail a restart while the broker is down (two restarts logged since %v)", before), func() (map[string]int, bool) {
+		now := restarts.counts(names.stats, names.big)
+		return now, now[names.stats] >= before[names.stats]+2 && now[names.big] >= before[names.big]+2
+	})
 	env, err = devenv.Start(t.Context(), ecfg)
 	if err != nil {
 		t.Fatalf("restarting devenv on %s: %v", dir, err)
@@ -711,6 +722,20 @@ func (g *gateStep) factory(*processors.Spec) (processors.Step, error) {
 	}), nil
 }
 
+// calls counts every call of the step so far.
+func (g *gateStep) calls() int64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	var n int64
+	for _, c := range g.holds {
+		n += int64(c)
+	}
+	for _, c := range g.tries {
+		n += int64(c)
+	}
+	return n
+}
+
 func (g *gateStep) openKeys(keys ...string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -760,7 +785,7 @@ func TestOutageHoldsPerPartition(t *testing.T) {
 	defer stop()
 	// Every partition is held on its first message, which is held more
 	// often than it may be tried.
-	testkit.Eventually(t, time.Minute, "every partition to be held repeatedly", func() bool {
+	testkit.EventuallyValue(t, time.Minute, fmt.Sprintf("the first message of each of %d partitions to be held more than %d times", len(byPart), 2*attempts), func() (map[string]int, bool) {
 		gate.mu.Lock()
 		defer gate.mu.Unlock()
 		heads := 0
@@ -769,7 +794,7 @@ func TestOutageHoldsPerPartition(t *testing.T) {
 				heads++
 			}
 		}
-		return heads == len(byPart)
+		return maps.Clone(gate.holds), heads == len(byPart)
 	})
 	if c, _ := rt.Counts(u); !c.Waiting || c.Consumed != 0 {
 		t.Fatalf("counts while every partition is held: %+v", c)
@@ -789,9 +814,9 @@ func TestOutageHoldsPerPartition(t *testing.T) {
 			t.Fatalf("after opening %d partition(s): %+v, want %d processed and none dead-lettered", i+1, c, opened)
 		}
 		if last := i == len(parts)-1; last {
-			testkit.Eventually(t, 10*time.Second, "waiting to end", func() bool {
+			testkit.EventuallyValue(t, 10*time.Second, "waiting to end", func() (pipeline.Counts, bool) {
 				c, _ := rt.Counts(u)
-				return !c.Waiting
+				return c, !c.Waiting
 			})
 		} else if c, _ := rt.Counts(u); !c.Waiting {
 			t.Errorf("not waiting after opening %d of %d partitions: %+v", i+1, len(parts), c)
@@ -871,20 +896,25 @@ func TestOutageStopWhileHeld(t *testing.T) {
 	testkit.Produce(t, brokers, records)
 
 	rt, stop := startRuntime(t, cfg, pipeline.Options{})
-	testkit.Eventually(t, time.Minute, "the pipeline to wait", func() bool {
+	testkit.EventuallyValue(t, time.Minute, "the pipeline to wait", func() (pipeline.Counts, bool) {
 		c, _ := rt.Counts(u)
-		return c.Waiting
+		return c, c.Waiting
 	})
 	stop() // fails the test if the runtime does not stop within 60 s
 	c, _ := rt.Counts(u)
 	if c.Consumed != 0 || c.Waiting {
 		t.Errorf("counts after stopping while held: %+v, want nothing consumed and not waiting", c)
 	}
-	retries := c.Retries
-	time.Sleep(200 * time.Millisecond)
-	if c, _ := rt.Counts(u); c.Retries != retries {
-		t.Errorf("the held callback still runs after the runtime stopped: retries %d, then %d", retries, c.Retries)
-	}
+	// Stopped means no callback runs any more. A negative check, bounded:
+	// for 1 s (some 50 hold retries at this pipeline's 20 ms backoff) the
+	// step is not called and no retry is counted.
+	type after struct{ StepCalls, Retries int64 }
+	stopped := after{gate.calls(), c.Retries}
+	testkit.Consistently(t, time.Second, fmt.Sprintf("no held callback to run after the runtime stopped (at the stop: %+v)", stopped), func() (after, bool) {
+		c, _ := rt.Counts(u)
+		now := after{gate.calls(), c.Retries}
+		return now, now == stopped
+	})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	lag, err := testkit.GroupLag(ctx, brokers, u, u+"-in")
 	cancel()

@@ -93,12 +93,10 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func waitConsumed(t *testing.T, rt *pipeline.Supervisor, name string, n int64, timeout time.Duration) pipeline.Counts {
 	t.Helper()
-	var c pipeline.Counts
-	testkit.Eventually(t, timeout, name+" to consume "+strconv.FormatInt(n, 10)+" messages", func() bool {
-		c, _ = rt.Counts(name)
-		return c.Consumed >= n
+	return testkit.EventuallyValue(t, timeout, name+" to consume "+strconv.FormatInt(n, 10)+" messages", func() (pipeline.Counts, bool) {
+		c, _ := rt.Counts(name)
+		return c, c.Consumed >= n
 	})
-	return c
 }
 
 // TestReferencePipelines runs both reference pipelines over 10,000 events

@@ -196,9 +196,11 @@ func TestKafkaStoreTopicFormat(t *testing.T) {
 	res.ResourceType = kmsg.ConfigResourceTypeTopic
 	res.ResourceName = topic
 	dreq.Resources = append(dreq.Resources, res)
-	dresp, err := dreq.RequestWith(context.Background(), cl)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	dresp, err := dreq.RequestWith(ctx, cl)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("describing %s: %v", topic, err)
 	}
 	policy := ""
 	for _, c := range dresp.Resources[0].Configs {
@@ -230,9 +232,11 @@ func TestKafkaStoreReadsConfluentTopic(t *testing.T) {
 		{`{"keytype":"SCHEMA","subject":"b","version":3,"magic":1}`, `{"subject":"b","version":3,"id":9,"schema":"\"string\"","deleted":false}`},
 		{`not json`, `garbage`},
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	for _, r := range records {
-		if err := cl.ProduceSync(context.Background(), &kgo.Record{Key: []byte(r.k), Value: []byte(r.v)}).FirstErr(); err != nil {
-			t.Fatal(err)
+		if err := cl.ProduceSync(ctx, &kgo.Record{Key: []byte(r.k), Value: []byte(r.v)}).FirstErr(); err != nil {
+			t.Fatalf("producing %s: %v", r.k, err)
 		}
 	}
 	url := serve(t, openKafkaStore(t, brokers, topic))

@@ -157,9 +157,9 @@ func TestConsumeInterruptExitsZero(t *testing.T) {
 		done <- runWithEnv(ctx, []string{"consume", "--topic", topic, "--from-beginning"},
 			strings.NewReader(""), out, io.Discard, envOf(env))
 	}()
-	<-out.wrote
+	testkit.Await(t, time.Minute, "consume to print the record", out.wrote)
 	cancel()
-	if code := <-done; code != ExitOK {
+	if code := testkit.Await(t, time.Minute, "the interrupted consume to exit", done); code != ExitOK {
 		t.Fatalf("interrupted consume exited %d, want 0", code)
 	}
 	if recs := parseRecords(t, out.String()); len(recs) != 1 {

@@ -479,7 +479,7 @@ func TestDLQReplayResumesAfterInterrupt(t *testing.T) {
 		return n >= numLetters/2
 	})
 	cancel()
-	first := <-done
+	first := testkit.Await(t, time.Minute, "the interrupted replay to exit", done)
 	if first.code != ExitFailure || !strings.Contains(first.stderr, "interrupted") {
 		t.Fatalf("interrupted replay: exit %d, stderr %q", first.code, first.stderr)
 	}
@@ -519,8 +519,10 @@ func TestDLQReplayFencesAKilledReplay(t *testing.T) {
 		l := dlq.Parse(d.records[i])
 		ghosts = append(ghosts, l.ReplayRecord(target))
 	}
-	if err := zombie.ProduceSync(t.Context(), ghosts...).FirstErr(); err != nil {
-		t.Fatal(err)
+	produceCtx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := zombie.ProduceSync(produceCtx, ghosts...).FirstErr(); err != nil {
+		t.Fatalf("producing the zombie's records: %v", err)
 	}
 
 	mustRun(t, env, "", "dlq", "replay", "--topic", d.topic, "--to", target)

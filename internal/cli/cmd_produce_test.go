@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
@@ -27,6 +28,8 @@ const (
 	userEventV1Schema = "../../testdata/schemas/user_event_v1.avsc"
 	// safety bounds a consume in a test: it normally ends on --max.
 	safety = "--timeout=60s"
+	// cliTimeout bounds one CLI invocation in a test.
+	cliTimeout = 2 * time.Minute
 )
 
 // cliResult is the outcome of one CLI invocation.
@@ -35,10 +38,15 @@ type cliResult struct {
 	stdout, stderr string
 }
 
-// runCLI runs the CLI with the services of env in its environment.
+// runCLI runs the CLI with the services of env in its environment, and
+// fails the test if it has not exited within cliTimeout.
 func runCLI(t *testing.T, env *devenv.Env, stdin string, args ...string) cliResult {
 	t.Helper()
-	return runCLICtx(t.Context(), env, strings.NewReader(stdin), args...)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel() // stops a command that overran
+	done := make(chan cliResult, 1)
+	go func() { done <- runCLICtx(ctx, env, strings.NewReader(stdin), args...) }()
+	return testkit.Await(t, cliTimeout, "sluice "+strings.Join(args, " ")+" to exit", done)
 }
 
 func runCLICtx(ctx context.Context, env *devenv.Env, stdin io.Reader, args ...string) cliResult {
@@ -268,7 +276,7 @@ func TestProduceInterrupted(t *testing.T) {
 	pr, pw := io.Pipe()
 	defer pw.Close()
 	ctx, cancel := context.WithCancel(t.Context())
-	done := make(chan cliResult)
+	done := make(chan cliResult, 1)
 	topic := testkit.Unique("interrupted")
 	testkit.CreateTopic(t, env.Brokers(), topic, 1, nil)
 	go func() {
@@ -278,7 +286,7 @@ func TestProduceInterrupted(t *testing.T) {
 		t.Fatal(err)
 	}
 	cancel() // SIGINT while produce waits for the next line
-	res := <-done
+	res := testkit.Await(t, time.Minute, "the interrupted produce to exit", done)
 	if res.code != ExitFailure || !strings.Contains(res.stderr, "interrupted") {
 		t.Fatalf("exit %d, stderr %q; want 1 and interrupted", res.code, res.stderr)
 	}

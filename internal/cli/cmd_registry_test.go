@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/sluicehq/sluice/internal/testkit"
 )
 
 // registryLog is a goroutine-safe buffer for the command's stderr.
@@ -90,7 +92,7 @@ func TestRegistryServeMemory(t *testing.T) {
 		t.Fatalf("register = %s", got)
 	}
 	stop()
-	if c := <-code; c != ExitOK {
+	if c := testkit.Await(t, time.Minute, "registry serve to exit after cancel", code); c != ExitOK {
 		t.Fatalf("exit code %d after cancel; stderr: %s", c, stderr.String())
 	}
 	if log := stderr.String(); !strings.Contains(log, "store=memory") || !strings.Contains(log, "schema registry stopped") {
@@ -116,7 +118,7 @@ func TestRegistryServeKafka(t *testing.T) {
 		t.Fatalf("register = %s", got)
 	}
 	stop()
-	if c := <-code; c != ExitOK {
+	if c := testkit.Await(t, time.Minute, "registry serve to exit after cancel", code); c != ExitOK {
 		t.Fatalf("exit code %d; stderr: %s", c, stderr.String())
 	}
 	if !strings.Contains(stderr.String(), "store=kafka") {
@@ -124,7 +126,10 @@ func TestRegistryServeKafka(t *testing.T) {
 	}
 
 	addr, _, stop, code = startRegistry(t, []string{"--addr", "127.0.0.1:0"}, env)
-	defer func() { stop(); <-code }()
+	defer func() {
+		stop()
+		testkit.Await(t, time.Minute, "the restarted registry serve to exit after cancel", code)
+	}()
 	if got := registryCall(t, "GET", "http://"+addr+"/subjects/s/versions/1", ""); got != `{"subject":"s","version":1,"id":1,"schema":"\"string\""}` {
 		t.Fatalf("after restart: %s", got)
 	}

@@ -52,25 +52,18 @@ func TestReplayDoesNotChaseItsOwnOutput(t *testing.T) {
 		// Each pass replays the previous pass's output, once. A real broker
 		// moves the last stable offset past a committed transaction a moment
 		// after the commit returns, so read until the replayed records show.
-		var counts map[int]int
-		readCounts := func() bool {
-			counts = map[int]int{}
-			_, err := dlq.Inspect(ctx, topic, func(e *dlq.Entry) error {
-				counts[e.ReplayCount]++
-				return nil
-			}, dlq.WithClientOpts(kgo.SeedBrokers(brokers...)))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return counts[wantCount] == 30
-		}
-		deadline := time.Now().Add(30 * time.Second)
-		for !readCounts() && time.Now().Before(deadline) {
-			time.Sleep(100 * time.Millisecond)
-		}
-		if counts[wantCount] != 30 {
-			t.Fatalf("pass %d: replay counts %v, want 30 with count %d", pass, counts, wantCount)
-		}
+		testkit.EventuallyValue(t, 30*time.Second, fmt.Sprintf("pass %d: 30 dead letters with replay count %d (counts of dead letters per replay count)", pass, wantCount),
+			func() (map[int]int, bool) {
+				counts := map[int]int{}
+				_, err := dlq.Inspect(ctx, topic, func(e *dlq.Entry) error {
+					counts[e.ReplayCount]++
+					return nil
+				}, dlq.WithClientOpts(kgo.SeedBrokers(brokers...)))
+				if err != nil {
+					t.Fatalf("pass %d: inspecting %s: %v", pass, topic, err)
+				}
+				return counts, counts[wantCount] == 30
+			})
 	}
 }
 
@@ -112,13 +105,14 @@ func TestInspectFollow(t *testing.T) {
 		}, dlq.WithClientOpts(kgo.SeedBrokers(brokers...)), dlq.Follow(), dlq.WithMax(1))
 		done <- result{keys, err}
 	}()
-	// Follow resolves "the end" when it starts: produce until it reports one.
+	// Follow resolves "the end" when it starts: produce a record every
+	// 200 ms until it reports one; ctx (2 min) bounds the wait, ending Inspect.
 	for {
 		testkit.Produce(t, brokers, []*kgo.Record{{Topic: topic, Key: []byte("new")}})
 		select {
 		case r := <-done:
 			if r.err != nil || len(r.keys) != 1 || r.keys[0] != "new" {
-				t.Fatalf("Inspect with Follow = %v, %v", r.keys, r.err)
+				t.Fatalf("waiting for Inspect with Follow to report one record produced after it started: got %v, %v", r.keys, r.err)
 			}
 			return
 		case <-time.After(200 * time.Millisecond):

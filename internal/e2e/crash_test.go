@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -58,12 +59,12 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	}
 
 	stateDir := filepath.Join(t.TempDir(), "state")
-	httpAddr := testkit.FreeAddr(t)
 	runArgs := func(withState bool) []string {
 		// A stable instance id (static membership), as a deployment would
 		// give it: the restarted process takes its killed predecessor's place
-		// at once instead of waiting for that session to expire.
-		args := []string{"run", "-f", cfgPath, "--http-addr", httpAddr, "--log-level", "info", "--instance-id", "crash-test"}
+		// at once instead of waiting for that session to expire. Each process
+		// serves its operations endpoints on a random port, which it logs.
+		args := []string{"run", "-f", cfgPath, "--http-addr", "127.0.0.1:0", "--log-level", "info", "--instance-id", "crash-test"}
 		if withState {
 			args = append(args, "--state-dir", stateDir)
 		}
@@ -74,6 +75,8 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	// Produce at a steady rate in batches, recording where each record landed.
 	produced := make(chan struct{})
 	var prodErr error
+	produceCtx, stopProducing := context.WithCancel(context.Background())
+	defer stopProducing()
 	go func() {
 		defer close(produced)
 		cl, err := kgo.NewClient(kgo.SeedBrokers(svc.brokers...), kgo.ProducerLinger(5*time.Millisecond))
@@ -88,7 +91,7 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 		for i := 0; i < len(records); i += batch {
 			<-tick.C
 			end := min(i+batch, len(records))
-			if err := cl.ProduceSync(context.Background(), records[i:end]...).FirstErr(); err != nil {
+			if err := cl.ProduceSync(produceCtx, records[i:end]...).FirstErr(); err != nil {
 				prodErr = err
 				return
 			}
@@ -105,6 +108,8 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	slices.Sort(moments)
 	began := time.Now()
 	for i, at := range moments {
+		// Sleeping until the scheduled moment is the test's design: kills at
+		// random moments, not on any condition.
 		time.Sleep(time.Until(began.Add(at)))
 		run.kill()
 		withState := i%2 == 1
@@ -116,32 +121,42 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 		t.Logf("kill %d at %s; restarting with state dir: %v", i+1, at.Round(time.Millisecond), withState)
 		run = start(t, "run-"+strconv.Itoa(i+1), svc.env(), runArgs(withState)...)
 	}
-	<-produced
+	// The producer's ticker paces it over the window; give it two minutes more.
+	testkit.Await(t, window+2*time.Minute, "the producer to write all "+strconv.Itoa(len(records))+" events", produced)
 	if prodErr != nil {
 		t.Fatalf("producing: %v", prodErr)
 	}
 
 	// Wait until every user's state in the table is the expected one.
+	httpAddr := run.awaitLine(t, opsAddrLine, time.Minute)[1]
 	want := testkit.ExpectUserStats(events)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
+	const stateWait = 4 * time.Minute
+	waitCtx, cancelWait := context.WithTimeout(context.Background(), stateWait)
+	defer cancelWait()
 	var diffs []string
+	var example string // the first differing user, as last seen
 	for {
-		diffs = diffs[:0]
+		diffs, example = diffs[:0], ""
 		for key, w := range want {
 			var got testkit.UserStats
+			ctx, cancel := context.WithTimeout(waitCtx, 10*time.Second)
 			code, err := getJSON(ctx, "http://"+httpAddr+"/pipelines/"+names.stats+"/state/"+key, &got)
+			cancel()
 			if err != nil || code != 200 || !sameStats(got, w) {
+				if len(diffs) == 0 {
+					example = fmt.Sprintf("%s: status %d, error %v, got %+v, want %+v", key, code, err, got, w)
+				}
 				diffs = append(diffs, key)
 			}
 		}
-		if len(diffs) == 0 || ctx.Err() != nil {
+		if len(diffs) == 0 || waitCtx.Err() != nil {
 			break
 		}
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(500 * time.Millisecond) // the poll interval of this wait, bounded by waitCtx
 	}
 	if len(diffs) > 0 {
-		t.Fatalf("state of %d users differs from the expectation after %d kills (e.g. %s); run log:\n%s", len(diffs), pl.kills, diffs[0], run.tail(40))
+		t.Fatalf("timed out after %s waiting for the state of every user to be the expected one after %d kills: %d users still differ (e.g. %s); run log:\n%s",
+			stateWait, pl.kills, len(diffs), example, run.tail(40))
 	}
 	for _, group := range []string{names.stats, names.big} {
 		testkit.WaitLagZero(t, svc.brokers, group, names.input, 2*time.Minute)

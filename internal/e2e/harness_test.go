@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -40,10 +41,11 @@ func TestMain(m *testing.M) {
 
 // proc is a running sluice subprocess whose output goes to a log file.
 type proc struct {
-	name string
-	cmd  *exec.Cmd
-	log  string
-	done chan error
+	name   string
+	cmd    *exec.Cmd
+	log    string
+	done   chan error
+	exited chan struct{} // closed when the process has exited
 }
 
 func start(t *testing.T, name string, env []string, args ...string) *proc {
@@ -59,10 +61,12 @@ func start(t *testing.T, name string, env []string, args ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)
 	}
-	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan error, 1)}
+	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan error, 1), exited: make(chan struct{})}
 	go func() {
-		p.done <- cmd.Wait()
+		err := cmd.Wait()
 		f.Close()
+		close(p.exited)
+		p.done <- err
 	}()
 	t.Cleanup(func() { p.kill() })
 	return p
@@ -70,8 +74,10 @@ func start(t *testing.T, name string, env []string, args ...string) *proc {
 
 // kill sends SIGKILL and waits for the process to be gone.
 func (p *proc) kill() {
-	if p.cmd.ProcessState != nil {
+	select {
+	case <-p.exited:
 		return
+	default:
 	}
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	<-p.done
@@ -90,6 +96,42 @@ func (p *proc) stop(t *testing.T, timeout time.Duration) error {
 		t.Errorf("%s did not stop within %s after SIGTERM; log:\n%s", p.name, timeout, p.tail(40))
 		p.kill()
 		return fmt.Errorf("timeout")
+	}
+}
+
+// opsAddrLine is the line `sluice run` logs once its --http-addr listener
+// is bound, e.g. `msg="serving operations endpoints" addr=127.0.0.1:41234`.
+var opsAddrLine = regexp.MustCompile(`msg="serving operations endpoints" addr=(\S+)`)
+
+// awaitLine waits until a line of the process's output matches re and
+// returns its submatches. It fails the test, with the log's tail, when the
+// process exits first or timeout passes.
+func (p *proc) awaitLine(t *testing.T, re *regexp.Regexp, timeout time.Duration) []string {
+	t.Helper()
+	deadline := time.After(timeout)
+	for {
+		out, err := os.ReadFile(p.log)
+		if err != nil {
+			t.Fatalf("reading the output of %s: %v", p.name, err)
+		}
+		if m := re.FindSubmatch(out); m != nil {
+			subs := make([]string, len(m))
+			for i, b := range m {
+				subs[i] = string(b)
+			}
+			return subs
+		}
+		select {
+		case <-p.exited:
+			// Look once more: the last line may have come with the exit.
+			if out, err := os.ReadFile(p.log); err == nil && re.Match(out) {
+				continue
+			}
+			t.Fatalf("%s exited before printing a line matching %q; log:\n%s", p.name, re, p.tail(40))
+		case <-deadline:
+			t.Fatalf("timed out after %s waiting for %s to print a line matching %q; log:\n%s", timeout, p.name, re, p.tail(40))
+		case <-time.After(20 * time.Millisecond): // the poll interval: the output goes to a file
+		}
 	}
 }
 
@@ -127,12 +169,20 @@ func startServices(t *testing.T) *services {
 		env := testkit.Env(t)
 		return &services{brokers: env.Brokers(), registry: env.RegistryURL()}
 	}
-	kafka, reg := testkit.FreeAddr(t), testkit.FreeAddr(t)
-	dev := start(t, "dev", nil, "dev", "--no-pipelines", "--kafka-addr", kafka, "--registry-addr", reg, "-f", "../../pipelines.yaml")
-	s := &services{brokers: []string{kafka}, registry: "http://" + reg, dev: dev}
+	// Random ports, which `sluice dev` prints once it has bound them.
+	dev := start(t, "dev", nil, "dev", "--no-pipelines", "--kafka-addr", "127.0.0.1:0", "--registry-addr", "127.0.0.1:0", "-f", "../../pipelines.yaml")
+	kafka := dev.awaitLine(t, devKafkaLine, 30*time.Second)[1]
+	reg := dev.awaitLine(t, devRegistryLine, 30*time.Second)[1]
+	s := &services{brokers: strings.Split(kafka, ","), registry: reg, dev: dev}
 	waitHTTP(t, s.registry+"/subjects", 30*time.Second, dev)
 	return s
 }
+
+// The lines `sluice dev` prints with the addresses it bound.
+var (
+	devKafkaLine    = regexp.MustCompile(`(?m)^kafka +(\S+)$`)
+	devRegistryLine = regexp.MustCompile(`(?m)^registry +(http://\S+)$`)
+)
 
 func (s *services) env() []string {
 	return []string{"SLUICE_BROKERS=" + strings.Join(s.brokers, ","), "SLUICE_REGISTRY_URL=" + s.registry}
@@ -141,19 +191,24 @@ func (s *services) env() []string {
 // waitHTTP polls url until it answers 200.
 func waitHTTP(t *testing.T, url string, timeout time.Duration, p *proc) {
 	t.Helper()
+	client := &http.Client{Timeout: 5 * time.Second}
 	deadline := time.Now().Add(timeout)
 	for {
-		resp, err := http.Get(url)
-		if err == nil {
+		var last string
+		resp, err := client.Get(url)
+		if err != nil {
+			last = err.Error()
+		} else {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
 				return
 			}
+			last = resp.Status
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s did not answer 200 within %s; log:\n%s", url, timeout, p.tail(40))
+			t.Fatalf("timed out after %s waiting for %s to answer 200: last answer %s; log:\n%s", timeout, url, last, p.tail(40))
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond) // the poll interval of this bounded wait
 	}
 }
 

@@ -80,26 +80,31 @@ func TestScaleOut(t *testing.T) {
 	}
 	produce := func(from, to int) {
 		cl := testkit.Client(t, svc.brokers, kgo.ProducerLinger(5*time.Millisecond))
-		if err := cl.ProduceSync(context.Background(), records[from:to]...).FirstErr(); err != nil {
-			t.Fatalf("producing: %v", err)
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := cl.ProduceSync(ctx, records[from:to]...).FirstErr(); err != nil {
+			t.Fatalf("producing events %d to %d: %v", from, to, err)
 		}
 	}
 
 	startInstance := func(i int, generation int) *instance {
-		in := &instance{name: "run-" + strconv.Itoa(i), http: testkit.FreeAddr(t)}
-		in.proc = start(t, in.name+"-"+strconv.Itoa(generation), svc.env(), "run", "-f", cfgPath, "--http-addr", in.http, "--log-level", "info")
+		// A random port for the operations endpoints, which the process logs.
+		in := &instance{name: "run-" + strconv.Itoa(i)}
+		in.proc = start(t, in.name+"-"+strconv.Itoa(generation), svc.env(), "run", "-f", cfgPath, "--http-addr", "127.0.0.1:0", "--log-level", "info")
+		in.http = in.proc.awaitLine(t, opsAddrLine, time.Minute)[1]
 		return in
 	}
 	waitBalanced := func(what string, live []*instance) time.Duration {
+		t.Helper()
 		began := time.Now()
 		for !balanced(live, stats, 6) {
 			if time.Since(began) > 2*time.Minute {
 				for _, in := range live {
 					t.Logf("%s owns %v; log:\n%s", in.name, in.owned(stats), in.proc.tail(15))
 				}
-				t.Fatalf("%s: not balanced after 2m", what)
+				t.Fatalf("%s: timed out after 2m waiting for the live instances to own the 6 partitions once each, each some (owners logged above)", what)
 			}
-			time.Sleep(200 * time.Millisecond)
+			time.Sleep(200 * time.Millisecond) // the poll interval of this bounded wait
 		}
 		took := time.Since(began)
 		var owners []string
@@ -143,7 +148,10 @@ func TestScaleOut(t *testing.T) {
 		var got testkit.UserStats
 		found := false
 		for _, in := range instances {
-			if code, err := getJSON(context.Background(), "http://"+in.http+"/pipelines/"+stats+"/state/"+key, &got); err == nil && code == 200 {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			code, err := getJSON(ctx, "http://"+in.http+"/pipelines/"+stats+"/state/"+key, &got)
+			cancel()
+			if err == nil && code == 200 {
 				found = true
 				break
 			}

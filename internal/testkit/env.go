@@ -1,7 +1,6 @@
 package testkit
 
 import (
-	"net"
 	"os"
 	"testing"
 
@@ -71,19 +70,4 @@ func externalBrokers(t testing.TB) ([]string, bool) {
 		t.Fatalf("$%s=%q lists no broker", BrokersVar, list)
 	}
 	return brokers, true
-}
-
-// FreeAddr returns a loopback address with a port that was free a moment
-// ago, for a server a test must stop and start again on the same address.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	if err := ln.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
 }

@@ -66,14 +66,18 @@ func GroupLag(ctx context.Context, brokers []string, group, topic string) (int64
 	return lag, nil
 }
 
-// WaitLagZero waits until group has committed every record of topic.
+// WaitLagZero waits until group has committed every record of topic; on
+// timeout it fails naming the lag (or the error reading it) last seen.
 func WaitLagZero(t testing.TB, brokers []string, group, topic string, timeout time.Duration) {
 	t.Helper()
-	Eventually(t, timeout, "group "+group+" to commit all of "+topic, func() bool {
+	EventuallyValue(t, timeout, "group "+group+" to commit all of "+topic+" (lag 0)", func() (string, bool) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		lag, err := GroupLag(ctx, brokers, group, topic)
-		return err == nil && lag == 0
+		if err != nil {
+			return "no lag: " + err.Error(), false
+		}
+		return fmt.Sprintf("lag %d", lag), lag == 0
 	})
 }
 

@@ -1,8 +1,9 @@
 // Package testkit is the one kit of sluice's tests: the services a broker
 // test runs against (Env, Brokers), topics, producing and reading records
 // with franz-go independently of sluice's own runtime so that tests check
-// sluice from the outside, the seed of random tests, and the oracle that
-// says what the reference pipelines must make of generated events.
+// sluice from the outside, bounded waits that report what they last saw,
+// the seed of random tests, and the oracle that says what the reference
+// pipelines must make of generated events.
 //
 // Only tests import it.
 package testkit
@@ -12,6 +13,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -55,7 +57,9 @@ func CreateTopic(t testing.TB, brokers []string, topic string, partitions int, c
 		rt.Configs = append(rt.Configs, c)
 	}
 	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(context.Background(), cl)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	resp, err := req.RequestWith(ctx, cl)
 	if err != nil {
 		t.Fatalf("creating topic %s: %v", topic, err)
 	}
@@ -66,21 +70,30 @@ func CreateTopic(t testing.TB, brokers []string, topic string, partitions int, c
 	}
 	// A real broker creates topics asynchronously: wait until every partition
 	// has a leader, so that what the test does next finds the topic.
-	Eventually(t, 30*time.Second, "topic "+topic+" to have leaders", func() bool {
+	EventuallyValue(t, 30*time.Second, "topic "+topic+" to have a leader for each of its "+strconv.Itoa(partitions)+" partitions", func() (string, bool) {
 		meta := kmsg.NewPtrMetadataRequest()
 		mt := kmsg.NewMetadataRequestTopic()
 		mt.Topic = kmsg.StringPtr(topic)
 		meta.Topics = append(meta.Topics, mt)
-		mresp, err := meta.RequestWith(context.Background(), cl)
-		if err != nil || len(mresp.Topics) != 1 || mresp.Topics[0].ErrorCode != 0 || len(mresp.Topics[0].Partitions) != partitions {
-			return false
+		mctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		mresp, err := meta.RequestWith(mctx, cl)
+		switch {
+		case err != nil:
+			return "no metadata: " + err.Error(), false
+		case len(mresp.Topics) != 1:
+			return fmt.Sprintf("%d topics in the metadata", len(mresp.Topics)), false
+		case mresp.Topics[0].ErrorCode != 0:
+			return "topic error: " + kerr.ErrorForCode(mresp.Topics[0].ErrorCode).Error(), false
 		}
+		led := 0
 		for _, p := range mresp.Topics[0].Partitions {
-			if p.ErrorCode != 0 || p.Leader < 0 {
-				return false
+			if p.ErrorCode == 0 && p.Leader >= 0 {
+				led++
 			}
 		}
-		return true
+		return fmt.Sprintf("%d partitions, %d with a leader", len(mresp.Topics[0].Partitions), led),
+			len(mresp.Topics[0].Partitions) == partitions && led == partitions
 	})
 }
 
@@ -143,16 +156,4 @@ func Header(r *kgo.Record, key string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// Eventually polls cond every interval until it holds or timeout passes.
-func Eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
