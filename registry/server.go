@@ -200,18 +200,21 @@ func (s *Server) maxBodyBytes() int64 { return 2*int64(s.maxSchemaBytes) + bodyS
 // readBody reads the whole request body, at most maxBodyBytes, within the body
 // read timeout: a client trickling a body must not hold a connection and a
 // handler open. The deadline is lifted once the body is in, so that it cannot
-// cancel a handler still waiting for the store.
+// cancel a handler still waiting for the store (net/http cancels the request's
+// context when its background read of the connection times out).
 func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
 	rc := http.NewResponseController(w)
 	// Not every ResponseWriter (a recorder, a wrapping middleware) has a deadline to set.
 	deadline := rc.SetReadDeadline(time.Now().Add(s.bodyReadTimeout)) == nil
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBodyBytes()))
-	if deadline {
-		_ = rc.SetReadDeadline(time.Time{})
-	}
 	if err == nil {
+		if deadline {
+			_ = rc.SetReadDeadline(time.Time{})
+		}
 		return body, nil
 	}
+	// On failure the deadline stays: net/http, which discards an unread body
+	// after the handler, must not wait on the trickle either.
 	var (
 		tooBig *http.MaxBytesError
 		netErr net.Error
