@@ -20,8 +20,8 @@ const shutdownTimeout = 10 * time.Second
 // connection is closed after IdleTimeout: a *Server's own settings (see
 // WithReadHeaderTimeout, WithIdleTimeout), else the defaults (10s, 60s). The
 // body deadline is set by the Server itself (WithBodyReadTimeout). There is no
-// http.Server ReadTimeout or WriteTimeout: they would run across a handler
-// waiting for the store and cancel it.
+// http.Server ReadTimeout or WriteTimeout: both run across a handler waiting
+// for the store, the first cancelling it, the second cutting its answer off.
 func ListenAndServe(ctx context.Context, addr string, h http.Handler, ready func(net.Addr)) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
