@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -46,7 +47,8 @@ func benchRequest(b *testing.B, method, path, body string, want int) {
 	}
 }
 
-// Registering an already registered schema: parse, normalise, find, answer.
+// Registering an already registered schema with the same text: found by the
+// text index (no parse), then by identity key in the subject.
 func BenchmarkRegisterIdempotent(b *testing.B) {
 	benchRequest(b, "POST", "/subjects/user-topic-value/versions", schemaBody(userEventV2), 200)
 }
@@ -94,5 +96,52 @@ func BenchmarkKafkaStoreOpen10k(b *testing.B) {
 			b.Fatal(err)
 		}
 		s.Close()
+	}
+}
+
+// BenchmarkRegisterGrowth registers into a subject (default level BACKWARD)
+// that already holds 1 or 1,000 versions; the two should cost the same.
+// "new" registers a new version (parse, identity, compatibility with the
+// latest version, write), then deletes it again outside the timer so the
+// subject keeps its size; "existing" re-registers version 1 (idempotent).
+func BenchmarkRegisterGrowth(b *testing.B) {
+	const subject = "/subjects/growth-value"
+	version := func(n int) string { // same size whatever n: only a default differs
+		return rec(fld("a", `"string"`), fldd("n", `"int"`, strconv.Itoa(n)))
+	}
+	for _, size := range []int{1, 1000} {
+		srv := registry.NewServer(registry.NewMemoryStore())
+		for n := range size {
+			if code := serveOnce(srv, "POST", subject+"/versions", schemaBody(version(n))); code != 200 {
+				b.Fatalf("registering version %d: status %d", n+1, code)
+			}
+		}
+		b.Run(fmt.Sprintf("new/versions=%d", size), func(b *testing.B) {
+			b.ReportAllocs()
+			next := -1
+			for b.Loop() {
+				if code := serveOnce(srv, "POST", subject+"/versions", schemaBody(version(next))); code != 200 {
+					b.Fatalf("registering: status %d", code)
+				}
+				next--
+				b.StopTimer()
+				added := fmt.Sprintf("%s/versions/%d", subject, size+1)
+				if code := serveOnce(srv, "DELETE", added, ""); code != 200 {
+					b.Fatalf("soft-deleting: status %d", code)
+				}
+				if code := serveOnce(srv, "DELETE", added+"?permanent=true", ""); code != 200 {
+					b.Fatalf("deleting: status %d", code)
+				}
+				b.StartTimer()
+			}
+		})
+		b.Run(fmt.Sprintf("existing/versions=%d", size), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if code := serveOnce(srv, "POST", subject+"/versions", schemaBody(version(0))); code != 200 {
+					b.Fatalf("registering: status %d", code)
+				}
+			}
+		})
 	}
 }

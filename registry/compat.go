@@ -86,19 +86,19 @@ func checkCompatibility(schema avro.Schema, level string, previous []previousVer
 			msgs = append(msgs, fmt.Sprintf("version %d is a %s schema and the new schema is AVRO: different schema types are never compatible", p.version, p.schemaType))
 			continue
 		case p.parseErr != nil:
-			msgs = append(msgs, fmt.Sprintf("version %d cannot be parsed: %v", p.version, p.parseErr))
+			msgs = append(msgs, fmt.Sprintf("version %d cannot be parsed: %s", p.version, clip(p.parseErr.Error())))
 			continue
 		}
 		if checksBackward(level) {
 			if err := compatible(schema, p.schema); err != nil {
 				msgs = append(msgs, fmt.Sprintf("the new schema cannot read data written with version %d (new schema is the reader, version %d the writer): %s",
-					p.version, p.version, describe(schema, p.schema, err)))
+					p.version, p.version, clip(describe(schema, p.schema, err))))
 			}
 		}
 		if checksForward(level) {
 			if err := compatible(p.schema, schema); err != nil {
 				msgs = append(msgs, fmt.Sprintf("version %d cannot read data written with the new schema (version %d is the reader, the new schema the writer): %s",
-					p.version, p.version, describe(p.schema, schema, err)))
+					p.version, p.version, clip(describe(p.schema, schema, err))))
 			}
 		}
 	}
@@ -108,13 +108,34 @@ func checkCompatibility(schema avro.Schema, level string, previous []previousVer
 	return msgs
 }
 
-// previousVersions parses stored versions for a compatibility check.
+// checkedVersions returns the subject's live versions a new schema is checked
+// against under level: none for NONE, all for a transitive level, else the latest.
+func checkedVersions(st *state, subject, level string) []schemaValue {
+	switch {
+	case level == levelNone:
+		return nil
+	case isTransitive(level):
+		return st.versions(subject, false)
+	}
+	if v, ok := st.latest(subject, false); ok {
+		return []schemaValue{v}
+	}
+	return nil
+}
+
+// previousVersions returns stored versions, with the schema each id was parsed
+// to when it was stored, for a compatibility check. A schema that failed to
+// parse then (a reference the log held only later) is parsed again.
 func previousVersions(st *state, versions []schemaValue) []previousVersion {
 	out := make([]previousVersion, 0, len(versions))
 	for _, v := range versions {
 		p := previousVersion{version: v.Version, schemaType: canonicalType(v.SchemaType)}
 		if p.schemaType == typeAvro {
-			p.schema, p.parseErr = parseAvro(st, v.Schema, v.References)
+			if info := st.ids[v.ID]; info != nil && info.parsed != nil {
+				p.schema = info.parsed
+			} else {
+				p.schema, p.parseErr = parseAvro(st, v.Schema, v.References, true)
+			}
 		}
 		out = append(out, p)
 	}

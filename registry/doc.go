@@ -16,6 +16,19 @@
 //     Confluent Schema Registry pointed at the same topic) serves the same ids,
 //     versions and configs. A write is visible to reads as soon as it returns.
 //
+// Two registrations are the same schema (same id, no new version) when they
+// parse to the same Avro schema: names are compared as full names, attribute
+// order and whitespace do not matter, but defaults, doc, aliases and logical
+// types do (see avroNormalForm). Each stored id is parsed once, when it is
+// stored, and registration looks versions up by index, so its cost does not
+// grow with the number of versions in the subject.
+//
+// A Server bounds what a client may send: schemas of at most
+// DefaultMaxSchemaBytes (WithMaxSchemaBytes), a request body within 30s
+// (WithBodyReadTimeout), and, under ListenAndServe, headers within 10s and
+// keep-alive idling for 60s; error messages quote at most a few hundred bytes
+// of any input.
+//
 // Compatibility is decided by hamba/avro's SchemaCompatibility, created fresh
 // for every check (a reused checker caches verdicts by canonical form, which
 // ignores defaults and aliases, and so answers wrongly).

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
+	"unicode/utf8"
 )
 
 // Error codes of the Confluent Schema Registry REST contract.
@@ -36,8 +38,53 @@ type apiError struct {
 func (e *apiError) Error() string { return e.message }
 func (e *apiError) Unwrap() error { return e.cause }
 
+// Bounds on what an error message repeats: each string or error argument (a
+// subject, a schema type, a parser message quoting the schema) is clipped to
+// maxEchoBytes and the whole message to maxMessageBytes, so that an error
+// answer never echoes megabytes of a request.
+const (
+	maxEchoBytes    = 256
+	maxMessageBytes = 8 << 10
+)
+
+// newAPIError formats an error message, clipping every string and error
+// argument to maxEchoBytes (see clip).
 func newAPIError(status, code int, format string, args ...any) *apiError {
-	return &apiError{status: status, code: code, message: fmt.Sprintf(format, args...)}
+	clipped := make([]any, len(args))
+	for i, a := range args {
+		switch v := a.(type) {
+		case string:
+			clipped[i] = clip(v)
+		case error:
+			clipped[i] = clip(v.Error())
+		default:
+			clipped[i] = a
+		}
+	}
+	return &apiError{status: status, code: code, message: clipTo(fmt.Sprintf(format, clipped...), maxMessageBytes)}
+}
+
+// clip shortens client input repeated in a message to maxEchoBytes.
+func clip(s string) string { return clipTo(s, maxEchoBytes) }
+
+// clipTo shortens s to at most n bytes, cut at a rune boundary and marked with "…".
+func clipTo(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+// errIncompatible lists why a schema cannot be registered under subject; each
+// message is clipped already, the list as a whole to maxMessageBytes.
+func errIncompatible(subject string, msgs []string) *apiError {
+	return &apiError{status: http.StatusConflict, code: codeIncompatibleSchema, message: clipTo(fmt.Sprintf(
+		"Schema being registered is incompatible with an earlier schema for subject '%s', details: [%s]",
+		clip(subject), strings.Join(msgs, "; ")), maxMessageBytes)}
 }
 
 func errSubjectNotFound(subject string) *apiError {

@@ -1,6 +1,10 @@
 package registry
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/hamba/avro/v2"
+)
 
 type compatResponse struct {
 	IsCompatible bool      `json:"is_compatible"`
@@ -27,10 +31,11 @@ func (s *Server) handleCompatVersion(w http.ResponseWriter, r *http.Request) {
 	})
 }
 
-// handleCompatAll checks a schema against the subject's live versions, as registering would.
+// handleCompatAll checks a schema against the subject's live versions, as registering would
+// (the latest only, unless the level is transitive).
 func (s *Server) handleCompatAll(w http.ResponseWriter, r *http.Request) {
 	s.checkCompat(w, r, func(st *state, subject string) ([]schemaValue, *apiError) {
-		return st.versions(subject, false), nil
+		return checkedVersions(st, subject, st.level(subject)), nil
 	})
 }
 
@@ -41,12 +46,16 @@ func (s *Server) checkCompat(w http.ResponseWriter, r *http.Request, against fun
 		return
 	}
 	var (
-		msgs []string
-		aerr *apiError
+		parsed   avro.Schema
+		level    string
+		previous []previousVersion
+		aerr     *apiError
 	)
+	// Gather under the store's lock what to check against (stored versions
+	// are parsed already); check after it is released.
 	s.store.view(func(st *state) {
-		parsed, err := parseAvro(st, req.Schema, req.References)
-		if err != nil {
+		var err error
+		if parsed, err = parseAvro(st, req.Schema, req.References, false); err != nil {
 			aerr = errInvalidSchema("Invalid schema: %v", err)
 			return
 		}
@@ -54,12 +63,14 @@ func (s *Server) checkCompat(w http.ResponseWriter, r *http.Request, against fun
 		if versions, aerr = against(st, subject); aerr != nil {
 			return
 		}
-		msgs = checkCompatibility(parsed, st.level(subject), previousVersions(st, versions))
+		level = st.level(subject)
+		previous = previousVersions(st, versions)
 	})
 	if aerr != nil {
 		s.writeError(w, r, aerr)
 		return
 	}
+	msgs := checkCompatibility(parsed, level, previous)
 	resp := compatResponse{IsCompatible: len(msgs) == 0}
 	if queryBool(r, "verbose") {
 		all := append([]string{}, msgs...)

@@ -83,7 +83,7 @@ func (s *Server) handleDeleteSubjectConfig(w http.ResponseWriter, r *http.Reques
 	err := s.write(r, func(st *state) ([]entry, error) {
 		level, ok := st.configs[subject]
 		switch {
-		case !ok && len(st.subjects[subject]) == 0:
+		case !ok && st.subjects[subject] == nil:
 			return nil, errSubjectNotFound(subject)
 		case !ok:
 			return nil, newAPIError(http.StatusNotFound, codeSubjectLevelNotConfigured,

@@ -3,7 +3,6 @@ package registry
 import (
 	"context"
 	"net/http"
-	"strings"
 )
 
 // write runs a store update bounded by the server's write timeout.
@@ -14,10 +13,15 @@ func (s *Server) write(r *http.Request, fn func(st *state) ([]entry, error)) err
 }
 
 // readSchemaRequest decodes a register, lookup or compatibility body and
-// checks its schema type; on a bad request it has answered already.
+// checks its schema type and size; on a bad request it has answered already.
 func (s *Server) readSchemaRequest(w http.ResponseWriter, r *http.Request) (req schemaRequest, typ string, ok bool) {
 	if aerr := decodeBody(r, &req); aerr != nil {
 		s.writeError(w, r, aerr)
+		return req, "", false
+	}
+	if len(req.Schema) > s.maxSchemaBytes {
+		s.writeError(w, r, newAPIError(http.StatusRequestEntityTooLarge, http.StatusRequestEntityTooLarge,
+			"schema of %d bytes is larger than this registry's limit of %d bytes", len(req.Schema), s.maxSchemaBytes))
 		return req, "", false
 	}
 	typ, aerr := checkType(req.SchemaType)
@@ -28,30 +32,29 @@ func (s *Server) readSchemaRequest(w http.ResponseWriter, r *http.Request) (req 
 	return req, typ, true
 }
 
+// handleRegister registers a schema under a subject. Its cost does not grow
+// with the subject's versions (see state): the identity check is an index
+// lookup, and the compatibility check uses the stored versions' parsed schemas
+// (all live versions only at a transitive level).
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	subject := r.PathValue("subject")
-	req, typ, ok := s.readSchemaRequest(w, r)
+	req, _, ok := s.readSchemaRequest(w, r)
 	if !ok {
 		return
 	}
-	key := identityKey(typ, req.Schema, req.References)
 	var id int
 	err := s.write(r, func(st *state) ([]entry, error) {
-		live := st.versions(subject, false)
-		for i := len(live) - 1; i >= 0; i-- {
-			if info := st.ids[live[i].ID]; info != nil && info.key == key {
-				id = live[i].ID // idempotent: already registered (and validated) here
-				return nil, nil
-			}
-		}
-		parsed, err := parseAvro(st, req.Schema, req.References)
+		parsed, key, err := st.identifyRequest(req.Schema, req.References)
 		if err != nil {
 			return nil, errInvalidSchema("Invalid schema: %v", err)
 		}
-		if msgs := checkCompatibility(parsed, st.level(subject), previousVersions(st, live)); len(msgs) > 0 {
-			return nil, newAPIError(http.StatusConflict, codeIncompatibleSchema,
-				"Schema being registered is incompatible with an earlier schema for subject '%s', details: [%s]",
-				subject, strings.Join(msgs, "; "))
+		if v, found := st.findByKey(subject, key, false); found {
+			id = v.ID // idempotent: already registered here
+			return nil, nil
+		}
+		level := st.level(subject)
+		if msgs := checkCompatibility(parsed, level, previousVersions(st, checkedVersions(st, subject, level))); len(msgs) > 0 {
+			return nil, errIncompatible(subject, msgs)
 		}
 		newID, ok := st.byKey[key]
 		if !ok {

@@ -1,9 +1,6 @@
 package registry
 
-import (
-	"net/http"
-	"sort"
-)
+import "net/http"
 
 // schemaRequest is the body of register, lookup and compatibility requests.
 type schemaRequest struct {
@@ -59,12 +56,12 @@ func (s *Server) handleListVersions(w http.ResponseWriter, r *http.Request) {
 
 // findVersion resolves a {version} of subject; soft-deleted versions only when includeDeleted.
 func findVersion(st *state, subject string, vp versionParam, includeDeleted bool) (schemaValue, *apiError) {
-	all := st.versions(subject, includeDeleted)
-	if len(all) == 0 {
+	latest, ok := st.latest(subject, includeDeleted)
+	if !ok {
 		return schemaValue{}, errSubjectNotFound(subject)
 	}
 	if vp.latest {
-		return all[len(all)-1], nil
+		return latest, nil
 	}
 	v, ok := st.version(subject, vp.n)
 	if !ok || (v.Deleted && !includeDeleted) {
@@ -114,52 +111,38 @@ func (s *Server) handleReferencedBy(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, aerr)
 		return
 	}
-	ids := []int{}
-	seen := map[int]bool{}
-	s.store.view(func(st *state) {
-		for _, versions := range st.subjects {
-			for _, u := range versions {
-				for _, ref := range u.References {
-					if !u.Deleted && !seen[u.ID] && ref.Subject == v.Subject && ref.Version == v.Version {
-						seen[u.ID] = true
-						ids = append(ids, u.ID)
-					}
-				}
-			}
-		}
-	})
-	sort.Ints(ids)
+	var ids []int
+	s.store.view(func(st *state) { ids = st.referencedBy(v.Subject, v.Version) })
 	writeJSON(w, http.StatusOK, ids)
 }
 
+// handleLookup finds the subject's version whose schema is the same (see
+// avroNormalForm) as the one in the request.
 func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
 	subject := r.PathValue("subject")
-	req, typ, ok := s.readSchemaRequest(w, r)
+	req, _, ok := s.readSchemaRequest(w, r)
 	if !ok {
 		return
 	}
-	key := identityKey(typ, req.Schema, req.References)
+	includeDeleted := queryBool(r, "deleted")
 	var (
 		found schemaValue
 		aerr  *apiError
 	)
 	s.store.view(func(st *state) {
-		if _, err := parseAvro(st, req.Schema, req.References); err != nil {
+		_, key, err := st.identifyRequest(req.Schema, req.References)
+		if err != nil {
 			aerr = errInvalidSchema("Invalid schema: %v", err)
 			return
 		}
-		versions := st.versions(subject, queryBool(r, "deleted"))
-		if len(versions) == 0 {
+		if _, exists := st.latest(subject, includeDeleted); !exists {
 			aerr = errSubjectNotFound(subject)
 			return
 		}
-		for i := len(versions) - 1; i >= 0; i-- {
-			if info := st.ids[versions[i].ID]; info != nil && info.key == key {
-				found = versions[i]
-				return
-			}
+		var hit bool
+		if found, hit = st.findByKey(subject, key, includeDeleted); !hit {
+			aerr = errSchemaNotFound("Schema not found under subject '%s'.", subject)
 		}
-		aerr = errSchemaNotFound("Schema not found under subject '%s'.", subject)
 	})
 	if aerr != nil {
 		s.writeError(w, r, aerr)

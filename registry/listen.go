@@ -15,13 +15,23 @@ const shutdownTimeout = 10 * time.Second
 // ListenAndServe serves h on addr until ctx is cancelled, then shuts the server
 // down gracefully and returns nil. ready, if not nil, is called with the bound
 // address once the listener is open (so addr may use port 0).
+//
+// A client gets ReadHeaderTimeout to send its headers and a keep-alive
+// connection is closed after IdleTimeout: a *Server's own settings (see
+// WithReadHeaderTimeout, WithIdleTimeout), else the defaults (10s, 60s). The
+// body deadline is set by the Server itself (WithBodyReadTimeout). There is no
+// http.Server ReadTimeout or WriteTimeout: both run across a handler waiting
+// for the store, the first cancelling it, the second cutting its answer off.
 func ListenAndServe(ctx context.Context, addr string, h http.Handler, ready func(net.Addr)) error {
 	var lc net.ListenConfig
 	ln, err := lc.Listen(ctx, "tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: defaultReadHeaderTimeout, IdleTimeout: defaultIdleTimeout}
+	if s, ok := h.(*Server); ok {
+		srv.ReadHeaderTimeout, srv.IdleTimeout = s.readHeaderTimeout, s.idleTimeout
+	}
 	if ready != nil {
 		ready(ln.Addr())
 	}

@@ -1,11 +1,13 @@
 package registry
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"mime"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -15,15 +17,30 @@ import (
 // contentType is what every response carries.
 const contentType = "application/vnd.schemaregistry.v1+json"
 
-// maxBodyBytes bounds request bodies.
-const maxBodyBytes = 16 << 20
+// DefaultMaxSchemaBytes is the default limit on the size of a schema text.
+const DefaultMaxSchemaBytes = 1 << 20
+
+// Defaults of the connection timeouts (see WithReadHeaderTimeout, WithBodyReadTimeout, WithIdleTimeout).
+const (
+	defaultReadHeaderTimeout = 10 * time.Second
+	defaultBodyReadTimeout   = 30 * time.Second
+	defaultIdleTimeout       = 60 * time.Second
+)
+
+// bodySlackBytes is what a request body may hold besides its schema: the JSON
+// around it and its references.
+const bodySlackBytes = 64 << 10
 
 // Server serves the Confluent Schema Registry REST API over a Store.
 type Server struct {
-	store        Store
-	log          *slog.Logger
-	writeTimeout time.Duration
-	mux          *http.ServeMux
+	store             Store
+	log               *slog.Logger
+	writeTimeout      time.Duration
+	readHeaderTimeout time.Duration
+	bodyReadTimeout   time.Duration
+	idleTimeout       time.Duration
+	maxSchemaBytes    int
+	mux               *http.ServeMux
 }
 
 // Option configures a Server.
@@ -47,13 +64,61 @@ func WithWriteTimeout(d time.Duration) Option {
 	}
 }
 
+// WithMaxSchemaBytes limits the size of a schema text (default
+// DefaultMaxSchemaBytes); a larger one is refused with 413. Request bodies are
+// limited to twice that plus 64 KiB, room for the schema's JSON escaping.
+func WithMaxSchemaBytes(n int) Option {
+	return func(s *Server) {
+		if n > 0 {
+			s.maxSchemaBytes = n
+		}
+	}
+}
+
+// WithBodyReadTimeout bounds how long a client may take to send a request
+// body (default 30s); a slower one is answered 408 and disconnected. It holds
+// under any http.Server, since the Server sets the connection's read deadline
+// itself while it reads a body.
+func WithBodyReadTimeout(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.bodyReadTimeout = d
+		}
+	}
+}
+
+// WithReadHeaderTimeout bounds how long a client may take to send request
+// headers (default 10s). Like WithIdleTimeout, it is a setting of the
+// http.Server that ListenAndServe builds for a *Server.
+func WithReadHeaderTimeout(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.readHeaderTimeout = d
+		}
+	}
+}
+
+// WithIdleTimeout bounds how long a keep-alive connection may stay idle
+// between requests (default 60s); see WithReadHeaderTimeout.
+func WithIdleTimeout(d time.Duration) Option {
+	return func(s *Server) {
+		if d > 0 {
+			s.idleTimeout = d
+		}
+	}
+}
+
 // NewServer returns an http.Handler serving the registry API backed by store.
 func NewServer(store Store, opts ...Option) *Server {
 	s := &Server{
-		store:        store,
-		log:          slog.New(slog.DiscardHandler),
-		writeTimeout: 30 * time.Second,
-		mux:          http.NewServeMux(),
+		store:             store,
+		log:               slog.New(slog.DiscardHandler),
+		writeTimeout:      30 * time.Second,
+		readHeaderTimeout: defaultReadHeaderTimeout,
+		bodyReadTimeout:   defaultBodyReadTimeout,
+		idleTimeout:       defaultIdleTimeout,
+		maxSchemaBytes:    DefaultMaxSchemaBytes,
+		mux:               http.NewServeMux(),
 	}
 	for _, o := range opts {
 		o(s)
@@ -111,14 +176,58 @@ func (s *Server) handleUnrouted(w http.ResponseWriter, r *http.Request) {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Body != nil && (r.Method == http.MethodPost || r.Method == http.MethodPut) {
+	if r.Method == http.MethodPost || r.Method == http.MethodPut {
 		if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 			s.writeError(w, r, err)
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+	}
+	if r.Body != nil && r.Body != http.NoBody {
+		body, aerr := s.readBody(w, r)
+		if aerr != nil {
+			s.writeError(w, r, aerr)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// maxBodyBytes bounds request bodies: a schema of the maximum size, escaped
+// as a JSON string, plus its references.
+func (s *Server) maxBodyBytes() int64 { return 2*int64(s.maxSchemaBytes) + bodySlackBytes }
+
+// readBody reads the whole request body, at most maxBodyBytes, within the body
+// read timeout: a client trickling a body must not hold a connection and a
+// handler open. The deadline is lifted once the body is in, so that it cannot
+// cancel a handler still waiting for the store (net/http cancels the request's
+// context when its background read of the connection times out).
+func (s *Server) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *apiError) {
+	rc := http.NewResponseController(w)
+	// Not every ResponseWriter (a recorder, a wrapping middleware) has a deadline to set.
+	deadline := rc.SetReadDeadline(time.Now().Add(s.bodyReadTimeout)) == nil
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.maxBodyBytes()))
+	if err == nil {
+		if deadline {
+			_ = rc.SetReadDeadline(time.Time{})
+		}
+		return body, nil
+	}
+	// On failure the deadline stays: net/http, which discards an unread body
+	// after the handler, must not wait on the trickle either.
+	var (
+		tooBig *http.MaxBytesError
+		netErr net.Error
+	)
+	switch {
+	case errors.As(err, &tooBig):
+		return nil, newAPIError(http.StatusRequestEntityTooLarge, http.StatusRequestEntityTooLarge,
+			"request body larger than %d bytes: this registry accepts schemas of at most %d bytes", tooBig.Limit, s.maxSchemaBytes)
+	case errors.As(err, &netErr) && netErr.Timeout():
+		return nil, newAPIError(http.StatusRequestTimeout, http.StatusRequestTimeout,
+			"request body not received within %v", s.bodyReadTimeout)
+	}
+	return nil, errBadRequest("reading the request body: %v", err)
 }
 
 func checkContentType(ct string) *apiError {
@@ -141,11 +250,7 @@ func checkContentType(ct string) *apiError {
 func decodeBody(r *http.Request, v any) *apiError {
 	dec := json.NewDecoder(r.Body)
 	if err := dec.Decode(v); err != nil {
-		var tooBig *http.MaxBytesError
-		switch {
-		case errors.As(err, &tooBig):
-			return newAPIError(http.StatusRequestEntityTooLarge, http.StatusRequestEntityTooLarge, "request body larger than %d bytes", tooBig.Limit)
-		case errors.Is(err, io.EOF):
+		if errors.Is(err, io.EOF) {
 			return errBadRequest("empty request body: expected a JSON object")
 		}
 		var typeErr *json.UnmarshalTypeError

@@ -24,6 +24,7 @@ type registryServeOptions struct {
 	memory      bool
 	topic       string
 	replication int16
+	maxSchema   int
 }
 
 // registryCmd is `sluice registry`, the parent of `registry serve`.
@@ -59,6 +60,9 @@ are lost on exit. Stops cleanly on SIGINT or SIGTERM.`,
 			if !o.memory && strings.TrimSpace(o.brokers) == "" {
 				return usagef("registry serve needs --brokers LIST (or $SLUICE_BROKERS) or --memory")
 			}
+			if o.maxSchema < 1 {
+				return usagef("--max-schema-bytes must be at least 1, got %d", o.maxSchema)
+			}
 			return a.runRegistryServe(cmd.Context(), o)
 		},
 	}
@@ -68,6 +72,7 @@ are lost on exit. Stops cleanly on SIGINT or SIGTERM.`,
 	f.BoolVar(&o.memory, "memory", false, "keep schemas in memory instead of Kafka")
 	f.StringVar(&o.topic, "topic", "_schemas", "schemas topic (with --brokers)")
 	f.Int16Var(&o.replication, "replication-factor", 1, "replication factor when creating the schemas topic")
+	f.IntVar(&o.maxSchema, "max-schema-bytes", registry.DefaultMaxSchemaBytes, "largest schema text accepted; larger ones get 413")
 	return cmd
 }
 
@@ -93,7 +98,7 @@ func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions) erro
 		store = ks
 		desc = []any{"store", "kafka", "brokers", strings.Join(brokers, ","), "topic", o.topic}
 	}
-	srv := registry.NewServer(store, registry.WithLogger(log))
+	srv := registry.NewServer(store, registry.WithLogger(log), registry.WithMaxSchemaBytes(o.maxSchema))
 	err := registry.ListenAndServe(ctx, o.addr, srv, func(addr net.Addr) {
 		log.Info("schema registry serving", append([]any{"addr", addr.String()}, desc...)...)
 	})

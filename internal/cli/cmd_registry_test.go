@@ -103,6 +103,19 @@ func TestRegistryServeMemory(t *testing.T) {
 	}
 }
 
+func TestRegistryServeMaxSchemaBytes(t *testing.T) {
+	addr, _, stop, code := startRegistry(t, []string{"--memory", "--addr", "127.0.0.1:0", "--max-schema-bytes", "20"}, nil)
+	defer func() { stop(); <-code }()
+	base := "http://" + addr + "/subjects/s/versions"
+	if got := registryCall(t, "POST", base, `{"schema":"\"string\""}`); got != `{"id":1}` {
+		t.Fatalf("register a small schema = %s", got)
+	}
+	big := `{"schema":"{\"type\":\"enum\",\"name\":\"E\",\"symbols\":[\"A\"]}"}`
+	if got := registryCall(t, "POST", base, big); !strings.Contains(got, `"error_code":413`) || !strings.Contains(got, "limit of 20 bytes") {
+		t.Fatalf("register a schema over --max-schema-bytes = %s", got)
+	}
+}
+
 // TestRegistryServeKafka takes the brokers from $SLUICE_BROKERS and keeps
 // schemas across a restart of the command.
 func TestRegistryServeKafka(t *testing.T) {
@@ -145,6 +158,7 @@ func TestRegistryServeUsage(t *testing.T) {
 		{"both stores", []string{"registry", "serve", "--memory", "--brokers", "127.0.0.1:9092"}, "mutually exclusive"},
 		{"extra argument", []string{"registry", "serve", "--memory", "now"}, "unexpected argument"},
 		{"unknown flag", []string{"registry", "serve", "--nope"}, "unknown flag"},
+		{"no schema size", []string{"registry", "serve", "--memory", "--max-schema-bytes", "0"}, "--max-schema-bytes"},
 		{"no subcommand", []string{"registry"}, "serve"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
