@@ -1,0 +1,549 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/demo"
+	"github.com/sluicehq/sluice/internal/testkit"
+	"github.com/sluicehq/sluice/pipeline"
+)
+
+// TestRebalanceAvailability measures how long the partitions of both
+// reference pipelines go unowned while three `sluice run` instances change:
+// the second and third join, each is restarted with SIGTERM in turn (a
+// rolling deploy), one is SIGKILLed and then comes back; events arrive all
+// along. Ownership is read from each instance's /pipelines: a partition is
+// owned when an instance lists it for a pipeline that is ready (assigned, its
+// table recovered, consuming). The timings are logged, never asserted (they
+// depend on the machine); the results must be exact.
+//
+// Dynamic membership runs by default; SLUICE_LONG_TESTS=1 adds static
+// membership (an instance id per instance, from $SLUICE_INSTANCE_ID).
+func TestRebalanceAvailability(t *testing.T) {
+	svc := startServices(t)
+	modes := []string{"dynamic"}
+	if os.Getenv("SLUICE_LONG_TESTS") != "" {
+		modes = append(modes, "static")
+	}
+	for _, mode := range modes {
+		t.Run(mode, func(t *testing.T) { availability(t, svc, mode == "static") })
+	}
+}
+
+func availability(t *testing.T, svc *services, static bool) {
+	const partitions = 6
+	suffix := testkit.Unique("")
+	names := struct{ input, stats, big string }{"user-topic" + suffix, "user-stats" + suffix, "big-purchases" + suffix}
+	// Sluice's default session timeout and heartbeat: what a deployment gets.
+	cfgPath := referencePipelines(t, suffix, "")
+	testkit.CreateTopic(t, svc.brokers, names.input, partitions, nil)
+	client := registryClient(t, svc.registry)
+	v1, v2 := encoders(t, client, names.input)
+	events := demo.GenerateEvents(testkit.Seed(t), 30000, 300, 0.02)
+	records, err := demo.Records(names.input, events, v1, v2, 1<<29)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A third of the events before the first start, so that each table
+	// partition has something to recover, the rest while instances change.
+	const before = 10000
+	testkit.Produce(t, svc.brokers, records[:before])
+
+	mon := &ownershipMonitor{pipelines: []string{names.stats, names.big}, partitions: partitions, slots: make([]*instance, 3)}
+	monCtx, stopMonitor := context.WithCancel(context.Background())
+	monDone := make(chan struct{})
+	go func() {
+		defer close(monDone)
+		mon.run(monCtx)
+	}()
+	t.Cleanup(func() {
+		stopMonitor()
+		<-monDone
+	})
+
+	generation := 0
+	startInstance := func(slot int) *instance {
+		generation++
+		in := &instance{name: "run-" + strconv.Itoa(slot)}
+		env := svc.env()
+		if static {
+			env = append(env, "SLUICE_INSTANCE_ID=availability"+suffix+"-"+strconv.Itoa(slot))
+		}
+		in.proc = start(t, in.name+"-"+strconv.Itoa(generation), env, "run", "-f", cfgPath, "--http-addr", "127.0.0.1:0", "--log-level", "info")
+		in.http = in.proc.awaitLine(t, opsAddrLine, time.Minute)[1]
+		mon.setSlot(slot, in)
+		return in
+	}
+	instances := make([]*instance, 3)
+	var steps []availabilityStep
+	step := func(what string, began time.Time, live ...int) availabilityStep {
+		t.Helper()
+		s := availabilityStep{what: what, began: began, took: mon.waitSettled(t, what, began, live)}
+		t.Logf("%s: every partition owned again after %s", what, s.format(mon.pipelines))
+		steps = append(steps, s)
+		return s
+	}
+
+	began := time.Now()
+	instances[0] = startInstance(0)
+	step("first instance starts", began, 0)
+
+	// The rest of the events, at a steady rate while the instances change.
+	produced := make(chan error, 1)
+	produceCtx, stopProducing := context.WithCancel(context.Background())
+	defer stopProducing()
+	go func() { produced <- produceSteadily(produceCtx, svc.brokers, records[before:], 1000) }()
+
+	began = time.Now()
+	instances[1] = startInstance(1)
+	step("second instance joins", began, 0, 1)
+	began = time.Now()
+	instances[2] = startInstance(2)
+	step("third instance joins", began, 0, 1, 2)
+
+	// Rolling restart: each instance gets SIGTERM; its successor starts
+	// as soon as it has exited, as a deployment would do it.
+	var rolling []availabilityStep
+	for i := range instances {
+		others := mon.latest()
+		began := time.Now()
+		if err := instances[i].proc.stop(t, time.Minute); err != nil {
+			t.Errorf("%s did not exit 0 on SIGTERM: %v", instances[i].name, err)
+		}
+		instances[i] = startInstance(i)
+		s := step("rolling restart of "+instances[i].name, began, 0, 1, 2)
+		if static {
+			kept := mon.othersKept(s.began, s.began.Add(s.longest()), i, others)
+			t.Logf("rolling restart of %s: the other instances kept their partitions all along: %v", instances[i].name, kept)
+		}
+		rolling = append(rolling, s)
+	}
+	last := rolling[len(rolling)-1]
+	rollingShare, rollingWindow := mon.allOwnedShare(rolling[0].began, last.began.Add(last.longest()))
+	t.Logf("rolling restart: every partition of both pipelines owned %.1f%% of %s", 100*rollingShare, rollingWindow.Round(100*time.Millisecond))
+
+	// SIGKILL: the survivors take the partitions over once the killed
+	// member's session has expired; then it comes back.
+	began = time.Now()
+	instances[1].proc.kill()
+	mon.setSlot(1, nil)
+	step("SIGKILL of run-1", began, 0, 2)
+	began = time.Now()
+	instances[1] = startInstance(1)
+	step("run-1 back after the kill", began, 0, 1, 2)
+
+	if err := testkit.Await(t, 3*time.Minute, "the producer to write the remaining events", produced); err != nil {
+		t.Fatalf("producing: %v", err)
+	}
+	membership := "dynamic"
+	if static {
+		membership = "static"
+	}
+	broker := "embedded broker"
+	if testkit.External() {
+		broker = "real broker"
+	}
+	parts := make([]string, 0, len(steps)+1)
+	for _, s := range steps {
+		parts = append(parts, s.what+" "+s.format(mon.pipelines))
+	}
+	parts = append(parts, fmt.Sprintf("all owned during the rolling restart %.1f%% of %s", 100*rollingShare, rollingWindow.Round(100*time.Millisecond)))
+	t.Logf("availability summary (%s membership, %s; %s / %s): %s", membership, broker, names.stats, names.big, strings.Join(parts, "; "))
+
+	checkReferenceResults(t, svc, client, instances, names.input, names.stats, names.big, events)
+}
+
+// availabilityStep is one membership change and how long after it each
+// pipeline had every partition owned again.
+type availabilityStep struct {
+	what  string
+	began time.Time
+	took  map[string]time.Duration
+}
+
+func (s availabilityStep) format(pipelines []string) string {
+	out := make([]string, len(pipelines))
+	for i, name := range pipelines {
+		out[i] = s.took[name].Round(10 * time.Millisecond).String()
+	}
+	return strings.Join(out, " / ")
+}
+
+func (s availabilityStep) longest() time.Duration {
+	var d time.Duration
+	for _, took := range s.took {
+		d = max(d, took)
+	}
+	return d
+}
+
+// checkReferenceResults waits until both groups have consumed everything
+// and checks that every user's state, wherever its partition lives, and the
+// last user-stats output per user are exact, and that big-purchases has
+// every expected output, in order per user (it is at-least-once).
+func checkReferenceResults(t *testing.T, svc *services, client codecs.Registry, instances []*instance, input, stats, big string, events []demo.Event) {
+	t.Helper()
+	for _, group := range []string{stats, big} {
+		testkit.WaitLagZero(t, svc.brokers, group, input, 2*time.Minute)
+	}
+	want := testkit.ExpectUserStats(events)
+	wrong := 0
+	for key, w := range want {
+		var got testkit.UserStats
+		found := false
+		for _, in := range instances {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			code, err := getJSON(ctx, "http://"+in.http+"/pipelines/"+stats+"/state/"+key, &got)
+			cancel()
+			if err == nil && code == 200 {
+				found = true
+				break
+			}
+		}
+		if !found || !sameStats(got, w) {
+			wrong++
+			if wrong <= 3 {
+				t.Errorf("state of %s: found=%v got %+v want %+v", key, found, got, w)
+			}
+		}
+	}
+	outs, missing := checkLastOutputs(t, svc.brokers, client, stats, want)
+
+	wantBig := testkit.ExpectBigPurchases(events)
+	gotBig := map[string][]testkit.BigPurchase{}
+	bigOuts := readUntilQuiet(t, svc.brokers, big)
+	for _, r := range bigOuts {
+		var b testkit.BigPurchase
+		if err := json.Unmarshal(r.Value, &b); err != nil {
+			t.Fatalf("big-purchases output %q: %v", r.Value, err)
+		}
+		gotBig[string(r.Key)] = append(gotBig[string(r.Key)], b)
+	}
+	bigWrong := 0
+	for k, w := range wantBig {
+		if !coversInOrder(gotBig[k], w) {
+			bigWrong++
+			if bigWrong <= 3 {
+				t.Errorf("big-purchases of %s: got %d outputs %+v, want at least %+v in order", k, len(gotBig[k]), gotBig[k], w)
+			}
+		}
+	}
+	for k := range gotBig {
+		if _, ok := wantBig[k]; !ok {
+			bigWrong++
+			t.Errorf("big-purchases for %s, which made none", k)
+		}
+	}
+	t.Logf("results: %d events, %d users, %d user-stats outputs, %d big-purchases outputs; differences: state %d, last output %d, big-purchases %d",
+		len(events), len(want), len(outs), len(bigOuts), wrong, missing, bigWrong)
+}
+
+// coversInOrder reports whether got is want with some stretches written
+// twice (a redelivery repeats what was emitted before it): every element of
+// want appears in order, and anything else is a repeat of one already seen.
+// It is the check of pipeline's failure tests.
+func coversInOrder(got, want []testkit.BigPurchase) bool {
+	j := 0
+	for _, g := range got {
+		if j < len(want) && sameBig(g, want[j]) {
+			j++
+			continue
+		}
+		if !slices.ContainsFunc(want[:j], func(w testkit.BigPurchase) bool { return sameBig(g, w) }) {
+			return false
+		}
+	}
+	return j == len(want)
+}
+
+func sameBig(a, b testkit.BigPurchase) bool {
+	return a.UserID == b.UserID && a.Amount == b.Amount &&
+		((a.Country == nil && b.Country == nil) || (a.Country != nil && b.Country != nil && *a.Country == *b.Country))
+}
+
+// produceSteadily writes records in batches every 50ms, at about rate
+// records per second.
+func produceSteadily(ctx context.Context, brokers []string, records []*kgo.Record, rate int) error {
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ProducerLinger(5*time.Millisecond))
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	batch := max(1, rate/20)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for i := 0; i < len(records); i += batch {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+		if err := cl.ProduceSync(ctx, records[i:min(i+batch, len(records))]...).FirstErr(); err != nil {
+			return fmt.Errorf("producing events %d to %d: %w", i, i+batch, err)
+		}
+	}
+	return nil
+}
+
+// ownSample is what the instances of the monitor's slots reported at one
+// poll: per pipeline, per slot, the partitions that slot owns (nil when the
+// slot is empty, its instance does not answer, or the pipeline is not ready
+// there).
+type ownSample struct {
+	at    time.Time
+	owned map[string][][]int32
+}
+
+// ownershipMonitor polls /pipelines of the instances in its slots every
+// 50ms and keeps every answer, so that the test can tell when each pipeline
+// had every partition owned.
+type ownershipMonitor struct {
+	pipelines  []string
+	partitions int
+
+	mu      sync.Mutex
+	slots   []*instance
+	samples []ownSample
+}
+
+// pollEvery is the monitor's poll interval: the resolution of its timings.
+const pollEvery = 50 * time.Millisecond
+
+func (m *ownershipMonitor) run(ctx context.Context) {
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for {
+		s := m.poll()
+		m.mu.Lock()
+		m.samples = append(m.samples, s)
+		m.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func (m *ownershipMonitor) setSlot(i int, in *instance) {
+	m.mu.Lock()
+	m.slots[i] = in
+	m.mu.Unlock()
+}
+
+// poll asks every instance at once; the sample's time is when it asked.
+func (m *ownershipMonitor) poll() ownSample {
+	m.mu.Lock()
+	slots := slices.Clone(m.slots)
+	m.mu.Unlock()
+	s := ownSample{at: time.Now(), owned: map[string][][]int32{}}
+	for _, name := range m.pipelines {
+		s.owned[name] = make([][]int32, len(slots))
+	}
+	var wg sync.WaitGroup
+	for i, in := range slots {
+		if in == nil {
+			continue
+		}
+		wg.Go(func() {
+			ready := in.readyPartitions()
+			for _, name := range m.pipelines {
+				s.owned[name][i] = ready[name]
+			}
+		})
+	}
+	wg.Wait()
+	return s
+}
+
+// readyPartitions returns, per pipeline that is ready on this instance, the
+// partitions it owns; nil when the instance does not answer.
+func (in *instance) readyPartitions() map[string][]int32 {
+	var st []pipeline.Status
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if code, err := getJSON(ctx, "http://"+in.http+"/pipelines", &st); err != nil || code != 200 {
+		return nil
+	}
+	out := map[string][]int32{}
+	for _, s := range st {
+		if s.Ready {
+			out[s.Name] = s.Partitions
+		}
+	}
+	return out
+}
+
+func (m *ownershipMonitor) latest() ownSample {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if len(m.samples) == 0 {
+		return ownSample{}
+	}
+	return m.samples[len(m.samples)-1]
+}
+
+func (m *ownershipMonitor) snapshot() []ownSample {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return slices.Clone(m.samples)
+}
+
+// settled reports whether, in s, the live slots own every partition of the
+// pipeline exactly once, each some, and no other slot owns any.
+func (m *ownershipMonitor) settled(s ownSample, name string, live []int) bool {
+	count := make([]int, m.partitions)
+	for slot, parts := range s.owned[name] {
+		if !slices.Contains(live, slot) {
+			if len(parts) > 0 {
+				return false
+			}
+			continue
+		}
+		if len(parts) == 0 {
+			return false
+		}
+		for _, p := range parts {
+			if p < 0 || int(p) >= m.partitions {
+				return false
+			}
+			count[p]++
+		}
+	}
+	for _, c := range count {
+		if c != 1 {
+			return false
+		}
+	}
+	return true
+}
+
+// allOwned reports whether, in s, every partition of every pipeline is owned.
+func (m *ownershipMonitor) allOwned(s ownSample) bool {
+	for _, name := range m.pipelines {
+		seen := map[int32]bool{}
+		for _, parts := range s.owned[name] {
+			for _, p := range parts {
+				seen[p] = true
+			}
+		}
+		if len(seen) < m.partitions {
+			return false
+		}
+	}
+	return true
+}
+
+// settleHold is how long a pipeline must stay settled for a change to count
+// as over: a rebalance that follows at once is part of the same change.
+const settleHold = time.Second
+
+// waitSettled waits until every pipeline has been settled on the live slots
+// for settleHold, and returns per pipeline how long after began its
+// settled run started.
+func (m *ownershipMonitor) waitSettled(t *testing.T, what string, began time.Time, live []int) map[string]time.Duration {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		samples := m.snapshot()
+		took := map[string]time.Duration{}
+		for _, name := range m.pipelines {
+			var since time.Time // the start of the settled run that reaches the last sample
+			for _, s := range samples {
+				switch {
+				case s.at.Before(began):
+				case !m.settled(s, name, live):
+					since = time.Time{}
+				case since.IsZero():
+					since = s.at
+				}
+			}
+			if !since.IsZero() && samples[len(samples)-1].at.Sub(since) >= settleHold {
+				took[name] = since.Sub(began)
+			}
+		}
+		if len(took) == len(m.pipelines) {
+			return took
+		}
+		if time.Now().After(deadline) {
+			last := samples[len(samples)-1]
+			for slot, in := range m.slots {
+				if in != nil {
+					t.Logf("%s: %s owns %v; log:\n%s", what, in.name, ownedBy(last, slot, m.pipelines), in.proc.tail(15))
+				}
+			}
+			t.Fatalf("%s: timed out after 3m waiting for slots %v to own every partition once each, each some (owners logged above)", what, live)
+		}
+		time.Sleep(pollEvery)
+	}
+}
+
+func ownedBy(s ownSample, slot int, pipelines []string) map[string][]int32 {
+	out := map[string][]int32{}
+	for _, name := range pipelines {
+		if slot < len(s.owned[name]) {
+			out[name] = s.owned[name][slot]
+		}
+	}
+	return out
+}
+
+// allOwnedShare returns the share of the time from from to to during which
+// every partition of every pipeline was owned, and that time.
+func (m *ownershipMonitor) allOwnedShare(from, to time.Time) (float64, time.Duration) {
+	samples := m.snapshot()
+	var owned time.Duration
+	for i, s := range samples {
+		if i+1 == len(samples) || s.at.Before(from) || !s.at.Before(to) {
+			continue
+		}
+		if m.allOwned(s) {
+			end := samples[i+1].at
+			if end.After(to) {
+				end = to
+			}
+			owned += end.Sub(s.at)
+		}
+	}
+	window := to.Sub(from)
+	if window <= 0 {
+		return 1, 0
+	}
+	return float64(owned) / float64(window), window
+}
+
+// othersKept reports whether, from from to to, every slot but restarted
+// owned the partitions it owned in before, in every sample.
+func (m *ownershipMonitor) othersKept(from, to time.Time, restarted int, before ownSample) bool {
+	for _, s := range m.snapshot() {
+		if s.at.Before(from) || s.at.After(to) {
+			continue
+		}
+		for _, name := range m.pipelines {
+			for slot, parts := range s.owned[name] {
+				if slot != restarted && slot < len(before.owned[name]) && !slices.Equal(sorted(parts), sorted(before.owned[name][slot])) {
+					return false
+				}
+			}
+		}
+	}
+	return true
+}
+
+func sorted(ps []int32) []int32 {
+	s := slices.Clone(ps)
+	slices.Sort(s)
+	return s
+}
