@@ -33,7 +33,7 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 		store = storage.DefaultBuilder(filepath.Join(sv.opts.StateDir, p.Group))
 	}
 	return goka.NewProcessor(sv.brokers, graph,
-		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(scfg)),
+		goka.WithConsumerGroupBuilder(sessionLoopBuilder(scfg)),
 		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(scfg)),
 		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(scfg)),
 		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(scfg, topicManagerConfig(sv.cfg.Kafka))),

@@ -1,0 +1,74 @@
+package pipeline
+
+import (
+	"context"
+	"time"
+
+	"github.com/IBM/sarama"
+	"github.com/lovoo/goka"
+)
+
+// minSession is the shortest time between the starts of two sessions of a
+// sessionLoop: a session that ends sooner is followed by a pause, so that a
+// group that cannot keep a session never spins.
+const minSession = 100 * time.Millisecond
+
+// sessionLoop is a consumer group whose Consume runs one group session after
+// another until ctx ends or a session fails, instead of returning when a
+// session ends.
+//
+// Goka calls Consume in a loop and sleeps a fixed 5 s each time it returns
+// nil (rebalanceLoop in goka v1.1.17's processor.go, no option to change
+// it). Sarama's eager Consume returns at every rebalance, so every member of
+// the group slept 5 s at every membership change, and the coordinator waited
+// for the sleepers to rejoin: joins and restarts cost 5 to 25 s of outage.
+// Looping here means goka never sees a session end, so it never sleeps.
+//
+// This is safe because goka keeps no state between two Consume calls that
+// this skips: sarama calls the handler's Setup at the start of every session
+// and its Cleanup at the end, inside Consume (newConsumerGroupSession and
+// release), exactly as when goka loops. Goka's Setup builds a partition
+// processor for each claimed partition from scratch (recovering its table
+// from the storage's offset to the high-water mark), ConsumeClaim feeds the
+// one of its claim, and Cleanup stops them all, waiting for their in-flight
+// writes, and empties the map: each session starts from nothing. Goka's
+// session-error watcher only logs and cancels a context that Consume never
+// receives. Failures still stop the processor: a partition processor that
+// fails makes Cleanup fail, sarama returns that error from Consume, and it is
+// returned to goka here as before; so are join and sync failures once
+// sarama's retries are spent. Cancelling ctx ends the session (Cleanup, last
+// commit) and the loop, as before.
+type sessionLoop struct {
+	sarama.ConsumerGroup
+}
+
+// Consume runs sessions until ctx ends or one fails.
+func (g sessionLoop) Consume(ctx context.Context, topics []string, handler sarama.ConsumerGroupHandler) error {
+	for {
+		began := time.Now()
+		if err := g.ConsumerGroup.Consume(ctx, topics, handler); err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(minSession - time.Since(began)):
+		}
+	}
+}
+
+// sessionLoopBuilder builds goka's consumer group from cfg as
+// goka.ConsumerGroupBuilderWithConfig does, wrapped in a sessionLoop.
+func sessionLoopBuilder(cfg *sarama.Config) goka.ConsumerGroupBuilder {
+	build := goka.ConsumerGroupBuilderWithConfig(cfg)
+	return func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
+		cg, err := build(brokers, group, clientID)
+		if err != nil {
+			return nil, err
+		}
+		return sessionLoop{ConsumerGroup: cg}, nil
+	}
+}
