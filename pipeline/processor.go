@@ -28,7 +28,9 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 	if err := graph.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid processor graph: %w", err)
 	}
-	store := storage.MemoryBuilder()
+	// In memory, each partition's table is kept between group sessions, so
+	// that a rebalance costs only the changelog written meanwhile.
+	store := newWarmStores(string(goka.GroupTable(goka.Group(p.Group))), run.log).build
 	if sv.opts.StateDir != "" {
 		store = storage.DefaultBuilder(filepath.Join(sv.opts.StateDir, p.Group))
 	}
