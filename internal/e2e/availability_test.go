@@ -91,7 +91,13 @@ func availability(t *testing.T, svc *services, static bool) {
 	step := func(what string, began time.Time, live ...int) availabilityStep {
 		t.Helper()
 		s := availabilityStep{what: what, began: began, took: mon.waitSettled(t, what, began, live)}
-		t.Logf("%s: every partition owned again after %s", what, s.format(mon.pipelines))
+		gaps := mon.gaps(began, began.Add(s.longest()))
+		var unowned time.Duration
+		for _, g := range gaps {
+			unowned += g
+		}
+		t.Logf("%s: every partition owned again after %s; some unowned for %s in %d gaps %v; partitions that changed instance: %v", what, s.format(mon.pipelines),
+			unowned.Round(10*time.Millisecond), len(gaps), roundAll(gaps), mon.moved(began))
 		steps = append(steps, s)
 		return s
 	}
@@ -522,6 +528,67 @@ func (m *ownershipMonitor) allOwnedShare(from, to time.Time) (float64, time.Dura
 		return 1, 0
 	}
 	return float64(owned) / float64(window), window
+}
+
+// gaps returns the lengths of the stretches from from to to during which
+// some partition of some pipeline was not owned.
+func (m *ownershipMonitor) gaps(from, to time.Time) []time.Duration {
+	samples := m.snapshot()
+	var out []time.Duration
+	var gapStart time.Time
+	for i, s := range samples {
+		if s.at.Before(from) {
+			continue
+		}
+		end := i+1 == len(samples) || !s.at.Before(to)
+		switch {
+		case !m.allOwned(s) && gapStart.IsZero() && !end:
+			gapStart = s.at
+		case (m.allOwned(s) || end) && !gapStart.IsZero():
+			out = append(out, s.at.Sub(gapStart))
+			gapStart = time.Time{}
+		}
+		if end {
+			break
+		}
+	}
+	return out
+}
+
+func roundAll(ds []time.Duration) []time.Duration {
+	out := make([]time.Duration, len(ds))
+	for i, d := range ds {
+		out[i] = d.Round(10 * time.Millisecond)
+	}
+	return out
+}
+
+// moved returns, per pipeline, how many partitions are owned by another
+// slot now than just before began (unowned then counts as another slot).
+func (m *ownershipMonitor) moved(began time.Time) map[string]int {
+	samples := m.snapshot()
+	i := slices.IndexFunc(samples, func(s ownSample) bool { return !s.at.Before(began) })
+	if i <= 0 {
+		return nil
+	}
+	before, now := samples[i-1], samples[len(samples)-1]
+	owner := func(s ownSample, name string, p int32) int {
+		for slot, parts := range s.owned[name] {
+			if slices.Contains(parts, p) {
+				return slot
+			}
+		}
+		return -1
+	}
+	out := map[string]int{}
+	for _, name := range m.pipelines {
+		for p := range int32(m.partitions) {
+			if owner(before, name, p) != owner(now, name, p) {
+				out[name]++
+			}
+		}
+	}
+	return out
 }
 
 // othersKept reports whether, from from to to, every slot but restarted
