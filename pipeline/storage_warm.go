@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lovoo/goka/storage"
@@ -15,6 +16,10 @@ import (
 // compacted away meanwhile (after delete.retention.ms, a day by default);
 // ten minutes covers a rolling deploy's rebalances with a wide margin.
 const warmTTL = 10 * time.Minute
+
+// sweepEvery is how often writes look for stores unowned for warmTTL, so
+// that they are dropped even when no rebalance builds or closes a store.
+const sweepEvery = time.Minute
 
 // errStoreClosed is what a write to a closed warm store returns.
 var errStoreClosed = errors.New("table store written after it was closed")
@@ -47,8 +52,9 @@ type warmStores struct {
 	log   *slog.Logger
 	now   func() time.Time
 
-	mu     sync.Mutex
-	stores map[int32]*warmStore
+	mu        sync.Mutex
+	stores    map[int32]*warmStore
+	lastSweep atomic.Int64 // Unix nanoseconds
 }
 
 // warmStore is one partition's kept store.
@@ -90,9 +96,21 @@ func (w *warmStores) build(topic string, partition int32) (storage.Storage, erro
 	return ws.open, nil
 }
 
+// sweep runs dropExpired if it has not run for sweepEvery; it is cheap
+// enough to call at every write.
+func (w *warmStores) sweep() {
+	if w.now().UnixNano()-w.lastSweep.Load() < int64(sweepEvery) {
+		return
+	}
+	w.mu.Lock()
+	w.dropExpired()
+	w.mu.Unlock()
+}
+
 // dropExpired forgets the stores unowned for warmTTL. Called with mu held.
 func (w *warmStores) dropExpired() {
 	now := w.now()
+	w.lastSweep.Store(now.UnixNano())
 	for p, ws := range w.stores {
 		if ws.open == nil && now.Sub(ws.closedAt) > warmTTL {
 			delete(w.stores, p)
@@ -136,14 +154,15 @@ type warmHandle struct {
 // write runs a write unless the handle is closed.
 func (h *warmHandle) write(f func() error) error {
 	h.mu.RLock()
-	shut := h.isShut
-	if !shut {
-		defer h.mu.RUnlock()
-		return f()
+	if h.isShut {
+		h.mu.RUnlock()
+		h.owner.writtenAfterClose(h)
+		return errStoreClosed
 	}
+	err := f()
 	h.mu.RUnlock()
-	h.owner.writtenAfterClose(h)
-	return errStoreClosed
+	h.owner.sweep()
+	return err
 }
 
 func (h *warmHandle) Set(key string, value []byte) error {

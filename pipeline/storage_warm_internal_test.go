@@ -139,3 +139,27 @@ func TestWarmStoresNeverShareAnOpenStore(t *testing.T) {
 		t.Errorf("kept store: k=%q, want the second session's v2", v)
 	}
 }
+
+func TestWarmStoresWritesDropStoresUnownedTooLong(t *testing.T) {
+	clock := time.Unix(0, 0)
+	w := newTestWarmStores(&clock)
+	unowned := mustBuild(t, w, "g-table", 0)
+	_ = unowned.Set("k", []byte("v1"))
+	_ = unowned.Close()
+	owned := mustBuild(t, w, "g-table", 1)
+	clock = clock.Add(warmTTL + sweepEvery)
+	// No rebalance builds or closes a store; a write to an owned one sweeps.
+	if err := owned.Set("k", []byte("v2")); err != nil {
+		t.Fatal(err)
+	}
+	w.mu.Lock()
+	_, keptUnowned := w.stores[0]
+	_, keptOwned := w.stores[1]
+	w.mu.Unlock()
+	if keptUnowned {
+		t.Errorf("a store unowned for longer than %s is still kept after a write elsewhere", warmTTL)
+	}
+	if !keptOwned {
+		t.Errorf("the store in use was dropped")
+	}
+}
