@@ -49,21 +49,7 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 	if sv.opts.StateDir != "" {
 		store = storage.DefaultBuilder(filepath.Join(sv.opts.StateDir, p.Group))
 	}
-	var opts []goka.ProcessorOption
-	if sv.opts.InstanceID == "" && p.Stateful() {
-		// A dynamic member that starts joins a group whose partitions are
-		// all owned, and takes some of them away: it recovers the whole
-		// table before it joins, so that the partitions it is given need
-		// only the tail that was written meanwhile (from the kept store, or
-		// LevelDB), instead of staying unowned for a full replay. A static
-		// member does not: restarted, it gets its own partitions back
-		// without a rebalance, and recovering the others first would only
-		// keep its own unowned longer. The cost: right after a start the
-		// instance holds every partition of the table (in memory until the
-		// unowned ones expire, warmTTL; on disk for good with a state dir).
-		opts = append(opts, goka.WithRecoverAhead())
-	}
-	return goka.NewProcessor(sv.brokers, graph, append(opts,
+	return goka.NewProcessor(sv.brokers, graph,
 		goka.WithConsumerGroupBuilder(sessionLoopBuilder(scfg)),
 		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(scfg)),
 		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(scfg)),
@@ -74,7 +60,7 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 		goka.WithLogger(gokaLogger{sv.log.With("pipeline", p.Name, "component", "goka")}),
 		goka.WithClientID(sv.cfg.Kafka.ClientID+"-"+p.Name),
 		goka.WithRebalanceCallback(run.rebalanced),
-	)...)
+	)
 }
 
 // groupGraph is the goka graph of one pipeline: the input with a

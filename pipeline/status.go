@@ -6,8 +6,6 @@ import (
 	"sort"
 	"time"
 
-	"github.com/lovoo/goka"
-
 	"github.com/sluicehq/sluice/codecs"
 )
 
@@ -25,11 +23,6 @@ type Status struct {
 	Started   time.Time `json:"started"`
 	LastError string    `json:"last_error,omitempty"`
 }
-
-// gokaActive is goka's run mode (unexported there) of a partition processor
-// that owns its partition; the others recover ahead of joining the group or
-// stand by, and are not reported.
-const gokaActive goka.PPRunMode = 0
 
 // Status reports every running pipeline, in configuration order.
 func (sv *Supervisor) Status(ctx context.Context) []Status {
@@ -65,9 +58,6 @@ func (run *pipelineProcess) status(ctx context.Context) Status {
 		cancel()
 		if stats != nil {
 			for p, ps := range stats.Group {
-				if ps.TableStats != nil && ps.TableStats.RunMode != gokaActive {
-					continue // recovering ahead of joining: not owned
-				}
 				st.Partitions = append(st.Partitions, p)
 				for _, in := range ps.Input {
 					st.Lag += in.OffsetLag
