@@ -40,8 +40,12 @@ var errStoreClosed = errors.New("table store written after it was closed")
 //   - one warmStores lives as long as one goka processor, and a processor
 //     that fails is rebuilt with a new one (a failed write may have reached
 //     the store but not the changelog);
-//   - a write that arrives after goka closed the store (goka gives up waiting
-//     for writes in flight after a minute) is refused and the store dropped;
+//   - goka closes a store once the writes in flight are acknowledged, but
+//     gives up waiting after a minute: a store closed with a value set and
+//     its offset not (yet) confirmed is dropped, and a write that arrives
+//     after the close is refused and drops the store too (a partition's
+//     first write, at offset 0, gets no offset from goka, so its session's
+//     store is dropped too, once);
 //   - a store unowned for warmTTL is dropped (compacted tombstones), and so
 //     is one asked for while still open (goka never does this).
 //
@@ -118,13 +122,19 @@ func (w *warmStores) dropExpired() {
 	}
 }
 
-// closed keeps ws for the partition's next owner session.
+// closed keeps h's store for the partition's next owner session, unless a
+// value was set through h without its offset being confirmed.
 func (w *warmStores) closed(h *warmHandle) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if ws := w.stores[h.partition]; ws == h.store && ws.open == h {
-		ws.open = nil
-		ws.closedAt = w.now()
+		if n := h.unconfirmed.Load(); n != 0 {
+			delete(w.stores, h.partition)
+			w.log.Debug("table partition closed with writes whose offset is not confirmed: its store is not kept", "topic", w.table, "partition", h.partition, "writes", n)
+		} else {
+			ws.open = nil
+			ws.closedAt = w.now()
+		}
 	}
 	w.dropExpired()
 }
@@ -146,6 +156,10 @@ type warmHandle struct {
 	owner     *warmStores
 	store     *warmStore
 	partition int32
+	// unconfirmed counts values set or deleted less offsets set: goka sets
+	// the offset after each record it recovers and after each table write
+	// Kafka acknowledged, so it is 0 once every write is confirmed.
+	unconfirmed atomic.Int64
 
 	mu     sync.RWMutex
 	isShut bool
@@ -166,15 +180,24 @@ func (h *warmHandle) write(f func() error) error {
 }
 
 func (h *warmHandle) Set(key string, value []byte) error {
-	return h.write(func() error { return h.Storage.Set(key, value) })
+	return h.write(func() error {
+		h.unconfirmed.Add(1)
+		return h.Storage.Set(key, value)
+	})
 }
 
 func (h *warmHandle) Delete(key string) error {
-	return h.write(func() error { return h.Storage.Delete(key) })
+	return h.write(func() error {
+		h.unconfirmed.Add(1)
+		return h.Storage.Delete(key)
+	})
 }
 
 func (h *warmHandle) SetOffset(offset int64) error {
-	return h.write(func() error { return h.Storage.SetOffset(offset) })
+	return h.write(func() error {
+		h.unconfirmed.Add(-1)
+		return h.Storage.SetOffset(offset)
+	})
 }
 
 // Close keeps the store for the partition's next session. It waits for a

@@ -122,16 +122,33 @@ func TestWarmStoresLateWriteDoesNotReachTheNextSession(t *testing.T) {
 	}
 }
 
+func TestWarmStoresDropAStoreClosedWithAWriteUnconfirmed(t *testing.T) {
+	clock := time.Unix(0, 0)
+	w := newTestWarmStores(&clock)
+	st := mustBuild(t, w, "g-table", 0)
+	_ = st.Set("k", []byte("v1"))
+	_ = st.SetOffset(7)
+	// goka stopped waiting for this write's acknowledgement (or it failed):
+	// the value is in the store, maybe never in the changelog.
+	_ = st.Set("k", []byte("v2"))
+	_ = st.Close()
+	if v, off := contents(t, mustBuild(t, w, "g-table", 0), "k"); v != "" || off != -1 {
+		t.Errorf("store closed with an unconfirmed write: k=%q offset %d, want a new empty one", v, off)
+	}
+}
+
 func TestWarmStoresNeverShareAnOpenStore(t *testing.T) {
 	clock := time.Unix(0, 0)
 	w := newTestWarmStores(&clock)
 	first := mustBuild(t, w, "g-table", 0)
 	_ = first.Set("k", []byte("v1"))
+	_ = first.SetOffset(7)
 	second := mustBuild(t, w, "g-table", 0)
 	if v, _ := contents(t, second, "k"); v != "" {
 		t.Errorf("a store asked for while open was shared: k=%q", v)
 	}
 	_ = second.Set("k", []byte("v2"))
+	_ = second.SetOffset(8)
 	// Closing the first, superseded handle keeps nothing.
 	_ = first.Close()
 	_ = second.Close()
@@ -145,7 +162,14 @@ func TestWarmStoresWritesDropStoresUnownedTooLong(t *testing.T) {
 	w := newTestWarmStores(&clock)
 	unowned := mustBuild(t, w, "g-table", 0)
 	_ = unowned.Set("k", []byte("v1"))
+	_ = unowned.SetOffset(7)
 	_ = unowned.Close()
+	w.mu.Lock()
+	_, keptAtClose := w.stores[0]
+	w.mu.Unlock()
+	if !keptAtClose {
+		t.Fatal("a confirmed store is not kept at close")
+	}
 	owned := mustBuild(t, w, "g-table", 1)
 	clock = clock.Add(warmTTL + sweepEvery)
 	// No rebalance builds or closes a store; a write to an owned one sweeps.
