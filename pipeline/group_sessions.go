@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -38,6 +40,13 @@ const minSession = 100 * time.Millisecond
 // returned to goka here as before; so are join and sync failures once
 // sarama's retries are spent. Cancelling ctx ends the session (Cleanup, last
 // commit) and the loop, as before.
+//
+// One error does not stop it: a session that ends while messages are held
+// or retried makes the handler abort them (errStopping), since goka can
+// leave a message uncommitted only by failing it. Those messages go to the
+// partitions' next owners; a session whose only errors are such aborts
+// ended as planned, and the next one starts as after any other rebalance
+// (instead of a processor restart, its pause and a cold table).
 type sessionLoop struct {
 	sarama.ConsumerGroup
 }
@@ -46,7 +55,7 @@ type sessionLoop struct {
 func (g sessionLoop) Consume(ctx context.Context, topics []string, handler sarama.ConsumerGroupHandler) error {
 	for {
 		began := time.Now()
-		if err := g.ConsumerGroup.Consume(ctx, topics, handler); err != nil {
+		if err := g.ConsumerGroup.Consume(ctx, topics, handler); err != nil && !onlyAborts(err) {
 			return err
 		}
 		if ctx.Err() != nil {
@@ -58,6 +67,42 @@ func (g sessionLoop) Consume(ctx context.Context, topics []string, handler saram
 		case <-time.After(minSession - time.Since(began)):
 		}
 	}
+}
+
+// onlyAborts reports whether err, a session's error, consists of handler
+// aborts alone. For each aborted callback goka reports two errors: the
+// failure (wrapping errStopping) and the panic that ended the callback,
+// which goka formats with %v, so that one is recognised by its text.
+func onlyAborts(err error) bool {
+	leaves := leafErrors(err)
+	for _, e := range leaves {
+		if !errors.Is(e, errStopping) && !strings.Contains(e.Error(), "panic in callback: "+errStopping.Error()) {
+			return false
+		}
+	}
+	return len(leaves) > 0
+}
+
+// leafErrors flattens the error lists (goka's are go-multierror's) in err,
+// wherever they are in its chain, into the errors that hold no list.
+func leafErrors(err error) []error {
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		var list []error
+		switch l := e.(type) {
+		case interface{ WrappedErrors() []error }:
+			list = l.WrappedErrors()
+		case interface{ Unwrap() []error }:
+			list = l.Unwrap()
+		default:
+			continue
+		}
+		var out []error
+		for _, e := range list {
+			out = append(out, leafErrors(e)...)
+		}
+		return out
+	}
+	return []error{err}
 }
 
 // sessionLoopBuilder builds goka's consumer group from cfg as
