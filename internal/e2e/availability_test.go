@@ -74,6 +74,7 @@ func availability(t *testing.T, svc *services, static bool) {
 	})
 
 	generation := 0
+	var procs []*proc
 	startInstance := func(slot int) *instance {
 		generation++
 		in := &instance{name: "run-" + strconv.Itoa(slot)}
@@ -82,6 +83,7 @@ func availability(t *testing.T, svc *services, static bool) {
 			env = append(env, "SLUICE_INSTANCE_ID=availability"+suffix+"-"+strconv.Itoa(slot))
 		}
 		in.proc = start(t, in.name+"-"+strconv.Itoa(generation), env, "run", "-f", cfgPath, "--http-addr", "127.0.0.1:0", "--log-level", "info")
+		procs = append(procs, in.proc)
 		in.http = in.proc.awaitLine(t, opsAddrLine, time.Minute)[1]
 		mon.setSlot(slot, in)
 		return in
@@ -166,6 +168,16 @@ func availability(t *testing.T, svc *services, static bool) {
 		parts = append(parts, s.what+" "+s.format(mon.pipelines))
 	}
 	parts = append(parts, fmt.Sprintf("all owned during the rolling restart %.1f%% of %s", 100*rollingShare, rollingWindow.Round(100*time.Millisecond)))
+	// A pipeline that fails in a change is restarted after a pause, cold.
+	restarts := 0
+	for _, p := range procs {
+		b, err := os.ReadFile(p.log)
+		if err != nil {
+			t.Fatalf("reading the log of %s: %v", p.name, err)
+		}
+		restarts += strings.Count(string(b), `msg="pipeline stopped, restarting"`)
+	}
+	parts = append(parts, fmt.Sprintf("pipeline restarts %d", restarts))
 	t.Logf("availability summary (%s membership, %s; %s / %s): %s", membership, broker, names.stats, names.big, strings.Join(parts, "; "))
 
 	checkReferenceResults(t, svc, client, instances, names.input, names.stats, names.big, events)
