@@ -1,14 +1,18 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"hash"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 
 	"github.com/sluicehq/sluice/codecs"
@@ -42,6 +46,14 @@ type handler struct {
 	// holdLogEvery limits how often a held message is logged.
 	holdLogEvery time.Duration
 
+	// inputs notes what goka drops of each consumed record (see inputRecord).
+	inputs *inputRecords
+	// limit is the largest record the pipeline writes (set before it runs).
+	limit sizeLimit
+	// sender writes outputs and dead letters; a new processor run sets it.
+	senderMu sync.Mutex
+	sender   sender
+
 	heldMu sync.Mutex
 	held   int // partitions held now, waiting for a dependency
 }
@@ -49,17 +61,13 @@ type handler struct {
 // attemptResult is the outcome of one try at a message.
 type attemptResult struct {
 	msg   *processors.Message
-	emits []encodedEmit
+	emits []outRecord
 	// dropped is true when a step dropped the message.
 	dropped bool
 	// stored is the key's table entry as the attempt found it.
 	stored *TableEntry
-}
-
-type encodedEmit struct {
-	topic string
-	key   string
-	value []byte
+	// table is the encoded table entry to write, nil for none.
+	table encodedEntry
 }
 
 // attemptFailure says why a try failed and how to go on.
@@ -71,11 +79,31 @@ type attemptFailure struct {
 	transient bool
 	hold      bool
 	retry     Retry
+	// kind is the dead-letter kind when it is neither poison nor
+	// exhausted: oversize.
+	kind string
+}
+
+// deadLetterKind is the kind of the dead letter a failure makes.
+func (f *attemptFailure) deadLetterKind() string {
+	switch {
+	case f.kind != "":
+		return f.kind
+	case f.transient:
+		return deadletter.KindExhausted
+	}
+	return deadletter.KindPoison
 }
 
 func (r *handler) callback(ctx goka.Context, msg any) {
 	raw, _ := msg.([]byte)
 	meta := messageMeta(ctx)
+	in := r.inputRecord(ctx)
+	if to, ok := replayedFor(in); ok && to != r.p.Name {
+		// `dlq replay` addressed it to another pipeline reading this topic.
+		r.stats.record(outcomeReplayForOther)
+		return
+	}
 	var heldSince time.Time
 	var lastLog time.Time
 	// The partition stops waiting however the callback ends, including the
@@ -90,7 +118,7 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 	// uses up the message's retries nor counts in sluice.attempts.
 	tries, holds := 1, 0
 	for {
-		res, fail := r.attempt(ctx, raw, meta)
+		res, fail := r.attempt(ctx, raw, meta, in)
 		if fail != nil && ctx.Context().Err() != nil {
 			// The processor is stopping (shutdown or rebalance): the failure
 			// may be the cancellation itself, so leave the message
@@ -101,7 +129,7 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 			if !heldSince.IsZero() {
 				r.log.Info("dependency back, message processed", "partition", meta.Partition, "offset", meta.Offset, "held", time.Since(heldSince).Round(time.Millisecond))
 			}
-			r.apply(ctx, res, meta)
+			r.apply(ctx, res, meta, in)
 			return
 		}
 		switch {
@@ -125,11 +153,7 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 			tries++
 			continue
 		}
-		kind := deadletter.KindPoison
-		if fail.transient {
-			kind = deadletter.KindExhausted
-		}
-		r.deadLetter(ctx, raw, meta, failure{stage: fail.stage, kind: kind, err: fail.err, attempts: tries})
+		r.deadLetter(ctx, raw, meta, in, failure{stage: fail.stage, kind: fail.deadLetterKind(), err: fail.err, attempts: tries})
 		return
 	}
 }
@@ -201,7 +225,7 @@ func messageMeta(ctx goka.Context) processors.Meta {
 
 // attempt runs the message through decode, the steps and the encoders. It
 // changes nothing outside the returned result, so it can be repeated.
-func (r *handler) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*attemptResult, *attemptFailure) {
+func (r *handler) attempt(ctx goka.Context, raw []byte, meta processors.Meta, in inputRecord) (*attemptResult, *attemptFailure) {
 	value, err := r.decode(ctx.Context(), raw)
 	if err != nil {
 		return nil, r.classify(deadletter.StageDecode, err, r.p.Retry)
@@ -237,6 +261,7 @@ func (r *handler) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*
 			break
 		}
 	}
+	headers := outputHeaders(r.p.Headers, in.headers)
 	for _, e := range m.Emits {
 		enc, ok := r.outputs[e.Output]
 		if !ok {
@@ -248,9 +273,39 @@ func (r *handler) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*
 		if err != nil {
 			return nil, r.classify(deadletter.StageEncode, fmt.Errorf("output %s: %w", e.Output, err), r.p.Retry)
 		}
-		res.emits = append(res.emits, encodedEmit{topic: enc.topic, key: e.Key, value: b})
+		rec := outRecord{topic: enc.topic, key: outputKey(e.Key, in.key), value: b, headers: headers}
+		if err := r.limit.check(recordSize(rec.key, rec.value, rec.headers)); err != nil {
+			return nil, oversize(deadletter.StageEmit, fmt.Errorf("output %s: %w", e.Output, err))
+		}
+		res.emits = append(res.emits, rec)
+	}
+	if r.p.Stateful() {
+		var entry *TableEntry
+		switch {
+		case m.StateChanged:
+			entry = &TableEntry{State: m.State, Partition: meta.Partition, Offset: meta.Offset}
+		case m.Replayed && !res.dropped && res.stored != nil:
+			// Rewrite the stored state, in case the crash came between this
+			// message's table write and its commit.
+			entry = res.stored
+		}
+		if entry != nil {
+			b, err := tableCodec{schema: r.p.State.Schema}.Encode(entry)
+			if err != nil {
+				return nil, r.classify(deadletter.StageState, err, r.p.Retry)
+			}
+			if err := r.limit.check(recordSize([]byte(ctx.Key()), b, nil)); err != nil {
+				return nil, oversize(deadletter.StageState, fmt.Errorf("table entry of key %q: %w", ctx.Key(), err))
+			}
+			res.table = b
+		}
 	}
 	return res, nil
+}
+
+// oversize is the failure of a record that would not fit its topic.
+func oversize(stage string, err error) *attemptFailure {
+	return &attemptFailure{stage: stage, err: err, kind: deadletter.KindOversize}
 }
 
 func (r *handler) classify(stage string, err error, retry Retry) *attemptFailure {
@@ -265,37 +320,147 @@ func (r *handler) classify(stage string, err error, retry Retry) *attemptFailure
 	return f
 }
 
-// apply writes the state and the outputs of a processed message and counts it.
-func (r *handler) apply(ctx goka.Context, res *attemptResult, meta processors.Meta) {
-	m := res.msg
-	if r.p.Stateful() {
-		switch {
-		case m.StateChanged:
-			ctx.SetValue(&TableEntry{State: m.State, Partition: meta.Partition, Offset: meta.Offset})
-		case m.Replayed && !res.dropped && res.stored != nil:
-			// Rewrite the stored state, in case the crash came between this
-			// message's table write and its commit.
-			ctx.SetValue(res.stored)
-		}
+// apply writes the state and the outputs of a processed message, and counts
+// it once the broker has acknowledged its outputs.
+func (r *handler) apply(ctx goka.Context, res *attemptResult, meta processors.Meta, in inputRecord) {
+	if res.table != nil {
+		ctx.SetValue(res.table)
 	}
-	for _, e := range res.emits {
-		ctx.Emit(goka.Stream(e.topic), e.key, e.value)
+	o := outcomeProcessed
+	if res.dropped && len(res.emits) == 0 && !res.msg.StateChanged {
+		o = outcomeFiltered
 	}
-	if res.dropped && len(res.emits) == 0 && !m.StateChanged {
-		r.stats.record(outcomeFiltered)
-	} else {
-		r.stats.record(outcomeProcessed)
+	r.write(ctx, res.emits, o)
+}
+
+// deadLetter writes the original key and value with the input's headers and
+// the failure's. A dead letter that would not fit its topic is written
+// without its value, as kind oversize: its source coordinates say where the
+// message is.
+func (r *handler) deadLetter(ctx goka.Context, raw []byte, meta processors.Meta, in inputRecord, f failure) {
+	rec := outRecord{topic: r.p.DeadLetter, key: in.key, value: raw,
+		headers: deadLetterRecordHeaders(in.headers, deadLetterHeaders(r.p.Name, meta, raw, f))}
+	if err := r.limit.check(recordSize(rec.key, rec.value, rec.headers)); err != nil {
+		rec = r.valueLess(rec, in, meta, raw, f, err)
+	}
+	r.write(ctx, []outRecord{rec}, outcomeDeadLettered)
+	r.log.Debug("dead-lettered", "stage", f.stage, "kind", f.kind, "partition", meta.Partition, "offset", meta.Offset, "error", f.err)
+}
+
+// valueLess returns the dead letter of f without the message's value, kind
+// oversize. Should even that not fit (huge headers or key), it leaves out the
+// input's headers, then the key, and shortens the error text: the sluice
+// headers always go through.
+func (r *handler) valueLess(rec outRecord, in inputRecord, meta processors.Meta, raw []byte, f failure, tooBig error) outRecord {
+	r.log.Warn("dead letter too large: writing it without its value", "stage", f.stage, "kind", f.kind,
+		"partition", meta.Partition, "offset", meta.Offset, "value_bytes", len(raw), "error", tooBig)
+	f.err = fmt.Errorf("value of %d bytes left out of this dead letter, read it at the source coordinates: %w; the message failed as %s: %w",
+		len(raw), tooBig, f.kind, f.err)
+	f.kind = deadletter.KindOversize
+	sluiceHeaders := deadLetterHeaders(r.p.Name, meta, raw, f)
+	rec.value = nil
+	rec.headers = deadLetterRecordHeaders(in.headers, sluiceHeaders)
+	if r.limit.check(recordSize(rec.key, nil, rec.headers)) == nil {
+		return rec
+	}
+	rec.headers = deadLetterRecordHeaders(nil, sluiceHeaders)
+	if r.limit.check(recordSize(rec.key, nil, rec.headers)) == nil {
+		return rec
+	}
+	const maxMessage = 1024
+	if m := sluiceHeaders[deadletter.HeaderMessage]; len(m) > maxMessage {
+		sluiceHeaders[deadletter.HeaderMessage] = m[:maxMessage]
+	}
+	rec.key = nil
+	rec.headers = deadLetterRecordHeaders(nil, sluiceHeaders)
+	return rec
+}
+
+// write sends a message's records and counts its outcome once the broker has
+// acknowledged every one of them. Each record holds the message's commit
+// (goka's DeferCommit) until it is acknowledged; a failed write fails the
+// processor, and the message, uncommitted and uncounted, comes again.
+func (r *handler) write(ctx goka.Context, recs []outRecord, o outcome) {
+	if len(recs) == 0 {
+		r.stats.record(o)
+		return
+	}
+	s := r.currentSender()
+	var mu sync.Mutex
+	pending := len(recs)
+	for _, rec := range recs {
+		done := ctx.DeferCommit()
+		s.send(rec).Then(func(err error) {
+			if err != nil {
+				done(fmt.Errorf("writing to %s: %w", rec.topic, err))
+				return
+			}
+			mu.Lock()
+			pending--
+			last := pending == 0
+			mu.Unlock()
+			if last {
+				r.stats.record(o)
+			}
+			done(nil)
+		})
 	}
 }
 
-// deadLetter writes the original key and value with the failure's headers.
-func (r *handler) deadLetter(ctx goka.Context, raw []byte, meta processors.Meta, f failure) {
-	h := deadLetterHeaders(r.p.Name, meta, raw, f)
-	var value any
-	if raw != nil {
-		value = raw
+// setSender makes the handler write through p, the producer of the
+// processor run that is starting.
+func (r *handler) setSender(p goka.Producer) {
+	r.senderMu.Lock()
+	r.sender = senderOf(p)
+	r.senderMu.Unlock()
+}
+
+func (r *handler) currentSender() sender {
+	r.senderMu.Lock()
+	defer r.senderMu.Unlock()
+	return r.sender
+}
+
+// producerBuilder wraps build so that the handler writes through the
+// producer of each processor run.
+func (r *handler) producerBuilder(build goka.ProducerBuilder) goka.ProducerBuilder {
+	return func(brokers []string, clientID string, hasher func() hash.Hash32) (goka.Producer, error) {
+		p, err := build(brokers, clientID, hasher)
+		if err != nil {
+			return nil, err
+		}
+		r.setSender(p)
+		return p, nil
 	}
-	ctx.Emit(goka.Stream(r.p.DeadLetter), ctx.Key(), value, goka.WithCtxEmitHeaders(h))
-	r.stats.record(outcomeDeadLettered)
-	r.log.Debug("dead-lettered", "stage", f.stage, "kind", f.kind, "partition", meta.Partition, "offset", meta.Offset, "error", f.err)
+}
+
+// outputKey is the key of an output record: null when the input's key was
+// null and the step kept it.
+func outputKey(key string, inputKey []byte) []byte {
+	if key == "" && inputKey == nil {
+		return nil
+	}
+	return []byte(key)
+}
+
+// replayedFor returns the pipeline a replayed record is addressed to (its
+// sluice.replay.pipeline header), and whether it names one.
+func replayedFor(in inputRecord) (string, bool) {
+	to, ok := "", false
+	for _, h := range in.headers {
+		if string(h.Key) == deadletter.HeaderReplayPipeline {
+			to, ok = string(h.Value), true
+		}
+	}
+	return to, ok
+}
+
+// sortedHeaders returns h as record headers in name order.
+func sortedHeaders(h map[string][]byte) []sarama.RecordHeader {
+	out := make([]sarama.RecordHeader, 0, len(h))
+	for k, v := range h {
+		out = append(out, sarama.RecordHeader{Key: []byte(k), Value: v})
+	}
+	slices.SortFunc(out, func(a, b sarama.RecordHeader) int { return bytes.Compare(a.Key, b.Key) })
+	return out
 }
