@@ -63,7 +63,9 @@ func newSizeLimit(targets map[string]int) sizeLimit {
 }
 
 // producerMax is sarama's Producer.MaxMessageBytes for this limit.
-func (l sizeLimit) producerMax() int { return min(l.max, int(sarama.MaxRequestSize)-64*1024) - batchSlack }
+func (l sizeLimit) producerMax() int {
+	return min(l.max, int(sarama.MaxRequestSize)-64*1024) - batchSlack
+}
 
 // check returns an error when a record of size bytes would not fit.
 func (l sizeLimit) check(size int) error {

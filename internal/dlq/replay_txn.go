@@ -211,12 +211,16 @@ func (r *replayer) finish(p int32, b *batch) {
 // record publishes the replay of one dead letter (or skips it).
 func (r *replayer) record(ctx context.Context, rec *kgo.Record, b *batch, promise *kgo.FirstErrPromise) error {
 	l := Parse(rec)
-	out, err := r.c.plan(&l)
+	out, v, err := r.c.plan(ctx, &l)
 	if err != nil {
 		return err
 	}
-	if out == nil {
+	switch v {
+	case skip:
 		b.stats.Skipped++
+		return nil
+	case refuse:
+		b.stats.Refused++
 		return nil
 	}
 	// Wait fails when ctx is done or its deadline comes before the turn.
@@ -246,5 +250,5 @@ func (r *replayer) report() {
 		}
 	}
 	r.c.progress(Progress{Done: done, Total: r.span.total(),
-		Replayed: r.stats.Replayed, Skipped: r.stats.Skipped})
+		Replayed: r.stats.Replayed, Skipped: r.stats.Skipped, Refused: r.stats.Refused})
 }
