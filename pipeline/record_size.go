@@ -72,6 +72,6 @@ func (l sizeLimit) check(size int) error {
 	if size <= l.bytes {
 		return nil
 	}
-	return fmt.Errorf("record of %d bytes would exceed max.message.bytes %d of topic %s (the smallest among the pipeline's target topics; %d bytes are kept free)",
-		size, l.max, l.topic, sizeMargin)
+	return fmt.Errorf("a record of %d bytes would not fit: the pipeline writes records of at most %d bytes (max.message.bytes %d of topic %s, the smallest among its target topics, less %d kept free)",
+		size, l.bytes, l.max, l.topic, sizeMargin)
 }
