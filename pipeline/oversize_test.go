@@ -227,3 +227,183 @@ func TestOversizeRecords(t *testing.T) {
 		t.Errorf("the replayed value reads as a frame")
 	}
 }
+
+// headersConfig declares three JSON pipelines on one input, alike but for
+// their headers setting: U-keep (the default, and a validate step), U-only
+// (headers: [traceparent]) and U-drop (headers: drop).
+func headersConfig(t *testing.T, brokers []string, u string) *pipeline.Config {
+	t.Helper()
+	src := fmt.Sprintf(`version: 1
+kafka:
+  brokers: %[1]s
+  partitions: 1
+  heartbeat: 100ms
+  session_timeout: 6s
+pipelines:
+  - name: %[2]s-keep
+    input: {topic: %[2]s-in, codec: json}
+    dead_letter: %[2]s-dlq
+    outputs:
+      out: {topic: %[2]s-keep, codec: json}
+    steps:
+      - validate:
+          - check: amount >= 0
+            message: amount must not be negative
+      - emit: out
+  - name: %[2]s-only
+    input: {topic: %[2]s-in, codec: json}
+    dead_letter: %[2]s-dlq
+    headers: [traceparent]
+    outputs:
+      out: {topic: %[2]s-only, codec: json}
+    steps:
+      - emit: out
+  - name: %[2]s-drop
+    input: {topic: %[2]s-in, codec: json}
+    dead_letter: %[2]s-dlq
+    headers: drop
+    outputs:
+      out: {topic: %[2]s-drop, codec: json}
+    steps:
+      - emit: out
+`, strings.Join(brokers, ","), u)
+	cfg, err := pipeline.Parse("headers.yaml", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+// keyOf renders a record key, telling a null key from an empty one.
+func keyOf(r *kgo.Record) string {
+	if r.Key == nil {
+		return "<null>"
+	}
+	return strconv.Quote(string(r.Key))
+}
+
+// TestHeadersAndNullKeys checks what outputs and dead letters carry of their
+// input: every header in order (repeated names too) on dead letters, with
+// the sluice ones winning a clash; on outputs what the pipeline's headers
+// setting keeps, never sluice.* ones; and null keys stay null, empty keys
+// empty, everywhere.
+func TestHeadersAndNullKeys(t *testing.T) {
+	brokers := testkit.Brokers(t)
+	u := testkit.Unique("hdr")
+	cfg := headersConfig(t, brokers, u)
+	testkit.CreateTopic(t, brokers, u+"-in", 1, nil)
+	h := func(kv ...string) []kgo.RecordHeader {
+		var out []kgo.RecordHeader
+		for i := 0; i < len(kv); i += 2 {
+			out = append(out, kgo.RecordHeader{Key: kv[i], Value: []byte(kv[i+1])})
+		}
+		return out
+	}
+	records := []*kgo.Record{
+		{Key: []byte("k0"), Value: []byte(`{"amount":1}`), Headers: h("traceparent", "t0", "tenant", "acme", "tag", "a", "tag", "b",
+			deadletter.HeaderReplayCount, "1", deadletter.HeaderStage, "fake")},
+		{Key: nil, Value: []byte(`{"amount":2}`), Headers: h("traceparent", "t1")},
+		{Key: []byte{}, Value: []byte(`{"amount":3}`)},
+		{Key: nil, Value: []byte(`{"amount":-1}`), Headers: h("traceparent", "t3", deadletter.HeaderStage, "fake", "tenant", "acme")},
+		{Key: []byte("k4"), Value: []byte(`oops`), Headers: h("tenant", "acme", deadletter.HeaderReplayCount, "2")},
+	}
+	for _, r := range records {
+		r.Topic = u + "-in"
+	}
+	testkit.Produce(t, brokers, records)
+	for _, r := range testkit.ReadToEnd(t, brokers, u+"-in") {
+		if got, want := keyOf(r), keyOf(records[r.Offset]); got != want {
+			t.Fatalf("the input's key %d reads back as %s, want %s: the broker or client does not keep null keys", r.Offset, got, want)
+		}
+	}
+
+	rt, stop := startRuntime(t, cfg, pipeline.Options{})
+	defer stop()
+	for name, want := range map[string]pipeline.Counts{
+		u + "-keep": {Consumed: 5, Processed: 3, DeadLettered: 2},
+		u + "-only": {Consumed: 5, Processed: 4, DeadLettered: 1},
+		u + "-drop": {Consumed: 5, Processed: 4, DeadLettered: 1},
+	} {
+		if got := waitConsumed(t, rt, name, 5, time.Minute); got != want {
+			t.Errorf("%s counts %+v, want %+v", name, got, want)
+		}
+	}
+
+	// Outputs: source offset -> key and headers.
+	render := func(recs []*kgo.Record) []string {
+		var out []string
+		for _, r := range recs {
+			var v struct{ Amount int }
+			if err := json.Unmarshal(r.Value, &v); err != nil {
+				t.Fatalf("output %q: %v", r.Value, err)
+			}
+			var hs []string
+			for _, h := range r.Headers {
+				hs = append(hs, h.Key+"="+string(h.Value))
+			}
+			out = append(out, fmt.Sprintf("amount %d key %s headers [%s]", v.Amount, keyOf(r), strings.Join(hs, " ")))
+		}
+		return out
+	}
+	for topic, want := range map[string][]string{
+		u + "-keep": {
+			`amount 1 key "k0" headers [traceparent=t0 tenant=acme tag=a tag=b]`,
+			`amount 2 key <null> headers [traceparent=t1]`,
+			`amount 3 key "" headers []`,
+		},
+		u + "-only": {
+			`amount 1 key "k0" headers [traceparent=t0]`,
+			`amount 2 key <null> headers [traceparent=t1]`,
+			`amount 3 key "" headers []`,
+			`amount -1 key <null> headers [traceparent=t3]`,
+		},
+		u + "-drop": {
+			`amount 1 key "k0" headers []`,
+			`amount 2 key <null> headers []`,
+			`amount 3 key "" headers []`,
+			`amount -1 key <null> headers []`,
+		},
+	} {
+		got := render(testkit.ReadAll(t, brokers, topic, len(want), time.Minute))
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("outputs of %s:\n%s\nwant:\n%s", topic, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+		if n := testkit.TopicSize(t, brokers, topic); n != int64(len(want)) {
+			t.Errorf("%s holds %d records, want %d", topic, n, len(want))
+		}
+	}
+
+	// Dead letters: the input's headers in order, less the names the
+	// sluice ones take, then the sluice ones.
+	wantLetters := map[string]string{
+		u + "-keep@3": `key <null> value {"amount":-1} input [traceparent=t3 tenant=acme] stage validate`,
+		u + "-keep@4": `key "k4" value oops input [tenant=acme sluice.replay.count=2] stage decode`,
+		u + "-only@4": `key "k4" value oops input [tenant=acme sluice.replay.count=2] stage decode`,
+		u + "-drop@4": `key "k4" value oops input [tenant=acme sluice.replay.count=2] stage decode`,
+	}
+	letters := testkit.ReadAll(t, brokers, u+"-dlq", len(wantLetters), time.Minute)
+	if n := testkit.TopicSize(t, brokers, u+"-dlq"); n != int64(len(wantLetters)) {
+		t.Errorf("%d dead letters, want %d", n, len(wantLetters))
+	}
+	for _, d := range letters {
+		id := mustHeader(t, d, deadletter.HeaderPipeline) + "@" + mustHeader(t, d, deadletter.HeaderSourceOffset)
+		var input []string
+		stages := 0
+		for _, h := range d.Headers {
+			switch {
+			case h.Key == deadletter.HeaderStage:
+				stages++
+			case !deadletter.IsFailureHeader(h.Key):
+				input = append(input, h.Key+"="+string(h.Value))
+			}
+		}
+		got := fmt.Sprintf("key %s value %s input [%s] stage %s", keyOf(d), d.Value, strings.Join(input, " "), mustHeader(t, d, deadletter.HeaderStage))
+		if got != wantLetters[id] || stages != 1 {
+			t.Errorf("dead letter %s: %s (%d stage headers)\nwant %s", id, got, stages, wantLetters[id])
+		}
+		delete(wantLetters, id)
+	}
+	for id := range wantLetters {
+		t.Errorf("no dead letter %s", id)
+	}
+}
