@@ -205,7 +205,8 @@ func TestOversizeRecords(t *testing.T) {
 		t.Errorf("big-purchases output %s (%v)", bigs[0].Value, err)
 	}
 
-	// The value-less letter replays from the source record, whole.
+	// The value-less letter replays from the source record, whole, in a
+	// batch as large as the target topic allows.
 	target := testkit.Unique("replayed")
 	testkit.CreateTopic(t, brokers, target, 1, map[string]string{"max.message.bytes": "2000000"})
 	filter, err := dlq.CompileFilter(fmt.Sprintf(`pipeline == %q && offset == 1`, names.stats))
@@ -213,7 +214,7 @@ func TestOversizeRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := dlq.Replay(t.Context(), names.dlq, dlq.WithTarget(target), dlq.WithFilter(filter),
-		dlq.WithClientOpts(kgo.SeedBrokers(brokers...), kgo.ProducerBatchMaxBytes(bigRecordBytes)))
+		dlq.WithClientOpts(kgo.SeedBrokers(brokers...)))
 	if err != nil || st.Replayed != 1 {
 		t.Fatalf("replay: %+v, %v", st, err)
 	}

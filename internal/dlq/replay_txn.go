@@ -39,7 +39,13 @@ func (r *replayer) run(ctx context.Context) (ReplayStats, error) {
 	if len(r.open) == 0 {
 		return r.stats, nil
 	}
+	limits, err := newBatchLimits(r.c.clientOpts)
+	if err != nil {
+		return r.stats, err
+	}
+	defer limits.close()
 	opts := append(append([]kgo.Opt(nil), r.c.clientOpts...),
+		kgo.ProducerBatchMaxBytesFn(limits.of),
 		kgo.ConsumerGroup(r.group),
 		kgo.ConsumeTopics(r.topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
