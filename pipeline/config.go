@@ -61,6 +61,18 @@ type Pipeline struct {
 	State      *State
 	Retry      Retry
 	Steps      []*Step
+	// Headers says which input headers the outputs carry.
+	Headers Headers
+}
+
+// Headers says which headers of an input record its outputs carry: every
+// one (the default, `headers: keep`), none (`headers: drop`) or the listed
+// names (`headers: [a, b]`). sluice.* headers are never copied to outputs,
+// and dead letters always carry every input header.
+type Headers struct {
+	Drop bool
+	// Only, when not nil, lists the names kept.
+	Only []string
 }
 
 // Stateful reports whether the pipeline keeps a group table.

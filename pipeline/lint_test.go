@@ -202,3 +202,27 @@ pipelines:
 		t.Errorf("the graph has no lookup edge:\n%s", out)
 	}
 }
+
+// TestLoadHeaders reads the headers key: keep by default and as written,
+// drop, or a list of names (an empty list keeps none).
+func TestLoadHeaders(t *testing.T) {
+	for setting, want := range map[string]pipeline.Headers{
+		"":                               {},
+		"headers: keep":                  {},
+		"headers: drop":                  {Drop: true},
+		"headers: [traceparent, tenant]": {Only: []string{"traceparent", "tenant"}},
+		"headers: []":                    {Only: []string{}},
+	} {
+		src := strings.Replace(expandSrc, "    dead_letter:", "    "+setting+"\n    dead_letter:", 1)
+		cfg, err := pipeline.Parse("expand.yaml", []byte(src), pipeline.WithGetenv(func(k string) string {
+			return map[string]string{"BROKERS": "b:9092", "IN_TOPIC": "in"}[k]
+		}))
+		if err != nil {
+			t.Fatalf("%q: %v", setting, err)
+		}
+		got := cfg.Pipelines[0].Headers
+		if got.Drop != want.Drop || strings.Join(got.Only, ",") != strings.Join(want.Only, ",") || (got.Only == nil) != (want.Only == nil) {
+			t.Errorf("%q: %+v, want %+v", setting, got, want)
+		}
+	}
+}

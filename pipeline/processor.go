@@ -24,6 +24,7 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 	// takes its place back at once instead of waiting for its old session
 	// to expire, and a restart triggers no rebalance.
 	scfg.Consumer.Group.InstanceId = sv.opts.InstanceID
+	scfg.Producer.MaxMessageBytes = run.limit.producerMax()
 	graph := sv.groupGraph(run)
 	if err := graph.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid processor graph: %w", err)
@@ -33,9 +34,9 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 		store = storage.DefaultBuilder(filepath.Join(sv.opts.StateDir, p.Group))
 	}
 	return goka.NewProcessor(sv.brokers, graph,
-		goka.WithConsumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(scfg)),
+		goka.WithConsumerGroupBuilder(run.consumerGroupBuilder(goka.ConsumerGroupBuilderWithConfig(scfg))),
 		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(scfg)),
-		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(scfg)),
+		goka.WithProducerBuilder(run.producerBuilder(producerBuilder(scfg))),
 		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(scfg, topicManagerConfig(sv.cfg.Kafka))),
 		goka.WithStorageBuilder(store),
 		goka.WithHasher(hasher),

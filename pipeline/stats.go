@@ -7,12 +7,16 @@ import (
 
 // Counts are a pipeline's message counts since it started. Consumed always
 // equals Processed + Filtered + DeadLettered: a message is counted once, with
-// its outcome, after its outputs were handed to the producer.
+// its outcome, after the broker acknowledged its outputs or its dead letter.
 type Counts struct {
 	Consumed     int64 `json:"consumed"`
 	Processed    int64 `json:"processed"`
 	Filtered     int64 `json:"filtered"`
 	DeadLettered int64 `json:"dead_lettered"`
+	// ReplaysForOthers counts the records `sluice dlq replay` addressed to
+	// another pipeline reading the same topic (sluice.replay.pipeline),
+	// skipped here; they are part of Filtered.
+	ReplaysForOthers int64 `json:"replays_for_others"`
 	// Retries counts attempts beyond the first; it is not part of the sum.
 	Retries int64 `json:"retries"`
 	// Waiting is true while a message is held because a dependency (the
@@ -27,6 +31,8 @@ const (
 	outcomeProcessed outcome = iota
 	outcomeFiltered
 	outcomeDeadLettered
+	// outcomeReplayForOther is filtered: a replay for another pipeline.
+	outcomeReplayForOther
 )
 
 // stats guards Counts so that a snapshot always adds up.
@@ -48,6 +54,9 @@ func (s *stats) record(o outcome) {
 		s.c.Filtered++
 	case outcomeDeadLettered:
 		s.c.DeadLettered++
+	case outcomeReplayForOther:
+		s.c.Filtered++
+		s.c.ReplaysForOthers++
 	}
 	s.mu.Unlock()
 }

@@ -179,6 +179,8 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 		lookupTables: map[string]goka.Table{},
 		stats:        newStats(),
 		holdLogEvery: 10 * time.Second,
+		inputs:       newInputRecords(),
+		limit:        newSizeLimit(nil),
 	}
 	run := &pipelineProcess{handler: r, phase: PhaseStarting}
 	in, err := sv.codecFor(p.Input.Endpoint, schemas)
@@ -256,7 +258,11 @@ func (sv *Supervisor) Run(ctx context.Context) error {
 	for i, run := range sv.runs {
 		ps[i] = run.p
 	}
-	counts, err := (&topics{admin: admin, k: sv.cfg.Kafka, log: sv.log}).ensure(ctx, ps, sv.cfg.Pipelines)
+	tp := &topics{admin: admin, k: sv.cfg.Kafka, log: sv.log}
+	counts, err := tp.ensure(ctx, ps, sv.cfg.Pipelines)
+	if err == nil {
+		err = sv.readSizeLimits(tp)
+	}
 	admin.Close()
 	if err != nil {
 		return err
@@ -275,6 +281,20 @@ func (sv *Supervisor) Run(ctx context.Context) error {
 		g.Go(func() error { return sv.supervise(gctx, run, hashers[i]) })
 	}
 	return g.Wait()
+}
+
+// readSizeLimits sets each pipeline's record size limit from its target
+// topics' max.message.bytes.
+func (sv *Supervisor) readSizeLimits(tp *topics) error {
+	for _, run := range sv.runs {
+		limits, err := tp.maxMessageBytes(targetTopics(run.p))
+		if err != nil {
+			return fmt.Errorf("pipeline %s: %w", run.p.Name, err)
+		}
+		run.limit = newSizeLimit(limits)
+		sv.log.Debug("record size limit", "pipeline", run.p.Name, "bytes", run.limit.bytes, "topic", run.limit.topic, "max.message.bytes", run.limit.max)
+	}
+	return nil
 }
 
 // registerOutputs registers every output schema before the first message,

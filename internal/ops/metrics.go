@@ -20,10 +20,12 @@ func newCollector(rt Runtime) *collector {
 		return prometheus.NewDesc(name, help, []string{"pipeline"}, nil)
 	}
 	return &collector{
-		rt:         rt,
-		consumed:   d("sluice_messages_consumed_total", "Messages consumed from the pipeline's input."),
-		processed:  d("sluice_messages_processed_total", "Messages that went through every step."),
-		filtered:   d("sluice_messages_filtered_total", "Messages dropped by a filter or an unmatched route."),
+		rt:        rt,
+		consumed:  d("sluice_messages_consumed_total", "Messages consumed from the pipeline's input."),
+		processed: d("sluice_messages_processed_total", "Messages that went through every step."),
+		filtered: prometheus.NewDesc("sluice_messages_filtered_total",
+			`Messages filtered: dropped by a step (reason "step") or replayed for another pipeline (reason "replay_for_other").`,
+			[]string{"pipeline", "reason"}, nil),
 		deadLetter: d("sluice_messages_dead_letter_total", "Messages written to the dead-letter topic."),
 		retries:    d("sluice_retries_total", "Attempts beyond the first (transient failures, held dependencies)."),
 		ready:      d("sluice_pipeline_ready", "1 when the pipeline runs with its tables recovered."),
@@ -45,7 +47,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		n := s.Counts
 		ch <- prometheus.MustNewConstMetric(c.consumed, prometheus.CounterValue, float64(n.Consumed), s.Name)
 		ch <- prometheus.MustNewConstMetric(c.processed, prometheus.CounterValue, float64(n.Processed), s.Name)
-		ch <- prometheus.MustNewConstMetric(c.filtered, prometheus.CounterValue, float64(n.Filtered), s.Name)
+		ch <- prometheus.MustNewConstMetric(c.filtered, prometheus.CounterValue, float64(n.Filtered-n.ReplaysForOthers), s.Name, "step")
+		ch <- prometheus.MustNewConstMetric(c.filtered, prometheus.CounterValue, float64(n.ReplaysForOthers), s.Name, "replay_for_other")
 		ch <- prometheus.MustNewConstMetric(c.deadLetter, prometheus.CounterValue, float64(n.DeadLettered), s.Name)
 		ch <- prometheus.MustNewConstMetric(c.retries, prometheus.CounterValue, float64(n.Retries), s.Name)
 		ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, boolFloat(s.Ready), s.Name)
