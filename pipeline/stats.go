@@ -13,10 +13,14 @@ type Counts struct {
 	Processed    int64 `json:"processed"`
 	Filtered     int64 `json:"filtered"`
 	DeadLettered int64 `json:"dead_lettered"`
-	// Retries counts attempts beyond the first; it is not part of the sum.
+	// Retries counts attempts beyond the first at a message that failed
+	// transiently; it is not part of the sum.
 	Retries int64 `json:"retries"`
+	// Waits counts the pauses of held messages: waiting for a dependency
+	// (the registry) or for the dead-letter breaker to close is not a retry.
+	Waits int64 `json:"waits"`
 	// Waiting is true while a message is held because a dependency (the
-	// registry or the broker) is unavailable.
+	// registry) is unavailable or the dead-letter breaker is open.
 	Waiting bool `json:"waiting"`
 }
 
@@ -55,6 +59,12 @@ func (s *stats) record(o outcome) {
 func (s *stats) retry() {
 	s.mu.Lock()
 	s.c.Retries++
+	s.mu.Unlock()
+}
+
+func (s *stats) wait() {
+	s.mu.Lock()
+	s.c.Waits++
 	s.mu.Unlock()
 }
 
