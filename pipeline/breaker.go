@@ -33,9 +33,10 @@ type breaker struct {
 	cfg Breaker
 	now func() time.Time
 
-	mu      sync.Mutex
-	buckets [breakerBuckets]breakerBucket
-	status  BreakerStatus
+	mu       sync.Mutex
+	buckets  [breakerBuckets]breakerBucket
+	status   BreakerStatus
+	closedAt time.Time
 }
 
 // breakerBucket counts the messages of one slice of the window.
@@ -84,14 +85,17 @@ func (b *breaker) passed() {
 // deadLetter asks whether a message failing at stage with kind may be
 // dead-lettered. It counts the message unless the breaker is open; hold is
 // true when the breaker is open (and trip is set when this message opened
-// it): the message must then be held, not dead-lettered.
-func (b *breaker) deadLetter(stage, kind string, cause error) (hold bool, trip *breakerTrip) {
+// it): the message must then be held, not dead-lettered. began is when the
+// failed attempt began, held whether the breaker held the message before: a
+// held message is judged again only on an attempt that began after the
+// breaker closed, not on one that raced with the success that closed it.
+func (b *breaker) deadLetter(stage, kind string, cause error, began time.Time, held bool) (hold bool, trip *breakerTrip) {
 	if b.cfg.Off {
 		return false, nil
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.status.Open {
+	if b.status.Open || (held && began.Before(b.closedAt)) {
 		return true, nil
 	}
 	key := letterKey{stage, kind}
@@ -131,7 +135,8 @@ func (b *breaker) heldSucceeded() bool {
 		return false
 	}
 	b.buckets = [breakerBuckets]breakerBucket{}
-	b.status = BreakerStatus{Stage: b.status.Stage, Kind: b.status.Kind, Since: b.now()}
+	b.closedAt = b.now()
+	b.status = BreakerStatus{Stage: b.status.Stage, Kind: b.status.Kind, Since: b.closedAt}
 	return true
 }
 

@@ -28,11 +28,11 @@ func TestBreakerOpensOnAFloodOnly(t *testing.T) {
 	for i := range 50 {
 		switch {
 		case i%5 == 1:
-			if hold, _ := b.deadLetter("decode", "poison", errPoison); hold {
+			if hold, _ := b.deadLetter("decode", "poison", errPoison, clock.now(), false); hold {
 				t.Fatalf("message %d: held with 20%% decode poison", i)
 			}
 		case i%5 == 3:
-			if hold, _ := b.deadLetter("validate", "poison", errPoison); hold {
+			if hold, _ := b.deadLetter("validate", "poison", errPoison, clock.now(), false); hold {
 				t.Fatalf("message %d: held with 20%% validate poison", i)
 			}
 		default:
@@ -42,11 +42,11 @@ func TestBreakerOpensOnAFloodOnly(t *testing.T) {
 	// A flood at decode: the share of decode/poison reaches 0.5 when
 	// (10+n) >= 0.5*(50+n), at n = 30.
 	for n := 1; n <= 29; n++ {
-		if hold, trip := b.deadLetter("decode", "poison", errPoison); hold || trip != nil {
+		if hold, trip := b.deadLetter("decode", "poison", errPoison, clock.now(), false); hold || trip != nil {
 			t.Fatalf("flood message %d: held (trip %+v) below the ratio", n, trip)
 		}
 	}
-	hold, trip := b.deadLetter("decode", "poison", errPoison)
+	hold, trip := b.deadLetter("decode", "poison", errPoison, clock.now(), false)
 	if !hold || trip == nil || trip.count != 40 || trip.total != 80 || trip.key != (letterKey{"decode", "poison"}) {
 		t.Fatalf("flood message 30: hold %v trip %+v, want the breaker to open at 40 of 80", hold, trip)
 	}
@@ -56,11 +56,16 @@ func TestBreakerOpensOnAFloodOnly(t *testing.T) {
 	}
 	// While open, everything that would be dead-lettered is held, and
 	// nothing is counted.
-	if hold, trip := b.deadLetter("validate", "poison", errPoison); !hold || trip != nil {
+	if hold, trip := b.deadLetter("validate", "poison", errPoison, clock.now(), false); !hold || trip != nil {
 		t.Errorf("open breaker: validate poison hold %v trip %+v, want held without a new trip", hold, trip)
 	}
 	b.passed()
 
+	// Another held message's attempt began before the close: its failure
+	// raced with the success that closed the breaker, so it is held again
+	// rather than judged.
+	raced := clock.now()
+	clock.advance(time.Millisecond)
 	if !b.heldSucceeded() {
 		t.Fatal("heldSucceeded on an open breaker reported it closed already")
 	}
@@ -70,13 +75,17 @@ func TestBreakerOpensOnAFloodOnly(t *testing.T) {
 	if st := b.snapshot(); st.Open || st.Stage != "decode" {
 		t.Errorf("status after closing: %+v, want closed, naming the stage that opened it", st)
 	}
-	// The window starts afresh: fewer than min_messages never open it.
+	if hold, _ := b.deadLetter("decode", "poison", errPoison, raced, true); !hold {
+		t.Error("a held message was dead-lettered on an attempt that began before the breaker closed")
+	}
+	// The window starts afresh: fewer than min_messages never open it. The
+	// first is a held message tried again after the close: judged as any.
 	for n := 1; n < 20; n++ {
-		if hold, _ := b.deadLetter("decode", "poison", errPoison); hold {
+		if hold, _ := b.deadLetter("decode", "poison", errPoison, clock.now(), n == 1); hold {
 			t.Fatalf("after closing, dead letter %d held with fewer than min_messages in the window", n)
 		}
 	}
-	if hold, _ := b.deadLetter("decode", "poison", errPoison); !hold {
+	if hold, _ := b.deadLetter("decode", "poison", errPoison, clock.now(), false); !hold {
 		t.Error("20 of 20 decode poison after closing did not open the breaker again")
 	}
 }
@@ -86,7 +95,7 @@ func TestBreakerWindowSlides(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
 	b := newBreaker(Breaker{Ratio: 0.5, MinMessages: 10, Window: 10 * time.Second}, clock.now)
 	for range 9 {
-		if hold, _ := b.deadLetter("lookup", "exhausted", errPoison); hold {
+		if hold, _ := b.deadLetter("lookup", "exhausted", errPoison, clock.now(), false); hold {
 			t.Fatal("held below min_messages")
 		}
 	}
@@ -94,7 +103,7 @@ func TestBreakerWindowSlides(t *testing.T) {
 	for range 20 {
 		b.passed()
 	}
-	if hold, _ := b.deadLetter("lookup", "exhausted", errPoison); hold {
+	if hold, _ := b.deadLetter("lookup", "exhausted", errPoison, clock.now(), false); hold {
 		t.Error("held on 1 of 21 messages in the window: the old failures still count")
 	}
 }
@@ -103,7 +112,7 @@ func TestBreakerWindowSlides(t *testing.T) {
 func TestBreakerOff(t *testing.T) {
 	b := newBreaker(Breaker{Off: true, Ratio: 0.5, MinMessages: 1, Window: time.Second}, time.Now)
 	for range 100 {
-		if hold, _ := b.deadLetter("decode", "poison", errPoison); hold {
+		if hold, _ := b.deadLetter("decode", "poison", errPoison, time.Now(), false); hold {
 			t.Fatal("an off breaker held a message")
 		}
 	}

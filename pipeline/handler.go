@@ -97,6 +97,7 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 	// breakerHeld is true once the open breaker held this message.
 	breakerHeld := false
 	for {
+		began := r.breaker.now()
 		res, fail := r.attempt(ctx, raw, meta)
 		if fail != nil && ctx.Context().Err() != nil {
 			// The processor is stopping (shutdown or rebalance): the failure
@@ -129,7 +130,7 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 			if fail.transient {
 				kind = deadletter.KindExhausted
 			}
-			hold, trip := r.breaker.deadLetter(fail.stage, kind, fail.err)
+			hold, trip := r.breaker.deadLetter(fail.stage, kind, fail.err, began, breakerHeld)
 			if trip != nil {
 				r.log.Error("dead-letter breaker open: holding the partitions instead of dead-lettering", "reason", r.breaker.snapshot().Reason, "stage", fail.stage, "kind", kind, "dead_letters", trip.count, "messages", trip.total, "partition", meta.Partition, "offset", meta.Offset)
 			}

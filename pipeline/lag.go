@@ -2,11 +2,13 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -64,7 +66,11 @@ func (l *lagReader) lag(ctx context.Context, group, topic string) ([]PartitionLa
 	if err == nil {
 		err = committed.Error()
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, kerr.GroupIDNotFound):
+		// A group that never committed (kfake says so; Kafka answers -1).
+		committed = nil
+	case err != nil:
 		return nil, fmt.Errorf("committed offsets of group %s: %w", group, err)
 	}
 	var out []PartitionLag
