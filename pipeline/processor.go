@@ -66,8 +66,8 @@ func (sv *Supervisor) stateDir(p *Pipeline) string {
 // fenced is the permanent error of pipeline p whose instance id the broker
 // fenced with err.
 func (sv *Supervisor) fenced(p *Pipeline, err error) error {
-	return &permanentError{fmt.Errorf("%w: group %s fenced instance id %q because another live process joined with the same --instance-id; "+
-		"stopping instead of rejoining, which would fence that process in turn (give every instance its own id): %w", ErrFenced, p.Group, sv.opts.InstanceID, err)}
+	return &permanentError{fmt.Errorf("%w: the broker fenced instance id %q in group %s because another live process joined with the same --instance-id; "+
+		"stopping instead of rejoining, which would fence that process in turn (give every instance its own id): %w", ErrFenced, sv.opts.InstanceID, p.Group, err)}
 }
 
 // groupGraph is the goka graph of one pipeline: the input with a

@@ -95,7 +95,18 @@ func (sv *Supervisor) check(ctx context.Context, run *pipelineProcess) (reason s
 			if !codecs.IsTransient(err) {
 				return "", 0, fmt.Errorf("registering output schema: %w", err)
 			}
-			return fmt.Sprintf("registering an output schema: %v", err), slog.LevelWarn, nil
+			var re *regclient.Error
+			if errors.As(err, &re) && (re.StatusCode == http.StatusConflict || re.StatusCode == http.StatusUnprocessableEntity) {
+				// The registry refuses the schema (incompatible with the
+				// subject's versions, or invalid): a configuration error.
+				return fmt.Sprintf("the schema registry refuses the output schema for subject %s: %v", c.Subject(), err), slog.LevelError, nil
+			}
+			url := ""
+			if probe, ok := sv.client.(registryProbe); ok {
+				url = probe.URL()
+			}
+			reason, level := registryProblem(url, c.Subject(), err)
+			return reason, level, nil
 		}
 	}
 	return "", 0, nil
@@ -105,8 +116,12 @@ func (sv *Supervisor) check(ctx context.Context, run *pipelineProcess) (reason s
 // answer that is not a registry's (a bare 404, an HTML page) or a refusal
 // of the credentials is a configuration error, logged at ERROR; anything
 // else (refused connections, timeouts, 5xx) may pass, and is a WARN. err's
-// text names the URL without credentials.
+// text names the request's URL without credentials; url is the registry's.
 func registryProblem(url, subject string, err error) (string, slog.Level) {
+	registry := "the schema registry"
+	if url != "" {
+		registry += " at " + url
+	}
 	about := ""
 	if subject != "" {
 		about = " about subject " + subject
@@ -114,11 +129,15 @@ func registryProblem(url, subject string, err error) (string, slog.Level) {
 	var re *regclient.Error
 	switch {
 	case errors.As(err, &re) && (re.StatusCode == http.StatusUnauthorized || re.StatusCode == http.StatusForbidden):
-		return fmt.Sprintf("the schema registry at %s refuses sluice's credentials%s (%v): check the user and password or token of --registry / registry.url", url, about, err), slog.LevelError
+		return fmt.Sprintf("%s refuses sluice's credentials%s (%v): check the user and password or token of --registry / registry.url", registry, about, err), slog.LevelError
 	case errors.As(err, &re) && re.Code == 0:
-		return fmt.Sprintf("%s does not answer like a schema registry%s (%v): check --registry / registry.url (scheme, host, port and path)", url, about, err), slog.LevelError
+		target := url
+		if target == "" {
+			target = "the schema registry URL"
+		}
+		return fmt.Sprintf("%s does not answer like a schema registry%s (%v): check --registry / registry.url (scheme, host, port and path)", target, about, err), slog.LevelError
 	}
-	return fmt.Sprintf("cannot ask the schema registry at %s%s: %v", url, about, err), slog.LevelWarn
+	return fmt.Sprintf("cannot ask %s%s: %v", registry, about, err), slog.LevelWarn
 }
 
 func (run *pipelineProcess) setChecking(reason string) {
