@@ -112,8 +112,8 @@ func (sv *Supervisor) check(ctx context.Context, run *pipelineProcess) (reason s
 	return "", 0, nil
 }
 
-// registryProblem says what a failed registry call means for starting: an
-// answer that is not a registry's (a bare 404, an HTML page) or a refusal
+// registryProblem says what a failed registry call means for starting: a
+// 4xx answer that is not a registry's (a bare 404, an HTML page) or a refusal
 // of the credentials is a configuration error, logged at ERROR; anything
 // else (refused connections, timeouts, 5xx) may pass, and is a WARN. err's
 // text names the request's URL without credentials; url is the registry's.
@@ -130,7 +130,8 @@ func registryProblem(url, subject string, err error) (string, slog.Level) {
 	switch {
 	case errors.As(err, &re) && (re.StatusCode == http.StatusUnauthorized || re.StatusCode == http.StatusForbidden):
 		return fmt.Sprintf("%s refuses sluice's credentials%s (%v): check the user and password or token of --registry / registry.url", registry, about, err), slog.LevelError
-	case errors.As(err, &re) && re.Code == 0:
+	case errors.As(err, &re) && re.Code == 0 && re.StatusCode < http.StatusInternalServerError:
+		// A 5xx without a registry body (a gateway's 502) may pass.
 		target := url
 		if target == "" {
 			target = "the schema registry URL"
