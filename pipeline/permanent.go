@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"syscall"
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka/storage"
+	"github.com/syndtr/goleveldb/leveldb"
 )
 
 // ErrFenced is the error of a pipeline whose instance id the broker fenced:
@@ -64,20 +66,26 @@ func checkStateDir(dir string) error {
 	return nil
 }
 
-// failingStorage wraps the LevelDB builder of dir: a table that cannot be
-// opened (a file in the way, a full or read-only disk, another process
-// holding its lock) is a permanent failure of the pipeline, reported with
-// its path.
+// failingStorage keeps tables in LevelDB under dir, as goka's default
+// builder does, but keeps the cause of a failure: a table that cannot be
+// opened (a file in the way, no permission, a read-only or full disk, a
+// corrupt database) is a permanent failure of the pipeline, reported with
+// its path. A table that is locked is not: the previous processor of this
+// process may not have closed it yet (the processor is restarted and tries
+// again), or another process uses the same --state-dir (the error says so).
 func failingStorage(dir string, fail func(error)) storage.Builder {
-	build := storage.DefaultBuilder(dir)
 	return func(topic string, partition int32) (storage.Storage, error) {
-		st, err := build(topic, partition)
-		if err != nil {
-			err = &permanentError{fmt.Errorf("opening the table storage %s: %w", filepath.Join(dir, fmt.Sprintf("%s.%d", topic, partition)), err)}
+		path := filepath.Join(dir, fmt.Sprintf("%s.%d", topic, partition))
+		db, err := leveldb.OpenFile(path, nil)
+		switch {
+		case errors.Is(err, syscall.EWOULDBLOCK):
+			return nil, fmt.Errorf("opening the table storage %s: it is locked (by another sluice process using the same --state-dir?): %w", path, err)
+		case err != nil:
+			err = &permanentError{fmt.Errorf("opening the table storage %s: %w", path, err)}
 			fail(err)
 			return nil, err
 		}
-		return st, nil
+		return storage.New(db)
 	}
 }
 

@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -80,5 +83,42 @@ func TestFenceWatch(t *testing.T) {
 	}
 	if len(fenced) != 0 {
 		t.Errorf("%d more fence reports, want none", len(fenced))
+	}
+}
+
+// TestFailingStorage: a table in the way of a file is a permanent failure
+// naming its path; a table another storage still holds open (a previous
+// processor not closed yet) is not, and opens once that one closes.
+func TestFailingStorage(t *testing.T) {
+	dir := t.TempDir()
+	var failed []error
+	build := failingStorage(dir, func(err error) { failed = append(failed, err) })
+
+	first, err := build("g-table", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = build("g-table", 0)
+	if err == nil || permanent(err) || len(failed) != 0 || !strings.Contains(err.Error(), "locked") {
+		t.Fatalf("opening a table held open: %v (permanent %v, reported %v), want a locked error to retry", err, permanent(err), failed)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := build("g-table", 0)
+	if err != nil {
+		t.Fatalf("reopening a closed table: %v", err)
+	}
+	if err := again.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	blocked := filepath.Join(dir, "g-table.1")
+	if err := os.WriteFile(blocked, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = build("g-table", 1)
+	if err == nil || !permanent(err) || len(failed) != 1 || !strings.Contains(err.Error(), blocked) {
+		t.Fatalf("opening a table where a file is: %v (reported %v), want a permanent error naming %s", err, failed, blocked)
 	}
 }
