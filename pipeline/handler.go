@@ -47,7 +47,7 @@ type handler struct {
 	letters *letterLog
 
 	heldMu sync.Mutex
-	held   int // partitions held now, waiting for a dependency
+	held   int // partitions held now, waiting for a dependency or the breaker
 }
 
 // attemptResult is the outcome of one try at a message.

@@ -224,6 +224,9 @@ func TestDeadLetterBreaker(t *testing.T) {
 		return len(st.LagPartitions) == 3 && st.Lag >= 51
 	})
 	// Held, not dead-lettered, for as long as it holds.
+	testkit.Eventually(t, time.Minute, "the 30 + 9 dead letters to be written", func() bool {
+		return testkit.TopicSize(t, brokers, dlq) == 39
+	})
 	waits := status(t, rt2, u).Counts.Waits
 	testkit.Eventually(t, time.Minute, "30 more waits of the held messages", func() bool {
 		return status(t, rt2, u).Counts.Waits >= waits+30
