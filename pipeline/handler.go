@@ -41,6 +41,10 @@ type handler struct {
 	stats        *stats
 	// holdLogEvery limits how often a held message is logged.
 	holdLogEvery time.Duration
+	// breaker holds the partitions instead of dead-lettering a flood of
+	// failures of one stage and kind; letters logs dead letters at WARN.
+	breaker *breaker
+	letters *letterLog
 
 	// inputs notes what goka drops of each consumed record (see inputRecord).
 	inputs *inputRecords
@@ -51,7 +55,7 @@ type handler struct {
 	sender   sender
 
 	heldMu sync.Mutex
-	held   int // partitions held now, waiting for a dependency
+	held   int // partitions held now, waiting for a dependency or the breaker
 }
 
 // attemptResult is the outcome of one try at a message.
@@ -110,10 +114,14 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 		}
 	}()
 	// tries counts the attempts at the message; holds counts the waits for
-	// a dependency. A wait says nothing about the message, so it neither
-	// uses up the message's retries nor counts in sluice.attempts.
+	// a dependency or for the dead-letter breaker. A wait says nothing about
+	// the message, so it neither uses up the message's retries nor counts in
+	// sluice.attempts.
 	tries, holds := 1, 0
+	// breakerHeld is true once the open breaker held this message.
+	breakerHeld := false
 	for {
+		began := r.breaker.now()
 		res, fail := r.attempt(ctx, raw, meta, in)
 		if fail != nil && ctx.Context().Err() != nil {
 			// The processor is stopping (shutdown or rebalance): the failure
@@ -125,32 +133,48 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 			if !heldSince.IsZero() {
 				r.log.Info("dependency back, message processed", "partition", meta.Partition, "offset", meta.Offset, "held", time.Since(heldSince).Round(time.Millisecond))
 			}
+			if breakerHeld && r.breaker.heldSucceeded() {
+				r.log.Info("dead-letter breaker closed: a message it held succeeded", "partition", meta.Partition, "offset", meta.Offset)
+			}
 			r.apply(ctx, res, meta, in)
+			r.breaker.passed()
 			return
 		}
+		why := "a dependency is unavailable"
 		switch {
 		case fail.hold:
-			holds++
-			if heldSince.IsZero() {
-				heldSince = time.Now()
-				r.setHeld(+1)
-			}
-			if time.Since(lastLog) >= r.holdLogEvery {
-				lastLog = time.Now()
-				r.log.Warn("holding partition: a dependency is unavailable", "stage", fail.stage, "partition", meta.Partition, "offset", meta.Offset, "attempt", holds, "error", fail.err)
-			}
-			r.stats.retry()
-			r.sleep(ctx, backoff(fail.retry, holds))
-			continue
 		case fail.transient && tries < fail.retry.Attempts:
 			r.stats.retry()
 			r.log.Debug("retrying message", "stage", fail.stage, "partition", meta.Partition, "offset", meta.Offset, "attempt", tries, "error", fail.err)
 			r.sleep(ctx, backoff(fail.retry, tries))
 			tries++
 			continue
+		default:
+			kind := fail.deadLetterKind()
+			hold, trip := r.breaker.deadLetter(fail.stage, kind, fail.err, began, breakerHeld)
+			if trip != nil {
+				r.log.Error("dead-letter breaker open: holding the partitions instead of dead-lettering", "reason", r.breaker.snapshot().Reason, "stage", fail.stage, "kind", kind, "dead_letters", trip.count, "messages", trip.total, "partition", meta.Partition, "offset", meta.Offset)
+			}
+			if !hold {
+				r.deadLetter(ctx, raw, meta, in, failure{stage: fail.stage, kind: kind, err: fail.err, attempts: tries})
+				r.letters.add(fail.stage, kind, meta.Partition, meta.Offset, fail.err)
+				return
+			}
+			breakerHeld = true
+			why = "the dead-letter breaker is open"
 		}
-		r.deadLetter(ctx, raw, meta, in, failure{stage: fail.stage, kind: fail.deadLetterKind(), err: fail.err, attempts: tries})
-		return
+		// Hold the partition: try the message again after a pause.
+		holds++
+		if heldSince.IsZero() {
+			heldSince = time.Now()
+			r.setHeld(+1)
+		}
+		if time.Since(lastLog) >= r.holdLogEvery {
+			lastLog = time.Now()
+			r.log.Warn("holding partition: "+why, "stage", fail.stage, "partition", meta.Partition, "offset", meta.Offset, "attempt", holds, "error", fail.err)
+		}
+		r.stats.wait()
+		r.sleep(ctx, backoff(fail.retry, holds))
 	}
 }
 

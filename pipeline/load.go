@@ -30,6 +30,11 @@ func DefaultRetry() Retry {
 	return Retry{Attempts: 5, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second}
 }
 
+// DefaultBreaker returns the dead-letter breaker of a pipeline that sets none.
+func DefaultBreaker() Breaker {
+	return Breaker{Ratio: 0.5, MinMessages: 100, Window: 30 * time.Second}
+}
+
 // LoadOption changes how a configuration is loaded.
 type LoadOption func(*loader)
 

@@ -90,8 +90,11 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 		}
 	}
 	if v := m.Need("dead_letter"); v != nil {
-		at.deadLetter = v.Pos()
-		p.DeadLetter = l.topicName(v)
+		var topic *conf.Node
+		p.DeadLetter, p.Breaker, topic = l.deadLetter(v)
+		if topic != nil {
+			at.deadLetter = topic.Pos()
+		}
 	}
 	if v := m.Get("state"); v != nil {
 		if sm := v.Map(); sm != nil {

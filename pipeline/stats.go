@@ -17,10 +17,14 @@ type Counts struct {
 	// another pipeline reading the same topic (sluice.replay.pipeline),
 	// skipped here; they are part of Filtered.
 	ReplaysForOthers int64 `json:"replays_for_others"`
-	// Retries counts attempts beyond the first; it is not part of the sum.
+	// Retries counts attempts beyond the first at a message that failed
+	// transiently; it is not part of the sum.
 	Retries int64 `json:"retries"`
+	// Waits counts the pauses of held messages: waiting for a dependency
+	// (the registry) or for the dead-letter breaker to close is not a retry.
+	Waits int64 `json:"waits"`
 	// Waiting is true while a message is held because a dependency (the
-	// registry or the broker) is unavailable.
+	// registry) is unavailable or the dead-letter breaker is open.
 	Waiting bool `json:"waiting"`
 }
 
@@ -64,6 +68,12 @@ func (s *stats) record(o outcome) {
 func (s *stats) retry() {
 	s.mu.Lock()
 	s.c.Retries++
+	s.mu.Unlock()
+}
+
+func (s *stats) wait() {
+	s.mu.Lock()
+	s.c.Waits++
 	s.mu.Unlock()
 }
 
