@@ -70,7 +70,7 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 	}
 	log.Info("starting", "pipelines", rt.Names(), "file", f.file)
 	g, gctx := errgroup.WithContext(ctx)
-	goRuntime(gctx, g, rt, f.httpAddr, func(addr string) {
+	goSupervisor(gctx, g, rt, f.httpAddr, func(addr string) {
 		log.Info("serving operations endpoints", "addr", addr)
 	})
 	if err := g.Wait(); err != nil {
@@ -80,9 +80,9 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 	return nil
 }
 
-// goRuntime runs rt in g and, when httpAddr is set, its operations
+// goSupervisor runs the supervisor rt in g and, when httpAddr is set, its operations
 // endpoints, which stop when rt does; serving is told their address.
-func goRuntime(ctx context.Context, g *errgroup.Group, rt *pipeline.Supervisor, httpAddr string, serving func(addr string)) {
+func goSupervisor(ctx context.Context, g *errgroup.Group, rt *pipeline.Supervisor, httpAddr string, serving func(addr string)) {
 	opsCtx, stopOps := context.WithCancel(ctx)
 	g.Go(func() error {
 		defer stopOps()

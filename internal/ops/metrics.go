@@ -11,12 +11,12 @@ import (
 // collector exports each pipeline's counts from one snapshot, so a scrape
 // always sees consumed = processed + filtered + dead-lettered.
 type collector struct {
-	rt                                                 Runtime
+	rt                                                 Source
 	consumed, processed, filtered, deadLetter, retries *prometheus.Desc
 	waits, ready, waiting, lag, breakerOpen            *prometheus.Desc
 }
 
-func newCollector(rt Runtime) *collector {
+func newCollector(rt Source) *collector {
 	d := func(name, help string, labels ...string) *prometheus.Desc {
 		return prometheus.NewDesc(name, help, append([]string{"pipeline"}, labels...), nil)
 	}
