@@ -20,7 +20,7 @@ import (
 	"github.com/sluicehq/sluice/pipeline"
 )
 
-// Source is what the endpoints read; *pipeline.Source implements it.
+// Source is what the endpoints read; *pipeline.Supervisor implements it.
 type Source interface {
 	Names() []string
 	Counts(name string) (pipeline.Counts, bool)
