@@ -185,14 +185,20 @@ func (l *loader) kafka(n *conf.Node) Kafka {
 	return k
 }
 
-// brokerList accepts a list or a comma-separated string.
+// brokerList accepts a list or a comma-separated string, and reports an
+// address that is not host:port at its item.
 func brokerList(n *conf.Node) []string {
-	if !n.IsList() {
-		return conf.SplitList(n.String())
+	items := []*conf.Node{n}
+	if n.IsList() {
+		items = n.List()
 	}
 	var out []string
-	for _, item := range n.List() {
-		out = append(out, conf.SplitList(item.String())...)
+	for _, item := range items {
+		addrs := conf.SplitList(item.String())
+		if err := CheckBrokers(addrs); err != nil {
+			item.Errorf("%v", err)
+		}
+		out = append(out, addrs...)
 	}
 	return out
 }
