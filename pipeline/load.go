@@ -11,6 +11,7 @@ import (
 	"github.com/hamba/avro/v2"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/bounded"
 	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/processors"
 )
@@ -24,6 +25,11 @@ const (
 	DefaultSessionTimeout = 10 * time.Second
 	DefaultHeartbeat      = time.Second
 )
+
+// MaxConfigBytes bounds a pipelines file. A thousand pipelines like the
+// reference ones take 800 kB. conf.Parse bounds what the YAML holds (tokens,
+// nesting, entries).
+const MaxConfigBytes = 2 << 20
 
 // DefaultRetry returns the retry policy of a pipeline that sets none.
 func DefaultRetry() Retry {
@@ -62,8 +68,12 @@ type loader struct {
 // Load reads, expands and checks a pipelines file. Every problem is reported
 // at once as a conf.Errors whose lines read "file:line:col: message".
 func Load(path string, opts ...LoadOption) (*Config, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
+	src, err := bounded.ReadFile(path, MaxConfigBytes)
+	var refused *bounded.Error
+	switch {
+	case errors.As(err, &refused):
+		return nil, &conf.Error{Pos: conf.Pos{File: path, Line: 1, Col: 1}, Msg: refused.Problem()}
+	case err != nil:
 		return nil, fmt.Errorf("reading pipelines: %w", err)
 	}
 	return Parse(path, src, opts...)
