@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/sluicehq/sluice/internal/testkit"
 )
 
 // validate refuses a pipelines file that used to crash it or exhaust its
@@ -85,5 +87,36 @@ func TestSchemaFilesBounded(t *testing.T) {
 				t.Errorf("exit %d, want %d; stderr:\n%s\nwant:\n%s", r.code, ExitUsage, r.stderr, c.want)
 			}
 		})
+	}
+}
+
+// produce rejects a JSON number outside its field's Avro type, naming the
+// line and the field, instead of writing a rounded or wrapped value; the
+// lines before it are produced, nothing after.
+func TestProduceRejectsOutOfRangeNumbers(t *testing.T) {
+	env := testkit.Env(t)
+	schema := filepath.Join(t.TempDir(), "numbers.avsc")
+	if err := os.WriteFile(schema, []byte(`{"type": "record", "name": "Numbers", "namespace": "t", "fields": [
+		{"name": "l", "type": "long"}, {"name": "i", "type": "int"}, {"name": "f", "type": "float"}]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ line, want string }{
+		{`{"l": -9223372036854775809, "i": 1, "f": 1}`, "line 2: coercing to t.Numbers: field l: -9223372036854775809 out of range for long"},
+		{`{"l": 1, "i": 2147483648, "f": 1}`, "line 2: coercing to t.Numbers: field i: 2147483648 out of range for int"},
+		{`{"l": 1, "i": 1, "f": 1e39}`, "line 2: coercing to t.Numbers: field f: 1e39 out of range for float"},
+		{`{"l": 1.5, "i": 1, "f": 1}`, "line 2: coercing to t.Numbers: field l: 1.5 is not an integer"},
+	} {
+		topic := testkit.Unique("numbers")
+		testkit.CreateTopic(t, env.Brokers(), topic, 1, nil)
+		in := `{"l": -9223372036854775808, "i": -2147483648, "f": 3.4e38}` + "\n" + c.line + "\n" + `{"l": 3, "i": 3, "f": 3}` + "\n"
+		res := runCLI(t, env, in, "produce", "--topic", topic, "--schema", schema)
+		if res.code != ExitFailure || !strings.Contains(res.stderr, c.want+" (1 records produced before the error)") {
+			t.Errorf("%s: exit %d, stderr %q; want 1 and %q", c.line, res.code, res.stderr, c.want)
+		}
+		recs := consumeAll(t, env, topic, 1)
+		jsonEqual(t, recs[0].Value, `{"l": -9223372036854775808, "i": -2147483648, "f": 3.4e38}`)
+		if n := testkit.TopicSize(t, env.Brokers(), topic); n != 1 {
+			t.Errorf("%s: topic holds %d records, want 1", c.line, n)
+		}
 	}
 }
