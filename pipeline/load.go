@@ -80,8 +80,11 @@ func Load(path string, opts ...LoadOption) (*Config, error) {
 }
 
 // Parse checks a pipelines document read from file (used in messages and to
-// resolve relative schema paths).
+// resolve relative schema paths); src has at most MaxConfigBytes.
 func Parse(file string, src []byte, opts ...LoadOption) (*Config, error) {
+	if len(src) > MaxConfigBytes {
+		return nil, &conf.Error{Pos: conf.Pos{File: file, Line: 1, Col: 1}, Msg: "file too large (more than " + bounded.Size(MaxConfigBytes) + ")"}
+	}
 	l := &loader{
 		file:      file,
 		dir:       filepath.Dir(file),

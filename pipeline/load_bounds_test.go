@@ -98,3 +98,11 @@ func TestLoadBounds(t *testing.T) {
 		})
 	}
 }
+
+// Parse, which takes the document instead of its path, has the same bound.
+func TestParseBoundsSize(t *testing.T) {
+	_, err := pipeline.Parse("p.yaml", []byte("#"+strings.Repeat("x", pipeline.MaxConfigBytes)))
+	if want := "p.yaml:1:1: file too large (more than 2 MiB)"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
+	}
+}
