@@ -126,6 +126,9 @@ func New(cfg *Config, opts Options) (*Supervisor, error) {
 	if len(sv.brokers) == 0 {
 		return nil, errors.New("no Kafka brokers: set kafka.brokers, $SLUICE_BROKERS or --brokers")
 	}
+	if err := CheckBrokers(sv.brokers); err != nil {
+		return nil, err
+	}
 	schemas := opts.Schemas
 	if schemas == nil {
 		schemas = codecs.NewSchemas()
