@@ -21,9 +21,9 @@ func newCollector(rt Source) *collector {
 		return prometheus.NewDesc(name, help, append([]string{"pipeline"}, labels...), nil)
 	}
 	return &collector{
-		rt:          rt,
-		consumed:    d("sluice_messages_consumed_total", "Messages consumed from the pipeline's input."),
-		processed:   d("sluice_messages_processed_total", "Messages that went through every step."),
+		rt:        rt,
+		consumed:  d("sluice_messages_consumed_total", "Messages consumed from the pipeline's input."),
+		processed: d("sluice_messages_processed_total", "Messages that went through every step."),
 		filtered: prometheus.NewDesc("sluice_messages_filtered_total",
 			`Messages filtered: dropped by a step (reason "step") or replayed for another pipeline (reason "replay_for_other").`,
 			[]string{"pipeline", "reason"}, nil),
