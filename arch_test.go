@@ -18,6 +18,7 @@ const module = "github.com/sluicehq/sluice"
 var importRules = map[string][]string{
 	"internal/deadletter": {"std"},
 	"internal/redact":     {"std"},
+	"internal/bounded":    {"std"},
 	"schemas":             {"std"},
 	"internal/partition":  {module + "/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"internal/conf":       {module + "/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},

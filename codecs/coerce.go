@@ -102,8 +102,7 @@ func coercePrimitive(s *avro.PrimitiveSchema, v any) (any, error) {
 		case avro.Date:
 			return toTime(v, unitDays)
 		case avro.TimeMillis:
-			d, err := toDuration(v, unitMillis)
-			return d.Truncate(time.Millisecond), err
+			return toTimeMillis(v)
 		}
 		return toInt32(v)
 	case avro.Long:
@@ -235,13 +234,22 @@ func pickBranch(u *avro.UnionSchema, v any) (int, avro.Schema, any, error) {
 			return i, t, v, nil
 		}
 	}
+	var (
+		tried   int
+		lastErr error
+	)
 	for i, t := range types {
 		if t.Type() == avro.Null {
 			continue
 		}
-		if _, err := coerce(t, v); err == nil {
+		_, err := coerce(t, v)
+		if err == nil {
 			return i, t, v, nil
 		}
+		tried, lastErr = tried+1, err
+	}
+	if tried == 1 { // an optional value: say why it does not fit
+		return 0, nil, nil, lastErr
 	}
 	return 0, nil, nil, fmt.Errorf("%T %s fits no branch of union %s", v, short(v), unionNames(u))
 }

@@ -37,14 +37,7 @@ func toInt64(v any) (int64, error) {
 	case float64:
 		return floatToInt64(x, v)
 	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i, nil
-		}
-		f, err := x.Float64()
-		if err != nil {
-			return 0, typeError("integer", v)
-		}
-		return floatToInt64(f, v)
+		return jsonInt64(x)
 	case int8:
 		return int64(x), nil
 	case int16:
@@ -110,11 +103,7 @@ func toFloat64(v any) (float64, error) {
 	case int32:
 		return float64(x), nil
 	case json.Number:
-		f, err := x.Float64()
-		if err != nil {
-			return 0, typeError("number", v)
-		}
-		return f, nil
+		return jsonFloat64(x)
 	case int8, int16, uint8, uint16, uint32, uint, uint64:
 		i, err := toInt64(v)
 		if err != nil {
@@ -187,14 +176,17 @@ func toTime(v any, unit timeUnit) (time.Time, error) {
 	default:
 		n, err := toInt64(v)
 		if err != nil {
-			return time.Time{}, typeError("time", v)
+			return time.Time{}, numberError("time", v, err)
 		}
 		switch unit {
 		case unitMillis:
 			return time.UnixMilli(n).UTC(), nil
 		case unitMicros:
 			return time.UnixMicro(n).UTC(), nil
-		default:
+		default: // a date is an Avro int
+			if n < math.MinInt32 || n > math.MaxInt32 {
+				return time.Time{}, rangeError("date", v)
+			}
 			return time.Unix(n*86400, 0).UTC(), nil
 		}
 	}
@@ -226,9 +218,25 @@ func toDuration(v any, unit timeUnit) (time.Duration, error) {
 	}
 	n, err := toInt64(v)
 	if err != nil {
-		return 0, typeError("time of day", v)
+		return 0, numberError("time of day", v, err)
+	}
+	if n > math.MaxInt64/int64(unit) || n < math.MinInt64/int64(unit) {
+		return 0, rangeError("time of day", v)
 	}
 	return time.Duration(n) * time.Duration(unit), nil
+}
+
+// toTimeMillis converts like toDuration in milliseconds, for a time-millis
+// field, which is an Avro int.
+func toTimeMillis(v any) (time.Duration, error) {
+	d, err := toDuration(v, unitMillis)
+	if err != nil {
+		return 0, err
+	}
+	if ms := d.Milliseconds(); ms < math.MinInt32 || ms > math.MaxInt32 {
+		return 0, rangeError("time-millis", v)
+	}
+	return d.Truncate(time.Millisecond), nil
 }
 
 // toRat converts *big.Rat, big.Rat, integers, floats (by their shortest decimal form),
@@ -325,6 +333,16 @@ func typeError(want string, v any) error {
 		return fmt.Errorf("null where %s expected", want)
 	}
 	return fmt.Errorf("%T %s where %s expected", v, short(v), want)
+}
+
+// numberError is err when v is a number that does not fit (a fraction, out
+// of range), else the type error of a v that is not a number at all.
+func numberError(want string, v any, err error) error {
+	switch v.(type) {
+	case json.Number, float64, float32, int, int64, int32, int16, int8, uint, uint64, uint32, uint16, uint8:
+		return err
+	}
+	return typeError(want, v)
 }
 
 func rangeError(want string, v any) error {

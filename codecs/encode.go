@@ -216,7 +216,7 @@ func appendPrimitive(buf []byte, s *avro.PrimitiveSchema, v any) ([]byte, error)
 			}
 		case avro.TimeMillis:
 			var d time.Duration
-			if d, err = toDuration(v, unitMillis); err == nil {
+			if d, err = toTimeMillis(v); err == nil {
 				n = int32(d.Milliseconds())
 			}
 		default:

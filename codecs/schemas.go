@@ -2,11 +2,16 @@ package codecs
 
 import (
 	"fmt"
-	"os"
 	"sync"
 
 	"github.com/hamba/avro/v2"
+
+	"github.com/sluicehq/sluice/internal/bounded"
 )
+
+// MaxSchemaFileBytes bounds an .avsc file (the largest schemas in use are
+// some 100 kB).
+const MaxSchemaFileBytes = 1 << 20
 
 // Schemas is the one place that parses Avro schemas. It owns an avro.SchemaCache (never
 // hamba's global DefaultSchemaCache) holding the named types of the schemas given to Parse
@@ -40,9 +45,11 @@ func (s *Schemas) Parse(text string) (avro.Schema, error) {
 	return sch, nil
 }
 
-// ParseFile reads and parses an .avsc file; errors name the file.
+// ParseFile reads and parses an .avsc file; errors name the file. A file
+// that is not a regular file or has more than MaxSchemaFileBytes is refused
+// (see bounded.ReadFile).
 func (s *Schemas) ParseFile(path string) (avro.Schema, error) {
-	b, err := os.ReadFile(path)
+	b, err := bounded.ReadFile(path, MaxSchemaFileBytes)
 	if err != nil {
 		return nil, fmt.Errorf("reading schema: %w", err)
 	}

@@ -61,6 +61,20 @@ type Pipeline struct {
 	State      *State
 	Retry      Retry
 	Steps      []*Step
+	// Headers says which input headers the outputs carry.
+	Headers Headers
+	// Breaker stops dead-lettering when failures of one stage and kind pile up.
+	Breaker Breaker
+}
+
+// Headers says which headers of an input record its outputs carry: every
+// one (the default, `headers: keep`), none (`headers: drop`) or the listed
+// names (`headers: [a, b]`). sluice.* headers are never copied to outputs,
+// and dead letters always carry every input header.
+type Headers struct {
+	Drop bool
+	// Only, when not nil, lists the names kept.
+	Only []string
 }
 
 // Stateful reports whether the pipeline keeps a group table.
@@ -100,6 +114,20 @@ type Retry struct {
 	Attempts       int
 	InitialBackoff time.Duration
 	MaxBackoff     time.Duration
+}
+
+// Breaker is a pipeline's dead-letter circuit breaker: when dead letters of
+// one stage and kind reach Ratio of the messages of the last Window (and the
+// window holds at least MinMessages messages), the pipeline stops
+// dead-lettering and holds its partitions until a held message succeeds.
+// Such a flood says more about a dependency (a registry that lost its
+// schemas, a broken lookup) than about the messages.
+type Breaker struct {
+	// Off disables the breaker: every failure is dead-lettered.
+	Off         bool
+	Ratio       float64
+	MinMessages int
+	Window      time.Duration
 }
 
 // Step is one configured step.

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 
 	"github.com/sluicehq/sluice/codecs"
@@ -32,4 +33,16 @@ func deadLetterHeaders(pipeline string, meta processors.Meta, raw []byte, f fail
 		SchemaID:        id,
 		HasSchemaID:     hasID,
 	})
+}
+
+// deadLetterRecordHeaders are a dead letter's headers: the input's, in their
+// order, then the sluice ones, which win where a name is in both.
+func deadLetterRecordHeaders(input []sarama.RecordHeader, sluice goka.Headers) []sarama.RecordHeader {
+	out := make([]sarama.RecordHeader, 0, len(input)+len(sluice))
+	for _, h := range input {
+		if _, clash := sluice[string(h.Key)]; !clash {
+			out = append(out, h)
+		}
+	}
+	return append(out, sortedHeaders(sluice)...)
 }

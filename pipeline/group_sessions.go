@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"time"
 
@@ -53,13 +54,21 @@ type sessionLoop struct {
 
 // Consume runs sessions until ctx ends or one fails.
 func (g sessionLoop) Consume(ctx context.Context, topics []string, handler sarama.ConsumerGroupHandler) error {
+	h := &sessionEnd{ConsumerGroupHandler: handler}
 	for {
 		began := time.Now()
-		if err := g.ConsumerGroup.Consume(ctx, topics, handler); err != nil && !onlyAborts(err) {
+		h.cause = nil
+		if err := g.ConsumerGroup.Consume(ctx, topics, h); err != nil && !onlyAborts(err) {
 			return err
 		}
 		if ctx.Err() != nil {
 			return nil
+		}
+		// A static member whose id another process took must not rejoin:
+		// that would fence the other one in turn. Sarama ends the session
+		// with that cause (from a heartbeat or a commit) and returns nil.
+		if errors.Is(h.cause, sarama.ErrFencedInstancedId) {
+			return fmt.Errorf("group session ended: %w", h.cause)
 		}
 		select {
 		case <-ctx.Done():
@@ -67,6 +76,19 @@ func (g sessionLoop) Consume(ctx context.Context, topics []string, handler saram
 		case <-time.After(minSession - time.Since(began)):
 		}
 	}
+}
+
+// sessionEnd notes why each session ended: the cause sarama cancelled the
+// session's context with. Cleanup runs inside Consume, so the loop reads it
+// after Consume without a race.
+type sessionEnd struct {
+	sarama.ConsumerGroupHandler
+	cause error
+}
+
+func (h *sessionEnd) Cleanup(s sarama.ConsumerGroupSession) error {
+	h.cause = context.Cause(s.Context())
+	return h.ConsumerGroupHandler.Cleanup(s)
 }
 
 // onlyAborts reports whether err, a session's error, consists of handler
@@ -105,10 +127,8 @@ func leafErrors(err error) []error {
 	return []error{err}
 }
 
-// sessionLoopBuilder builds goka's consumer group from cfg as
-// goka.ConsumerGroupBuilderWithConfig does, wrapped in a sessionLoop.
-func sessionLoopBuilder(cfg *sarama.Config) goka.ConsumerGroupBuilder {
-	build := goka.ConsumerGroupBuilderWithConfig(cfg)
+// sessionLoopBuilder wraps the consumer groups build makes in a sessionLoop.
+func sessionLoopBuilder(build goka.ConsumerGroupBuilder) goka.ConsumerGroupBuilder {
 	return func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
 		cg, err := build(brokers, group, clientID)
 		if err != nil {

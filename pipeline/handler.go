@@ -41,25 +41,33 @@ type handler struct {
 	stats        *stats
 	// holdLogEvery limits how often a held message is logged.
 	holdLogEvery time.Duration
+	// breaker holds the partitions instead of dead-lettering a flood of
+	// failures of one stage and kind; letters logs dead letters at WARN.
+	breaker *breaker
+	letters *letterLog
+
+	// inputs notes what goka drops of each consumed record (see inputRecord).
+	inputs *inputRecords
+	// limit is the largest record the pipeline writes (set before it runs).
+	limit sizeLimit
+	// sender writes outputs and dead letters; a new processor run sets it.
+	senderMu sync.Mutex
+	sender   sender
 
 	heldMu sync.Mutex
-	held   int // partitions held now, waiting for a dependency
+	held   int // partitions held now, waiting for a dependency or the breaker
 }
 
 // attemptResult is the outcome of one try at a message.
 type attemptResult struct {
 	msg   *processors.Message
-	emits []encodedEmit
+	emits []outRecord
 	// dropped is true when a step dropped the message.
 	dropped bool
 	// stored is the key's table entry as the attempt found it.
 	stored *TableEntry
-}
-
-type encodedEmit struct {
-	topic string
-	key   string
-	value []byte
+	// table is the encoded table entry to write, nil for none.
+	table encodedEntry
 }
 
 // attemptFailure says why a try failed and how to go on.
@@ -71,11 +79,31 @@ type attemptFailure struct {
 	transient bool
 	hold      bool
 	retry     Retry
+	// kind is the dead-letter kind when it is neither poison nor
+	// exhausted: oversize.
+	kind string
+}
+
+// deadLetterKind is the kind of the dead letter a failure makes.
+func (f *attemptFailure) deadLetterKind() string {
+	switch {
+	case f.kind != "":
+		return f.kind
+	case f.transient:
+		return deadletter.KindExhausted
+	}
+	return deadletter.KindPoison
 }
 
 func (r *handler) callback(ctx goka.Context, msg any) {
 	raw, _ := msg.([]byte)
 	meta := messageMeta(ctx)
+	in := r.inputRecord(ctx)
+	if to, ok := replayedFor(in); ok && to != r.p.Name {
+		// `dlq replay` addressed it to another pipeline reading this topic.
+		r.stats.record(outcomeReplayForOther)
+		return
+	}
 	var heldSince time.Time
 	var lastLog time.Time
 	// The partition stops waiting however the callback ends, including the
@@ -86,11 +114,15 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 		}
 	}()
 	// tries counts the attempts at the message; holds counts the waits for
-	// a dependency. A wait says nothing about the message, so it neither
-	// uses up the message's retries nor counts in sluice.attempts.
+	// a dependency or for the dead-letter breaker. A wait says nothing about
+	// the message, so it neither uses up the message's retries nor counts in
+	// sluice.attempts.
 	tries, holds := 1, 0
+	// breakerHeld is true once the open breaker held this message.
+	breakerHeld := false
 	for {
-		res, fail := r.attempt(ctx, raw, meta)
+		began := r.breaker.now()
+		res, fail := r.attempt(ctx, raw, meta, in)
 		if fail != nil && ctx.Context().Err() != nil {
 			// The processor is stopping (shutdown or rebalance): the failure
 			// may be the cancellation itself, so leave the message
@@ -101,36 +133,48 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 			if !heldSince.IsZero() {
 				r.log.Info("dependency back, message processed", "partition", meta.Partition, "offset", meta.Offset, "held", time.Since(heldSince).Round(time.Millisecond))
 			}
-			r.apply(ctx, res, meta)
+			if breakerHeld && r.breaker.heldSucceeded() {
+				r.log.Info("dead-letter breaker closed: a message it held succeeded", "partition", meta.Partition, "offset", meta.Offset)
+			}
+			r.apply(ctx, res, meta, in)
+			r.breaker.passed()
 			return
 		}
+		why := "a dependency is unavailable"
 		switch {
 		case fail.hold:
-			holds++
-			if heldSince.IsZero() {
-				heldSince = time.Now()
-				r.setHeld(+1)
-			}
-			if time.Since(lastLog) >= r.holdLogEvery {
-				lastLog = time.Now()
-				r.log.Warn("holding partition: a dependency is unavailable", "stage", fail.stage, "partition", meta.Partition, "offset", meta.Offset, "attempt", holds, "error", fail.err)
-			}
-			r.stats.retry()
-			r.sleep(ctx, backoff(fail.retry, holds))
-			continue
 		case fail.transient && tries < fail.retry.Attempts:
 			r.stats.retry()
 			r.log.Debug("retrying message", "stage", fail.stage, "partition", meta.Partition, "offset", meta.Offset, "attempt", tries, "error", fail.err)
 			r.sleep(ctx, backoff(fail.retry, tries))
 			tries++
 			continue
+		default:
+			kind := fail.deadLetterKind()
+			hold, trip := r.breaker.deadLetter(fail.stage, kind, fail.err, began, breakerHeld)
+			if trip != nil {
+				r.log.Error("dead-letter breaker open: holding the partitions instead of dead-lettering", "reason", r.breaker.snapshot().Reason, "stage", fail.stage, "kind", kind, "dead_letters", trip.count, "messages", trip.total, "partition", meta.Partition, "offset", meta.Offset)
+			}
+			if !hold {
+				r.deadLetter(ctx, raw, meta, in, failure{stage: fail.stage, kind: kind, err: fail.err, attempts: tries})
+				r.letters.add(fail.stage, kind, meta.Partition, meta.Offset, fail.err)
+				return
+			}
+			breakerHeld = true
+			why = "the dead-letter breaker is open"
 		}
-		kind := deadletter.KindPoison
-		if fail.transient {
-			kind = deadletter.KindExhausted
+		// Hold the partition: try the message again after a pause.
+		holds++
+		if heldSince.IsZero() {
+			heldSince = time.Now()
+			r.setHeld(+1)
 		}
-		r.deadLetter(ctx, raw, meta, failure{stage: fail.stage, kind: kind, err: fail.err, attempts: tries})
-		return
+		if time.Since(lastLog) >= r.holdLogEvery {
+			lastLog = time.Now()
+			r.log.Warn("holding partition: "+why, "stage", fail.stage, "partition", meta.Partition, "offset", meta.Offset, "attempt", holds, "error", fail.err)
+		}
+		r.stats.wait()
+		r.sleep(ctx, backoff(fail.retry, holds))
 	}
 }
 
@@ -201,7 +245,7 @@ func messageMeta(ctx goka.Context) processors.Meta {
 
 // attempt runs the message through decode, the steps and the encoders. It
 // changes nothing outside the returned result, so it can be repeated.
-func (r *handler) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*attemptResult, *attemptFailure) {
+func (r *handler) attempt(ctx goka.Context, raw []byte, meta processors.Meta, in inputRecord) (*attemptResult, *attemptFailure) {
 	value, err := r.decode(ctx.Context(), raw)
 	if err != nil {
 		return nil, r.classify(deadletter.StageDecode, err, r.p.Retry)
@@ -237,6 +281,7 @@ func (r *handler) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*
 			break
 		}
 	}
+	headers := outputHeaders(r.p.Headers, in.headers)
 	for _, e := range m.Emits {
 		enc, ok := r.outputs[e.Output]
 		if !ok {
@@ -248,9 +293,39 @@ func (r *handler) attempt(ctx goka.Context, raw []byte, meta processors.Meta) (*
 		if err != nil {
 			return nil, r.classify(deadletter.StageEncode, fmt.Errorf("output %s: %w", e.Output, err), r.p.Retry)
 		}
-		res.emits = append(res.emits, encodedEmit{topic: enc.topic, key: e.Key, value: b})
+		rec := outRecord{topic: enc.topic, key: outputKey(e.Key, in.key), value: b, headers: headers}
+		if err := r.limit.check(recordSize(rec.key, rec.value, rec.headers)); err != nil {
+			return nil, oversize(deadletter.StageEmit, fmt.Errorf("output %s: %w", e.Output, err))
+		}
+		res.emits = append(res.emits, rec)
+	}
+	if r.p.Stateful() {
+		var entry *TableEntry
+		switch {
+		case m.StateChanged:
+			entry = &TableEntry{State: m.State, Partition: meta.Partition, Offset: meta.Offset}
+		case m.Replayed && !res.dropped && res.stored != nil:
+			// Rewrite the stored state, in case the crash came between this
+			// message's table write and its commit.
+			entry = res.stored
+		}
+		if entry != nil {
+			b, err := tableCodec{schema: r.p.State.Schema}.Encode(entry)
+			if err != nil {
+				return nil, r.classify(deadletter.StageState, err, r.p.Retry)
+			}
+			if err := r.limit.check(recordSize([]byte(ctx.Key()), b, nil)); err != nil {
+				return nil, oversize(deadletter.StageState, fmt.Errorf("table entry of key %q: %w", ctx.Key(), err))
+			}
+			res.table = b
+		}
 	}
 	return res, nil
+}
+
+// oversize is the failure of a record that would not fit its topic.
+func oversize(stage string, err error) *attemptFailure {
+	return &attemptFailure{stage: stage, err: err, kind: deadletter.KindOversize}
 }
 
 func (r *handler) classify(stage string, err error, retry Retry) *attemptFailure {
@@ -265,37 +340,29 @@ func (r *handler) classify(stage string, err error, retry Retry) *attemptFailure
 	return f
 }
 
-// apply writes the state and the outputs of a processed message and counts it.
-func (r *handler) apply(ctx goka.Context, res *attemptResult, meta processors.Meta) {
-	m := res.msg
-	if r.p.Stateful() {
-		switch {
-		case m.StateChanged:
-			ctx.SetValue(&TableEntry{State: m.State, Partition: meta.Partition, Offset: meta.Offset})
-		case m.Replayed && !res.dropped && res.stored != nil:
-			// Rewrite the stored state, in case the crash came between this
-			// message's table write and its commit.
-			ctx.SetValue(res.stored)
-		}
+// apply writes the state and the outputs of a processed message, and counts
+// it once the broker has acknowledged its outputs.
+func (r *handler) apply(ctx goka.Context, res *attemptResult, meta processors.Meta, in inputRecord) {
+	if res.table != nil {
+		ctx.SetValue(res.table)
 	}
-	for _, e := range res.emits {
-		ctx.Emit(goka.Stream(e.topic), e.key, e.value)
+	o := outcomeProcessed
+	if res.dropped && len(res.emits) == 0 && !res.msg.StateChanged {
+		o = outcomeFiltered
 	}
-	if res.dropped && len(res.emits) == 0 && !m.StateChanged {
-		r.stats.record(outcomeFiltered)
-	} else {
-		r.stats.record(outcomeProcessed)
-	}
+	r.write(ctx, res.emits, o)
 }
 
-// deadLetter writes the original key and value with the failure's headers.
-func (r *handler) deadLetter(ctx goka.Context, raw []byte, meta processors.Meta, f failure) {
-	h := deadLetterHeaders(r.p.Name, meta, raw, f)
-	var value any
-	if raw != nil {
-		value = raw
+// deadLetter writes the original key and value with the input's headers and
+// the failure's. A dead letter that would not fit its topic is written
+// without its value, as kind oversize: its source coordinates say where the
+// message is.
+func (r *handler) deadLetter(ctx goka.Context, raw []byte, meta processors.Meta, in inputRecord, f failure) {
+	rec := outRecord{topic: r.p.DeadLetter, key: in.key, value: raw,
+		headers: deadLetterRecordHeaders(in.headers, deadLetterHeaders(r.p.Name, meta, raw, f))}
+	if err := r.limit.check(recordSize(rec.key, rec.value, rec.headers)); err != nil {
+		rec = r.valueLess(rec, in, meta, raw, f, err)
 	}
-	ctx.Emit(goka.Stream(r.p.DeadLetter), ctx.Key(), value, goka.WithCtxEmitHeaders(h))
-	r.stats.record(outcomeDeadLettered)
+	r.write(ctx, []outRecord{rec}, outcomeDeadLettered)
 	r.log.Debug("dead-lettered", "stage", f.stage, "kind", f.kind, "partition", meta.Partition, "offset", meta.Offset, "error", f.err)
 }

@@ -97,7 +97,11 @@ func runConfigWithTester(t *testing.T, config string, opts Options) (*tester.Tes
 		if err != nil {
 			t.Fatal(err)
 		}
-		proc, err := goka.NewProcessor(nil, rt.groupGraph(run), goka.WithTester(tt), goka.WithHasher(hasher), goka.WithNilHandling(goka.NilProcess))
+		// The handler writes through the tester's producer and notes what
+		// the tester's consumer group hands goka, as in production.
+		proc, err := goka.NewProcessor(nil, rt.groupGraph(run), goka.WithTester(tt), goka.WithHasher(hasher), goka.WithNilHandling(goka.NilProcess),
+			goka.WithProducerBuilder(run.producerBuilder(tt.ProducerBuilder())),
+			goka.WithConsumerGroupBuilder(run.consumerGroupBuilder(tt.ConsumerGroupBuilder())))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,11 +1,31 @@
 package pipeline
 
 import (
+	"fmt"
+	"strings"
 	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
+
+	"github.com/sluicehq/sluice/internal/redact"
 )
+
+// CheckBrokers refuses a broker address with userinfo (user:password@host:9092)
+// or a scheme: a Kafka bootstrap address is host:port, and the clients would
+// repeat such an address, password and all, in every connection error. The
+// error shows the address without its secret.
+func CheckBrokers(addrs []string) error {
+	for _, a := range addrs {
+		switch {
+		case strings.Contains(a, "@"):
+			return fmt.Errorf("broker address %q (credentials hidden): a broker address is host:port, without user:password@", redact.URL(a))
+		case strings.Contains(a, "://"):
+			return fmt.Errorf("broker address %q: a broker address is host:port, without a scheme", a)
+		}
+	}
+	return nil
+}
 
 // saramaConfig builds the client configuration of one pipeline. Each
 // pipeline gets its own: goka's global config is never touched.

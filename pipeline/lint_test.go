@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/pipeline"
@@ -200,5 +201,66 @@ pipelines:
 	}
 	if !strings.Contains(out, `table_user_stats_table -> group_big_spenders [label="lookup", style=dashed];`) {
 		t.Errorf("the graph has no lookup edge:\n%s", out)
+	}
+}
+
+// TestLoadHeaders reads the headers key: keep by default and as written,
+// drop, or a list of names (an empty list keeps none).
+func TestLoadHeaders(t *testing.T) {
+	for setting, want := range map[string]pipeline.Headers{
+		"":                               {},
+		"headers: keep":                  {},
+		"headers: drop":                  {Drop: true},
+		"headers: [traceparent, tenant]": {Only: []string{"traceparent", "tenant"}},
+		"headers: []":                    {Only: []string{}},
+	} {
+		src := strings.Replace(expandSrc, "    dead_letter:", "    "+setting+"\n    dead_letter:", 1)
+		cfg, err := pipeline.Parse("expand.yaml", []byte(src), pipeline.WithGetenv(func(k string) string {
+			return map[string]string{"BROKERS": "b:9092", "IN_TOPIC": "in"}[k]
+		}))
+		if err != nil {
+			t.Fatalf("%q: %v", setting, err)
+		}
+		got := cfg.Pipelines[0].Headers
+		if got.Drop != want.Drop || strings.Join(got.Only, ",") != strings.Join(want.Only, ",") || (got.Only == nil) != (want.Only == nil) {
+			t.Errorf("%q: %+v, want %+v", setting, got, want)
+		}
+	}
+}
+
+// TestLoadDeadLetterForms: dead_letter is a topic name (the breaker keeps its
+// defaults) or a mapping with the topic and the breaker's settings, any of
+// them, or off.
+func TestLoadDeadLetterForms(t *testing.T) {
+	cases := []struct {
+		deadLetter string
+		want       pipeline.Breaker
+	}{
+		{"user-topic-dlq", pipeline.DefaultBreaker()},
+		{"{topic: user-topic-dlq}", pipeline.DefaultBreaker()},
+		{"{topic: user-topic-dlq, breaker: on}", pipeline.DefaultBreaker()},
+		{"{topic: user-topic-dlq, breaker: off}", pipeline.Breaker{Off: true, Ratio: 0.5, MinMessages: 100, Window: 30 * time.Second}},
+		{"{topic: user-topic-dlq, breaker: false}", pipeline.Breaker{Off: true, Ratio: 0.5, MinMessages: 100, Window: 30 * time.Second}},
+		{"{topic: user-topic-dlq, breaker: {ratio: 0.9}}", pipeline.Breaker{Ratio: 0.9, MinMessages: 100, Window: 30 * time.Second}},
+		{"{topic: user-topic-dlq, breaker: {ratio: 1, min_messages: 20, window: 1m}}", pipeline.Breaker{Ratio: 1, MinMessages: 20, Window: time.Minute}},
+	}
+	for _, c := range cases {
+		src := `version: 1
+pipelines:
+  - name: p
+    input: {topic: user-topic, codec: json}
+    dead_letter: ` + c.deadLetter + `
+    steps:
+      - filter: 'true'
+`
+		cfg, err := pipeline.Parse("dlq.yaml", []byte(src))
+		if err != nil {
+			t.Errorf("dead_letter: %s: %v", c.deadLetter, err)
+			continue
+		}
+		p := cfg.Pipelines[0]
+		if p.DeadLetter != "user-topic-dlq" || p.Breaker != c.want {
+			t.Errorf("dead_letter: %s: topic %q breaker %+v, want user-topic-dlq and %+v", c.deadLetter, p.DeadLetter, p.Breaker, c.want)
+		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/hamba/avro/v2"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/bounded"
 	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/processors"
 )
@@ -28,9 +29,19 @@ const (
 	DefaultHeartbeat = 250 * time.Millisecond
 )
 
+// MaxConfigBytes bounds a pipelines file. A thousand pipelines like the
+// reference ones take 800 kB. conf.Parse bounds what the YAML holds (tokens,
+// nesting, entries).
+const MaxConfigBytes = 2 << 20
+
 // DefaultRetry returns the retry policy of a pipeline that sets none.
 func DefaultRetry() Retry {
 	return Retry{Attempts: 5, InitialBackoff: 100 * time.Millisecond, MaxBackoff: 10 * time.Second}
+}
+
+// DefaultBreaker returns the dead-letter breaker of a pipeline that sets none.
+func DefaultBreaker() Breaker {
+	return Breaker{Ratio: 0.5, MinMessages: 100, Window: 30 * time.Second}
 }
 
 // LoadOption changes how a configuration is loaded.
@@ -65,16 +76,23 @@ type loader struct {
 // Load reads, expands and checks a pipelines file. Every problem is reported
 // at once as a conf.Errors whose lines read "file:line:col: message".
 func Load(path string, opts ...LoadOption) (*Config, error) {
-	src, err := os.ReadFile(path)
-	if err != nil {
+	src, err := bounded.ReadFile(path, MaxConfigBytes)
+	var refused *bounded.Error
+	switch {
+	case errors.As(err, &refused):
+		return nil, &conf.Error{Pos: conf.Pos{File: path, Line: 1, Col: 1}, Msg: refused.Problem()}
+	case err != nil:
 		return nil, fmt.Errorf("reading pipelines: %w", err)
 	}
 	return Parse(path, src, opts...)
 }
 
 // Parse checks a pipelines document read from file (used in messages and to
-// resolve relative schema paths).
+// resolve relative schema paths); src has at most MaxConfigBytes.
 func Parse(file string, src []byte, opts ...LoadOption) (*Config, error) {
+	if len(src) > MaxConfigBytes {
+		return nil, &conf.Error{Pos: conf.Pos{File: file, Line: 1, Col: 1}, Msg: "file too large (more than " + bounded.Size(MaxConfigBytes) + ")"}
+	}
 	l := &loader{
 		file:      file,
 		dir:       filepath.Dir(file),
@@ -188,14 +206,20 @@ func (l *loader) kafka(n *conf.Node) Kafka {
 	return k
 }
 
-// brokerList accepts a list or a comma-separated string.
+// brokerList accepts a list or a comma-separated string, and reports an
+// address that is not host:port at its item.
 func brokerList(n *conf.Node) []string {
-	if !n.IsList() {
-		return conf.SplitList(n.String())
+	items := []*conf.Node{n}
+	if n.IsList() {
+		items = n.List()
 	}
 	var out []string
-	for _, item := range n.List() {
-		out = append(out, conf.SplitList(item.String())...)
+	for _, item := range items {
+		addrs := conf.SplitList(item.String())
+		if err := CheckBrokers(addrs); err != nil {
+			item.Errorf("%v", err)
+		}
+		out = append(out, addrs...)
 	}
 	return out
 }

@@ -90,8 +90,11 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 		}
 	}
 	if v := m.Need("dead_letter"); v != nil {
-		at.deadLetter = v.Pos()
-		p.DeadLetter = l.topicName(v)
+		var topic *conf.Node
+		p.DeadLetter, p.Breaker, topic = l.deadLetter(v)
+		if topic != nil {
+			at.deadLetter = topic.Pos()
+		}
 	}
 	if v := m.Get("state"); v != nil {
 		if sm := v.Map(); sm != nil {
@@ -103,6 +106,9 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 		}
 	}
 	p.Retry = l.retry(m.Get("retry"), retry)
+	if v := m.Get("headers"); v != nil {
+		p.Headers = l.headers(v)
+	}
 	if v := m.Get("outputs"); v != nil {
 		if om := v.Map(); om != nil {
 			for _, e := range om.Entries() {
@@ -116,6 +122,34 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 		}
 	}
 	return p
+}
+
+// headers reads `headers: keep | drop | [name, ...]`.
+func (l *loader) headers(n *conf.Node) Headers {
+	if !n.IsList() {
+		switch s := n.String(); s {
+		case "keep":
+			return Headers{}
+		case "drop":
+			return Headers{Drop: true}
+		default:
+			n.Errorf("headers must be keep, drop or a list of header names to keep, got %q", s)
+		}
+		return Headers{}
+	}
+	h := Headers{Only: []string{}}
+	for _, item := range n.List() {
+		name := item.String()
+		switch {
+		case name == "":
+			item.Errorf("a header name must not be empty")
+		case strings.HasPrefix(name, "sluice."):
+			item.Errorf("header %q: sluice.* headers are never copied to outputs", name)
+		default:
+			h.Only = append(h.Only, name)
+		}
+	}
+	return h
 }
 
 func (l *loader) topicName(n *conf.Node) string {

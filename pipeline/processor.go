@@ -9,7 +9,6 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/storage"
 
 	"github.com/sluicehq/sluice/codecs"
 )
@@ -25,6 +24,7 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 	// takes its place back at once instead of waiting for its old session
 	// to expire, and a restart triggers no rebalance.
 	scfg.Consumer.Group.InstanceId = sv.opts.InstanceID
+	scfg.Producer.MaxMessageBytes = run.limit.producerMax()
 	graph := sv.groupGraph(run)
 	if err := graph.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid processor graph: %w", err)
@@ -47,12 +47,23 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 	// that a rebalance costs only the changelog written meanwhile.
 	store := newWarmStores(string(goka.GroupTable(goka.Group(p.Group))), run.log).build
 	if sv.opts.StateDir != "" {
-		store = storage.DefaultBuilder(filepath.Join(sv.opts.StateDir, p.Group))
+		store = failingStorage(sv.stateDir(p), run.fail)
+	}
+	groups := goka.ConsumerGroupBuilderWithConfig(scfg)
+	if sv.opts.InstanceID != "" {
+		build := groups
+		groups = func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
+			cg, err := build(brokers, group, clientID)
+			if err != nil {
+				return nil, err
+			}
+			return watchFencing(cg, func(err error) { run.fail(sv.fenced(p, err)) }), nil
+		}
 	}
 	return goka.NewProcessor(sv.brokers, graph,
-		goka.WithConsumerGroupBuilder(sessionLoopBuilder(scfg)),
+		goka.WithConsumerGroupBuilder(run.consumerGroupBuilder(sessionLoopBuilder(groups))),
 		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(scfg)),
-		goka.WithProducerBuilder(goka.ProducerBuilderWithConfig(scfg)),
+		goka.WithProducerBuilder(run.producerBuilder(producerBuilder(scfg))),
 		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(scfg, topicManagerConfig(sv.cfg.Kafka))),
 		goka.WithStorageBuilder(store),
 		goka.WithHasher(hasher),
@@ -61,6 +72,18 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 		goka.WithClientID(sv.cfg.Kafka.ClientID+"-"+p.Name),
 		goka.WithRebalanceCallback(run.rebalanced),
 	)
+}
+
+// stateDir is where the tables of pipeline p are kept (StateDir/<group>).
+func (sv *Supervisor) stateDir(p *Pipeline) string {
+	return filepath.Join(sv.opts.StateDir, p.Group)
+}
+
+// fenced is the permanent error of pipeline p whose instance id the broker
+// fenced with err.
+func (sv *Supervisor) fenced(p *Pipeline, err error) error {
+	return &permanentError{fmt.Errorf("%w: the broker fenced instance id %q in group %s because another live process joined with the same --instance-id; "+
+		"stopping instead of rejoining, which would fence that process in turn (give every instance its own id): %w", ErrFenced, sv.opts.InstanceID, p.Group, err)}
 }
 
 // groupGraph is the goka graph of one pipeline: the input with a

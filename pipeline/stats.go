@@ -7,16 +7,24 @@ import (
 
 // Counts are a pipeline's message counts since it started. Consumed always
 // equals Processed + Filtered + DeadLettered: a message is counted once, with
-// its outcome, after its outputs were handed to the producer.
+// its outcome, after the broker acknowledged its outputs or its dead letter.
 type Counts struct {
 	Consumed     int64 `json:"consumed"`
 	Processed    int64 `json:"processed"`
 	Filtered     int64 `json:"filtered"`
 	DeadLettered int64 `json:"dead_lettered"`
-	// Retries counts attempts beyond the first; it is not part of the sum.
+	// ReplaysForOthers counts the records `sluice dlq replay` addressed to
+	// another pipeline reading the same topic (sluice.replay.pipeline),
+	// skipped here; they are part of Filtered.
+	ReplaysForOthers int64 `json:"replays_for_others"`
+	// Retries counts attempts beyond the first at a message that failed
+	// transiently; it is not part of the sum.
 	Retries int64 `json:"retries"`
+	// Waits counts the pauses of held messages: waiting for a dependency
+	// (the registry) or for the dead-letter breaker to close is not a retry.
+	Waits int64 `json:"waits"`
 	// Waiting is true while a message is held because a dependency (the
-	// registry or the broker) is unavailable.
+	// registry) is unavailable or the dead-letter breaker is open.
 	Waiting bool `json:"waiting"`
 }
 
@@ -27,6 +35,8 @@ const (
 	outcomeProcessed outcome = iota
 	outcomeFiltered
 	outcomeDeadLettered
+	// outcomeReplayForOther is filtered: a replay for another pipeline.
+	outcomeReplayForOther
 )
 
 // stats guards Counts so that a snapshot always adds up.
@@ -48,6 +58,9 @@ func (s *stats) record(o outcome) {
 		s.c.Filtered++
 	case outcomeDeadLettered:
 		s.c.DeadLettered++
+	case outcomeReplayForOther:
+		s.c.Filtered++
+		s.c.ReplaysForOthers++
 	}
 	s.mu.Unlock()
 }
@@ -55,6 +68,12 @@ func (s *stats) record(o outcome) {
 func (s *stats) retry() {
 	s.mu.Lock()
 	s.c.Retries++
+	s.mu.Unlock()
+}
+
+func (s *stats) wait() {
+	s.mu.Lock()
+	s.c.Waits++
 	s.mu.Unlock()
 }
 

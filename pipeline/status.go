@@ -11,17 +11,27 @@ import (
 
 // Status is what /pipelines shows of one pipeline.
 type Status struct {
-	Name       string  `json:"name"`
-	Group      string  `json:"group"`
-	Input      string  `json:"input"`
-	Phase      string  `json:"phase"`
-	Ready      bool    `json:"ready"`
+	Name  string `json:"name"`
+	Group string `json:"group"`
+	Input string `json:"input"`
+	Phase string `json:"phase"`
+	Ready bool   `json:"ready"`
+	// Reason says why the pipeline is not ready; empty when it is.
+	Reason string `json:"reason,omitempty"`
+	// Partitions are the input partitions this instance owns.
 	Partitions []int32 `json:"partitions"`
-	// Lag is the sum over owned partitions of the messages not yet consumed.
-	Lag       int64     `json:"lag"`
-	Counts    Counts    `json:"counts"`
-	Started   time.Time `json:"started"`
-	LastError string    `json:"last_error,omitempty"`
+	// Lag is the sum of LagPartitions: the messages of the input the group
+	// has not committed yet, over every partition, owned here or not.
+	Lag           int64          `json:"lag"`
+	LagPartitions []PartitionLag `json:"lag_partitions"`
+	// LagError says why the lag could not be read last time (the lag shown
+	// is the last one read).
+	LagError string `json:"lag_error,omitempty"`
+	// Breaker is the dead-letter breaker's state (absent when it is off).
+	Breaker   *BreakerStatus `json:"breaker,omitempty"`
+	Counts    Counts         `json:"counts"`
+	Started   time.Time      `json:"started"`
+	LastError string         `json:"last_error,omitempty"`
 }
 
 // Status reports every running pipeline, in configuration order.
@@ -35,19 +45,29 @@ func (sv *Supervisor) Status(ctx context.Context) []Status {
 
 func (run *pipelineProcess) status(ctx context.Context) Status {
 	run.mu.Lock()
-	proc, phase, lastErr := run.proc, run.phase, run.lastErr
+	proc, phase, lastErr, reason := run.proc, run.phase, run.lastErr, run.reason
+	lag, lagErr := run.lag, run.lagErr
 	run.mu.Unlock()
 	st := Status{
-		Name:       run.p.Name,
-		Group:      run.p.Group,
-		Input:      run.p.Input.Topic,
-		Phase:      phase,
-		Counts:     run.stats.snapshot(),
-		Started:    run.stats.started,
-		Partitions: []int32{},
+		Name:          run.p.Name,
+		Group:         run.p.Group,
+		Input:         run.p.Input.Topic,
+		Phase:         phase,
+		Counts:        run.stats.snapshot(),
+		Started:       run.stats.started,
+		Partitions:    []int32{},
+		LagPartitions: []PartitionLag{},
 	}
+	st.Breaker = run.breaker.snapshot()
 	if lastErr != nil {
 		st.LastError = lastErr.Error()
+	}
+	for _, l := range lag {
+		st.Lag += l.Lag
+		st.LagPartitions = append(st.LagPartitions, l)
+	}
+	if lagErr != nil {
+		st.LagError = lagErr.Error()
 	}
 	if proc != nil && (phase == PhaseRecovering || phase == PhaseRunning) {
 		if proc.Recovered() {
@@ -57,14 +77,26 @@ func (run *pipelineProcess) status(ctx context.Context) Status {
 		stats := proc.StatsWithContext(sctx)
 		cancel()
 		if stats != nil {
-			for p, ps := range stats.Group {
+			for p := range stats.Group {
 				st.Partitions = append(st.Partitions, p)
-				for _, in := range ps.Input {
-					st.Lag += in.OffsetLag
-				}
 			}
 		}
 		sort.Slice(st.Partitions, func(i, j int) bool { return st.Partitions[i] < st.Partitions[j] })
+	}
+	switch {
+	case st.Breaker != nil && st.Breaker.Open:
+		st.Ready, st.Reason = false, st.Breaker.Reason
+	case st.Ready:
+	case st.Phase == PhaseChecking:
+		st.Reason = reason
+	case st.Phase == PhaseRecovering:
+		st.Reason = "recovering its tables from their changelog topics"
+	case st.Phase == PhaseRestarting:
+		st.Reason = "its processor stopped and is restarting: " + st.LastError
+	case st.Phase == PhaseFailed:
+		st.Reason = "failed for good: " + st.LastError
+	default:
+		st.Reason = st.Phase
 	}
 	return st
 }

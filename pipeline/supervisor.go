@@ -39,6 +39,13 @@ type Options struct {
 	Schemas *codecs.Schemas
 	// RestartBackoff is the pause before a failed processor is restarted.
 	RestartBackoff time.Duration
+	// CheckInterval is how often a pipeline that is not ready to start (no
+	// schema registry, or no subject for its input yet) checks again;
+	// default 5s.
+	CheckInterval time.Duration
+	// LagInterval is how often the lag of every pipeline is read from the
+	// group's committed offsets; default 5s.
+	LagInterval time.Duration
 }
 
 // Supervisor runs the pipelines of a configuration: it creates their
@@ -64,15 +71,34 @@ type pipelineProcess struct {
 	proc    *goka.Processor
 	phase   string
 	lastErr error
+	// reason says why a checking pipeline is not ready yet.
+	reason string
+	// stopProc stops the running processor; fatal is why, when it was
+	// stopped for good (see fail).
+	stopProc context.CancelFunc
+	fatal    error
+	// lag is the input's lag as last read, lagErr why the last read failed.
+	lag    []PartitionLag
+	lagErr error
 }
+
+// holdLogEvery is how often a held message, and the dead letters of a
+// pipeline, are logged at most.
+const holdLogEvery = 10 * time.Second
 
 // Phases of a pipeline, as /pipelines and /readyz show them.
 const (
-	PhaseStarting   = "starting"
+	PhaseStarting = "starting"
+	// PhaseChecking: the pipeline waits for what it needs before it
+	// consumes (a schema registry, its input's subject); Status.Reason says
+	// what is missing.
+	PhaseChecking   = "checking"
 	PhaseRecovering = "recovering"
 	PhaseRunning    = "running"
 	PhaseRestarting = "restarting"
-	PhaseStopped    = "stopped"
+	// PhaseFailed: the pipeline stopped on a failure restarting cannot fix.
+	PhaseFailed  = "failed"
+	PhaseStopped = "stopped"
 )
 
 // New prepares the pipelines of cfg to run. It does no I/O.
@@ -87,12 +113,21 @@ func New(cfg *Config, opts Options) (*Supervisor, error) {
 	if sv.opts.RestartBackoff == 0 {
 		sv.opts.RestartBackoff = 2 * time.Second
 	}
+	if sv.opts.CheckInterval == 0 {
+		sv.opts.CheckInterval = 5 * time.Second
+	}
+	if sv.opts.LagInterval == 0 {
+		sv.opts.LagInterval = 5 * time.Second
+	}
 	sv.brokers = opts.Brokers
 	if len(sv.brokers) == 0 {
 		sv.brokers = cfg.Kafka.Brokers
 	}
 	if len(sv.brokers) == 0 {
 		return nil, errors.New("no Kafka brokers: set kafka.brokers, $SLUICE_BROKERS or --brokers")
+	}
+	if err := CheckBrokers(sv.brokers); err != nil {
+		return nil, err
 	}
 	schemas := opts.Schemas
 	if schemas == nil {
@@ -172,13 +207,18 @@ func needsRegistry(cfg *Config) bool {
 }
 
 func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelineProcess, error) {
+	log := sv.log.With("pipeline", p.Name)
 	r := &handler{
 		p:            p,
-		log:          sv.log.With("pipeline", p.Name),
+		log:          log,
 		outputs:      map[string]encoder{},
 		lookupTables: map[string]goka.Table{},
 		stats:        newStats(),
-		holdLogEvery: 10 * time.Second,
+		holdLogEvery: holdLogEvery,
+		breaker:      newBreaker(p.Breaker, time.Now),
+		letters:      newLetterLog(log, holdLogEvery, time.Now),
+		inputs:       newInputRecords(),
+		limit:        newSizeLimit(nil),
 	}
 	run := &pipelineProcess{handler: r, phase: PhaseStarting}
 	in, err := sv.codecFor(p.Input.Endpoint, schemas)
@@ -239,11 +279,21 @@ func (sv *Supervisor) codecFor(e Endpoint, schemas *codecs.Schemas, avroOpts ...
 	}
 }
 
-// Run creates missing topics, registers output schemas and runs every
-// pipeline until ctx is cancelled or one fails beyond repair. A processor
+// Run creates missing topics and runs every pipeline until ctx is cancelled
+// or one fails beyond repair. Each pipeline first waits until what it needs
+// besides Kafka is there (see await), then runs its processor. A processor
 // that stops with an error (a broker outage, a failed write) is restarted
-// after a pause; the messages it had not committed are redelivered.
+// after a pause; the messages it had not committed are redelivered. A
+// failure restarting cannot fix (an unusable state folder, an instance id
+// another process took) ends Run with an error.
 func (sv *Supervisor) Run(ctx context.Context) error {
+	if sv.opts.StateDir != "" {
+		for _, run := range sv.runs {
+			if err := checkStateDir(sv.stateDir(run.p)); err != nil {
+				return fmt.Errorf("pipeline %s: %w", run.p.Name, err)
+			}
+		}
+	}
 	setupCfg, err := saramaConfig(sv.cfg.Kafka, sv.cfg.Kafka.ClientID+"-setup")
 	if err != nil {
 		return err
@@ -256,12 +306,13 @@ func (sv *Supervisor) Run(ctx context.Context) error {
 	for i, run := range sv.runs {
 		ps[i] = run.p
 	}
-	counts, err := (&topics{admin: admin, k: sv.cfg.Kafka, log: sv.log}).ensure(ctx, ps, sv.cfg.Pipelines)
+	tp := &topics{admin: admin, k: sv.cfg.Kafka, log: sv.log}
+	counts, err := tp.ensure(ctx, ps, sv.cfg.Pipelines)
+	if err == nil {
+		err = sv.readSizeLimits(tp)
+	}
 	admin.Close()
 	if err != nil {
-		return err
-	}
-	if err := sv.registerOutputs(ctx); err != nil {
 		return err
 	}
 	hashers := make([]func() hash.Hash32, len(sv.runs))
@@ -270,41 +321,75 @@ func (sv *Supervisor) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	lags, err := newLagReader(sv.brokers, sv.cfg.Kafka.ClientID+"-lag")
+	if err != nil {
+		return err
+	}
+	defer lags.close()
 	g, gctx := errgroup.WithContext(ctx)
 	for i, run := range sv.runs {
 		g.Go(func() error { return sv.supervise(gctx, run, hashers[i]) })
 	}
-	return g.Wait()
+	// The chores stop when the pipelines do, whether ctx ended or one failed.
+	choresCtx, stopChores := context.WithCancel(gctx)
+	chores := make(chan struct{})
+	go func() {
+		defer close(chores)
+		sv.chores(choresCtx, lags)
+	}()
+	err = g.Wait()
+	stopChores()
+	<-chores
+	return err
 }
 
-// registerOutputs registers every output schema before the first message,
-// waiting for the registry if it is not up yet.
-func (sv *Supervisor) registerOutputs(ctx context.Context) error {
+// readSizeLimits sets each pipeline's record size limit from its target
+// topics' max.message.bytes.
+func (sv *Supervisor) readSizeLimits(tp *topics) error {
 	for _, run := range sv.runs {
-		for _, c := range run.avroOutputs {
-			for attempt := 1; ; attempt++ {
-				_, err := c.Register(ctx)
-				if err == nil {
-					break
-				}
-				if !codecs.IsTransient(err) {
-					return fmt.Errorf("pipeline %s: registering output schema: %w", run.p.Name, err)
-				}
-				sv.log.Warn("schema registry unavailable, retrying", "pipeline", run.p.Name, "attempt", attempt, "error", err)
-				select {
-				case <-ctx.Done():
-					return nil
-				case <-time.After(backoff(Retry{InitialBackoff: 200 * time.Millisecond, MaxBackoff: 5 * time.Second}, attempt)):
-				}
-			}
+		limits, err := tp.maxMessageBytes(targetTopics(run.p))
+		if err != nil {
+			return fmt.Errorf("pipeline %s: %w", run.p.Name, err)
 		}
+		run.limit = newSizeLimit(limits)
+		sv.log.Debug("record size limit", "pipeline", run.p.Name, "bytes", run.limit.bytes, "topic", run.limit.topic, "max.message.bytes", run.limit.max)
 	}
 	return nil
 }
 
-// supervise runs the pipeline's processor and restarts it when it fails.
+// chores refreshes every pipeline's lag and writes the dead-letter counts
+// not logged yet, on tickers, until ctx ends.
+func (sv *Supervisor) chores(ctx context.Context, lags *lagReader) {
+	lagTick := time.NewTicker(sv.opts.LagInterval)
+	defer lagTick.Stop()
+	logTick := time.NewTicker(holdLogEvery)
+	defer logTick.Stop()
+	flush := func() {
+		for _, run := range sv.runs {
+			run.letters.flush()
+		}
+	}
+	defer flush()
+	sv.refreshLag(ctx, lags)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-lagTick.C:
+			sv.refreshLag(ctx, lags)
+		case <-logTick.C:
+			flush()
+		}
+	}
+}
+
+// supervise runs the pipeline's processor once it is ready to, and restarts
+// it when it fails.
 func (sv *Supervisor) supervise(ctx context.Context, run *pipelineProcess, hasher func() hash.Hash32) error {
 	defer run.setPhase(PhaseStopped, nil)
+	if err := sv.await(ctx, run); err != nil || ctx.Err() != nil {
+		return err
+	}
 	started := false
 	for {
 		proc, err := sv.processor(run, hasher)
@@ -316,14 +401,18 @@ func (sv *Supervisor) supervise(ctx context.Context, run *pipelineProcess, hashe
 			// still away (goka's clients cannot connect). Keep trying.
 		default:
 			started = true
-			run.mu.Lock()
-			run.proc = proc
-			run.phase = PhaseRecovering
-			run.mu.Unlock()
-			err = proc.Run(ctx)
+			err = run.runProcessor(ctx, proc)
 		}
 		if ctx.Err() != nil {
 			return nil
+		}
+		if permanent(err) {
+			if errors.Is(err, sarama.ErrFencedInstancedId) && !errors.Is(err, ErrFenced) {
+				err = sv.fenced(run.p, err) // fenced on joining
+			}
+			run.setPhase(PhaseFailed, err)
+			sv.log.Error("pipeline failed and cannot recover by restarting: stopping sluice", "pipeline", run.p.Name, "error", err)
+			return fmt.Errorf("pipeline %s: %w", run.p.Name, err)
 		}
 		run.setPhase(PhaseRestarting, err)
 		sv.log.Error("pipeline stopped, restarting", "pipeline", run.p.Name, "error", err, "in", sv.opts.RestartBackoff)
@@ -332,6 +421,37 @@ func (sv *Supervisor) supervise(ctx context.Context, run *pipelineProcess, hashe
 			return nil
 		case <-time.After(sv.opts.RestartBackoff):
 		}
+	}
+}
+
+// runProcessor runs proc until it stops, and returns why: its error, or
+// the failure fail stopped it for.
+func (run *pipelineProcess) runProcessor(ctx context.Context, proc *goka.Processor) error {
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	run.mu.Lock()
+	run.proc, run.phase, run.stopProc, run.fatal = proc, PhaseRecovering, cancel, nil
+	run.mu.Unlock()
+	err := proc.Run(pctx)
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	run.stopProc = nil
+	if run.fatal != nil {
+		return run.fatal
+	}
+	return err
+}
+
+// fail stops the running processor for good with err (the first reason
+// wins); its goka clients call it from their own goroutines.
+func (run *pipelineProcess) fail(err error) {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	if run.fatal == nil {
+		run.fatal = err
+	}
+	if run.stopProc != nil {
+		run.stopProc()
 	}
 }
 

@@ -33,7 +33,14 @@ type tableJSON struct {
 	Offset    int64          `json:"offset"`
 }
 
+// encodedEntry is a table entry the handler has encoded already (to check its
+// size before it writes it); the codec passes it through.
+type encodedEntry []byte
+
 func (c tableCodec) Encode(value any) ([]byte, error) {
+	if b, ok := value.(encodedEntry); ok {
+		return b, nil
+	}
 	e, ok := value.(*TableEntry)
 	if !ok {
 		return nil, fmt.Errorf("table codec: got %T, want *TableEntry", value)

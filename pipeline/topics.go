@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"time"
 
@@ -155,4 +156,53 @@ func (t *topics) checkTable(ctx context.Context, pipeline, table string, partiti
 		}
 	}
 	return nil
+}
+
+// targetTopics are the topics a pipeline writes: its outputs, its
+// dead-letter topic and its table.
+func targetTopics(p *Pipeline) []string {
+	out := []string{p.DeadLetter}
+	for _, name := range p.OutputList {
+		out = append(out, p.Outputs[name].Topic)
+	}
+	if p.Stateful() {
+		out = append(out, TableTopic(p.Group))
+	}
+	return out
+}
+
+// maxMessageBytes reads the max.message.bytes of each topic: the topic's own
+// setting, else the broker's (DescribeConfigs answers with the value in
+// force), else Kafka's default.
+func (t *topics) maxMessageBytes(names []string) (map[string]int, error) {
+	const key = "max.message.bytes"
+	res := make([]*sarama.ConfigResource, 0, len(names))
+	out := make(map[string]int, len(names))
+	for _, name := range names {
+		if _, dup := out[name]; dup {
+			continue
+		}
+		out[name] = DefaultMaxMessageBytes
+		res = append(res, &sarama.ConfigResource{Type: sarama.TopicResource, Name: name, ConfigNames: []string{key}})
+	}
+	results, err := t.admin.DescribeConfigs(res, sarama.DescribeConfigsOptions{})
+	if err != nil {
+		return nil, fmt.Errorf("describing config of topics %v: %w", names, err)
+	}
+	for _, r := range results {
+		if r.ErrorCode != sarama.ErrNoError {
+			return nil, fmt.Errorf("describing config of topic %s: %w: %s", r.Name, r.ErrorCode, r.ErrorMsg)
+		}
+		for _, e := range r.Configs {
+			if e.Name != key {
+				continue
+			}
+			n, err := strconv.Atoi(e.Value)
+			if err != nil || n <= 0 {
+				return nil, fmt.Errorf("topic %s has %s=%q: want a positive number", r.Name, key, e.Value)
+			}
+			out[r.Name] = n
+		}
+	}
+	return out, nil
 }

@@ -22,7 +22,7 @@ func checkField(at *conf.Node, t *Type, name string, x *Expr) {
 		return
 	}
 	if x != nil && !assignable(x.Type, f.Go) {
-		at.Errorf("field %q is %s but the expression %q gives %s", name, typeName(f.Go), x.Source, typeName(x.Type))
+		at.Errorf("field %q is %s but the expression %s gives %s", name, typeName(f.Go), shownExpr(x.Source), typeName(x.Type))
 	}
 }
 

@@ -38,6 +38,10 @@ func CompileExpr(node *conf.Node, env *Env, wantBool bool) *Expr {
 		node.Errorf("empty expression")
 		return nil
 	}
+	if off, msg, ok := checkExprBounds(src); !ok {
+		node.Reporter().Errorf(node.OffsetPos(lead+off), "%s", msg)
+		return nil
+	}
 	checkEnv, strict := env.checkEnv()
 	opts := []expr.Option{expr.Env(checkEnv)}
 	if !strict {
@@ -83,10 +87,10 @@ func reportExprError(node *conf.Node, src string, lead int, err error, names []s
 	var fe *file.Error
 	if errors.As(err, &fe) {
 		pos := node.OffsetPos(lead + srcOffset(src, fe.Line, fe.Column))
-		node.Reporter().Errorf(pos, "expression %q: %s", src, readableExprMessage(fe.Message, names))
+		node.Reporter().Errorf(pos, "expression %s: %s", shownExpr(src), readableExprMessage(fe.Message, names))
 		return
 	}
-	node.Errorf("expression %q: %s", src, readableExprMessage(err.Error(), names))
+	node.Errorf("expression %s: %s", shownExpr(src), readableExprMessage(err.Error(), names))
 }
 
 var (
@@ -151,7 +155,7 @@ func envNames(env any) []string {
 func (e *Expr) Eval(m *Message) (any, error) {
 	out, err := expr.Run(e.program, m.Env())
 	if err != nil {
-		return nil, fmt.Errorf("evaluating %q: %w", e.Source, err)
+		return nil, fmt.Errorf("evaluating %s: %w", shownExpr(e.Source), err)
 	}
 	return out, nil
 }
@@ -164,7 +168,7 @@ func (e *Expr) EvalBool(m *Message) (bool, error) {
 	}
 	b, ok := out.(bool)
 	if !ok {
-		return false, fmt.Errorf("evaluating %q: got %T, want a boolean", e.Source, out)
+		return false, fmt.Errorf("evaluating %s: got %T, want a boolean", shownExpr(e.Source), out)
 	}
 	return b, nil
 }
@@ -179,7 +183,7 @@ func (e *Expr) EvalString(m *Message) (string, error) {
 	case string:
 		return v, nil
 	case nil:
-		return "", fmt.Errorf("evaluating %q: got null, want a string", e.Source)
+		return "", fmt.Errorf("evaluating %s: got null, want a string", shownExpr(e.Source))
 	default:
 		return fmt.Sprint(v), nil
 	}

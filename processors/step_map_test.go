@@ -72,7 +72,7 @@ func TestMapConfigErrors(t *testing.T) {
 	for _, c := range []struct{ name, src, want string }{
 		{"no fields", `{schema: schemas/user_stats.avsc}`, `step.yaml:1:1: missing required field "fields"`},
 		{"missing schema file", "schema: schemas/nope.avsc\nfields: {a: amount}\n",
-			`step.yaml:1:9: reading schema: open ../schemas/nope.avsc: no such file or directory`},
+			`step.yaml:1:9: reading schema: stat ../schemas/nope.avsc: no such file or directory`},
 		{"schema field not set", "schema: schemas/user_stats.avsc\nfields:\n  user_id: user_id\n  events: 1\n",
 			`step.yaml:3:3: fields without a default are not set: last_event_type, last_ts, purchases, total_spent`},
 		{"wrong type and unknown field", `

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluicehq/sluice/internal/deadletter"
 	"github.com/sluicehq/sluice/internal/dlq"
 	"github.com/sluicehq/sluice/internal/render"
 )
@@ -138,37 +139,50 @@ func (a *app) runDLQInspect(ctx context.Context, o *dlqInspectOptions) error {
 type dlqReplayOptions struct {
 	conn connFlags
 	topicFlags
-	to     string
-	filter string
-	rate   float64
-	dryRun bool
-	group  string
+	to         string
+	filter     string
+	rate       float64
+	dryRun     bool
+	group      string
+	maxReplays int
 }
 
 func (a *app) dlqReplayCmd() *cobra.Command {
 	var o dlqReplayOptions
 	cmd := &cobra.Command{
-		Use:   "replay --topic T [--to TOPIC] [--filter EXPR] [--rate N] [--dry-run] [--group G]",
+		Use:   "replay --topic T [--to TOPIC] [--filter EXPR] [--max-replays N] [--rate N] [--dry-run] [--group G]",
 		Short: "Republish dead letters to their source topic, exactly once",
 		Long: `Replay republishes each dead letter's original key and value bytes unchanged to --to, or
 by default to the topic in its sluice.source.topic header (into the source partition when the
 target has it). It keeps the original headers except the dead-letter ones (sluice.pipeline,
-sluice.error.*, sluice.source.*, sluice.attempts, sluice.schema.id) and sets
-sluice.replay.count to one more than before.
+sluice.error.*, sluice.source.*, sluice.attempts, sluice.schema.id), sets sluice.replay.count
+to one more than before, and sets sluice.replay.pipeline to the pipeline that dead-lettered it
+(its sluice.pipeline header): the other sluice pipelines reading the target topic skip the
+record (they count it as filtered, reason replay_for_other), with or without --to.
 
-It reads from the offsets committed by --group (default "sluice-dlq-replay-<topic>") up to the
-end offsets it saw at start, so it never chases records written after it began. Published
-records and the group's offsets commit together in Kafka transactions (transactional id =
-the group): a replay interrupted by SIGINT or killed resumes where it stopped when run again,
-without publishing anything twice to readers that read committed (isolation.level=
-read_committed; sluice pipelines do).
+A dead letter of kind oversize without a value (the pipeline left the value out because the
+dead letter would not fit its topic) is replayed from its source record, read at its
+sluice.source.* coordinates; if retention deleted that record, replay stops with an error
+(skip such letters with --filter 'kind != "oversize"').
 
-Dead letters that --filter does not match are skipped, and their offsets are committed like the
-others: they count as done and a later replay in the same group will not see them.
+Letters whose sluice.replay.count reached --max-replays (default 3; 0 = no limit) are refused
+and counted: a message that fails every time does not go round for ever.
+
+It reads from the offsets committed by its group up to the end offsets it saw at start, so it
+never chases records written after it began. Published records and the group's offsets commit
+together in Kafka transactions (transactional id = the group): a replay interrupted by SIGINT
+or killed resumes where it stopped when run again, without publishing anything twice to readers
+that read committed (isolation.level=read_committed; sluice pipelines do).
+
+The group is "sluice-dlq-replay-<topic>" without --filter, and one of its own per filter text
+with one ("sluice-dlq-replay-<topic>-f<hash of the filter>"), or --group. Letters that --filter
+does not match, and refused ones, are committed as done in that group only: running the same
+command again resumes, and a run with another filter (or none) reads the whole topic again and
+still finds them. A letter that two filters both match is replayed by each: replay with
+disjoint filters, or share one --group.
 
 When several pipelines read one source topic and share a dead-letter topic, a message they all
-rejected is there once per pipeline, and replaying it to the source topic feeds it to every
-pipeline once per copy: replay one pipeline's copies, e.g. --filter 'pipeline == "user-stats"'.
+rejected is there once per pipeline; each copy is replayed for its own pipeline only.
 
 --dry-run prints what would be published (JSON lines) and commits nothing. A progress bar goes
 to stderr, then a summary.
@@ -182,10 +196,11 @@ to stderr, then a summary.
 	addTopicFlag(cmd, &o.topicFlags, "dead-letter topic")
 	f := cmd.Flags()
 	f.StringVar(&o.to, "to", "", "publish to this topic instead of each dead letter's source topic")
-	f.StringVar(&o.filter, "filter", "", "replay only the dead letters this expression matches; the others are skipped and committed")
+	f.StringVar(&o.filter, "filter", "", "replay only the dead letters this expression matches; progress is kept per filter")
+	f.IntVar(&o.maxReplays, "max-replays", dlq.DefaultMaxReplays, "refuse dead letters replayed this many times already (sluice.replay.count); 0 = no limit")
 	f.Float64Var(&o.rate, "rate", 0, "publish at most this many records per second (0 = unlimited)")
 	f.BoolVar(&o.dryRun, "dry-run", false, "print what would be published; publish and commit nothing")
-	f.StringVar(&o.group, "group", "", `consumer group and transactional id that record progress (default "sluice-dlq-replay-<topic>")`)
+	f.StringVar(&o.group, "group", "", `consumer group and transactional id that record progress (default "sluice-dlq-replay-<topic>", or one per --filter)`)
 	a.addConnFlags(cmd, &o.conn)
 	return cmd
 }
@@ -198,6 +213,9 @@ func (a *app) runDLQReplay(ctx context.Context, o *dlqReplayOptions) error {
 	if o.rate < 0 {
 		return usagef("--rate must be >= 0, got %v", o.rate)
 	}
+	if o.maxReplays < 0 {
+		return usagef("--max-replays must be >= 0, got %d", o.maxReplays)
+	}
 	opts, err := a.dlqOptions(&o.conn, o.filter)
 	if err != nil {
 		return err
@@ -208,7 +226,7 @@ func (a *app) runDLQReplay(ctx context.Context, o *dlqReplayOptions) error {
 	if o.group != "" {
 		opts = append(opts, dlq.WithGroup(o.group))
 	}
-	opts = append(opts, dlq.WithRate(o.rate))
+	opts = append(opts, dlq.WithRate(o.rate), dlq.WithMaxReplays(o.maxReplays))
 
 	var bar *dlq.ProgressBar
 	w := bufio.NewWriter(a.stdout)
@@ -237,6 +255,10 @@ func (a *app) runDLQReplay(ctx context.Context, o *dlqReplayOptions) error {
 	}
 	if err == nil || errors.Is(err, dlq.ErrInterrupted) || st.Replayed+st.Skipped > 0 {
 		fmt.Fprintf(a.stderr, "%s %d, skipped %d, to topics %s\n", verb, st.Replayed, st.Skipped, topicCounts(st.Topics))
+		if st.Refused > 0 {
+			fmt.Fprintf(a.stderr, "refused %d dead letters replayed %d times already (%s); they count as done in this replay's group: to replay them anyway, run with a higher --max-replays and another --group\n",
+				st.Refused, o.maxReplays, deadletter.HeaderReplayCount)
+		}
 	}
 	if errors.Is(err, dlq.ErrInterrupted) {
 		return fmt.Errorf("%w; run the same command again to resume", err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"testing"
@@ -288,9 +289,10 @@ func endOffsets(t *testing.T, cl *kgo.Client, topic string) map[int32]int64 {
 }
 
 // checkReplayed checks that target holds every dead letter of d exactly once
-// with identical key and value bytes, the application headers and
-// sluice.replay.count = count.
-func checkReplayed(t *testing.T, d *deadLetters, recs []*kgo.Record, count string) {
+// with identical key and value bytes, the application headers,
+// sluice.replay.count = count and sluice.replay.pipeline = pipeline (absent
+// when pipeline is "").
+func checkReplayed(t *testing.T, d *deadLetters, recs []*kgo.Record, count, pipeline string) {
 	t.Helper()
 	seen := map[int]int{}
 	for _, r := range recs {
@@ -306,8 +308,11 @@ func checkReplayed(t *testing.T, d *deadLetters, recs []*kgo.Record, count strin
 		if got := headerOf(r, deadletter.HeaderReplayCount); got != count {
 			t.Errorf("letter %d: %s = %q, want %q", i, deadletter.HeaderReplayCount, got, count)
 		}
+		if got, ok := testkit.Header(r, deadletter.HeaderReplayPipeline); got != pipeline || ok != (pipeline != "") {
+			t.Errorf("letter %d: %s = %q (present %v), want %q", i, deadletter.HeaderReplayPipeline, got, ok, pipeline)
+		}
 		for _, h := range r.Headers {
-			if h.Key != headerTrace && h.Key != deadletter.HeaderReplayCount {
+			if h.Key != headerTrace && h.Key != deadletter.HeaderReplayCount && h.Key != deadletter.HeaderReplayPipeline {
 				t.Errorf("letter %d: replayed with header %s", i, h.Key)
 			}
 		}
@@ -354,7 +359,7 @@ func TestDLQReplayToTopic(t *testing.T) {
 		t.Fatalf("stderr %q, want the progress and %q", res.stderr, want)
 	}
 	replayed := readCommitted(t, brokers, target)
-	checkReplayed(t, d, replayed, "1")
+	checkReplayed(t, d, replayed, "1", "user-stats")
 	for _, r := range replayed { // placed in the source partition
 		i, _ := strconv.Atoi(headerOf(r, headerTrace))
 		if r.Partition != int32(i%3) {
@@ -368,7 +373,8 @@ func TestDLQReplayToTopic(t *testing.T) {
 		t.Errorf("second replay: %q", res.stderr)
 	}
 
-	// Dead-letter the replayed records again: a new replay counts 2.
+	// Dead-letter the replayed records again: a new replay counts 2. These
+	// copies name no pipeline, so the replay addresses them to none.
 	again := &deadLetters{topic: testkit.Unique("user-topic-dlq"), source: d.source, records: make([]*kgo.Record, len(d.records))}
 	testkit.CreateTopic(t, brokers, again.topic, 1, nil)
 	for _, r := range replayed {
@@ -385,9 +391,12 @@ func TestDLQReplayToTopic(t *testing.T) {
 	}
 	target2 := newTarget(t, brokers, "replayed-twice")
 	mustRun(t, env, "", "dlq", "replay", "--topic", again.topic, "--to", target2)
-	checkReplayed(t, d, readCommitted(t, brokers, target2), "2")
+	checkReplayed(t, d, readCommitted(t, brokers, target2), "2", "")
 }
 
+// TestDLQReplayToSourceWithFilter replays with one filter, then with
+// another: the letters the first run skipped are still there for the second
+// (progress is per filter), and running a filter again replays nothing twice.
 func TestDLQReplayToSourceWithFilter(t *testing.T) {
 	env := testkit.Env(t)
 	brokers := env.Brokers()
@@ -408,11 +417,61 @@ func TestDLQReplayToSourceWithFilter(t *testing.T) {
 			t.Errorf("replayed letter %d (stage %s) to partition %d", i, []string{"decode", "validate", "map", "validate"}[i%4], r.Partition)
 		}
 	}
-	// Skipped letters were committed as done: replaying everything now
-	// finds nothing left.
-	res = mustRun(t, env, "", "dlq", "replay", "--topic", d.topic)
+	// The same filter again: its group is done.
+	res = mustRun(t, env, "", "dlq", "replay", "--topic", d.topic, "--filter", `stage == "validate"`)
 	if !strings.Contains(res.stderr, "replayed 0, skipped 0") {
-		t.Errorf("replay after a filtered one: %q", res.stderr)
+		t.Errorf("the same filter again: %q", res.stderr)
+	}
+	// Another filter still finds the letters the first one skipped.
+	res = mustRun(t, env, "", "dlq", "replay", "--topic", d.topic, "--filter", `stage != "validate"`)
+	want = fmt.Sprintf("replayed 20, skipped 20, to topics {%s: 20}", d.source)
+	if !strings.Contains(res.stderr, want) {
+		t.Fatalf("second filter: stderr %q, want %q", res.stderr, want)
+	}
+	checkReplayed(t, d, readCommitted(t, brokers, d.source), "1", "user-stats")
+}
+
+// TestDLQReplayMaxReplays refuses letters replayed --max-replays times
+// already, says how many, and replays the others.
+func TestDLQReplayMaxReplays(t *testing.T) {
+	env := testkit.Env(t)
+	brokers := env.Brokers()
+	d := writeDeadLetters(t, env, 12)
+	// Letters 0-3 were replayed 3 times already, 4-7 twice, 8-11 never.
+	for i, r := range d.records[:8] {
+		n := 3 - i/4
+		r.Headers = append(r.Headers, kgo.RecordHeader{Key: deadletter.HeaderReplayCount, Value: []byte(strconv.Itoa(n))})
+	}
+	relabelled := &deadLetters{topic: testkit.Unique("user-topic-dlq"), source: d.source}
+	testkit.CreateTopic(t, brokers, relabelled.topic, 3, nil)
+	for _, r := range d.records {
+		relabelled.records = append(relabelled.records, &kgo.Record{Topic: relabelled.topic, Key: r.Key, Value: r.Value, Headers: r.Headers})
+	}
+	testkit.Produce(t, brokers, relabelled.records)
+	target := newTarget(t, brokers, "capped")
+
+	res := mustRun(t, env, "", "dlq", "replay", "--topic", relabelled.topic, "--to", target)
+	if !strings.Contains(res.stderr, fmt.Sprintf("replayed 8, skipped 0, to topics {%s: 8}", target)) ||
+		!strings.Contains(res.stderr, "refused 4 dead letters replayed 3 times already") {
+		t.Fatalf("stderr %q, want 8 replayed and 4 refused", res.stderr)
+	}
+	got := map[string]string{}
+	for _, r := range readCommitted(t, brokers, target) {
+		got[headerOf(r, headerTrace)] = headerOf(r, deadletter.HeaderReplayCount)
+	}
+	want := map[string]string{"4": "3", "5": "3", "6": "3", "7": "3", "8": "1", "9": "1", "10": "1", "11": "1"}
+	if !maps.Equal(got, want) {
+		t.Errorf("replayed letters (trace id: replay count) %v, want %v", got, want)
+	}
+
+	// A higher limit in another group replays the refused ones (and, being a
+	// new group, the others again); 0 means no limit.
+	res = mustRun(t, env, "", "dlq", "replay", "--topic", relabelled.topic, "--to", target, "--max-replays", "0", "--group", testkit.Unique("again"))
+	if !strings.Contains(res.stderr, "replayed 12, skipped 0") || strings.Contains(res.stderr, "refused") {
+		t.Errorf("--max-replays 0: %q", res.stderr)
+	}
+	if res := runCLI(t, env, "", "dlq", "replay", "--topic", relabelled.topic, "--max-replays", "-1"); res.code != ExitUsage {
+		t.Errorf("--max-replays -1: exit %d, %q", res.code, res.stderr)
 	}
 }
 
@@ -496,7 +555,7 @@ func TestDLQReplayResumesAfterInterrupt(t *testing.T) {
 	if !strings.Contains(second.stderr, want) {
 		t.Errorf("resumed replay: %q, want %q", second.stderr, want)
 	}
-	checkReplayed(t, d, readCommitted(t, brokers, target), "1")
+	checkReplayed(t, d, readCommitted(t, brokers, target), "1", "user-stats")
 }
 
 // A replay killed inside a transaction leaves it open; the next replay
@@ -526,9 +585,9 @@ func TestDLQReplayFencesAKilledReplay(t *testing.T) {
 	}
 
 	mustRun(t, env, "", "dlq", "replay", "--topic", d.topic, "--to", target)
-	checkReplayed(t, d, readCommitted(t, brokers, target), "1")
+	checkReplayed(t, d, readCommitted(t, brokers, target), "1", "user-stats")
 	if err := zombie.EndTransaction(t.Context(), kgo.TryCommit); err == nil {
 		t.Errorf("the fenced transaction committed")
 	}
-	checkReplayed(t, d, readCommitted(t, brokers, target), "1")
+	checkReplayed(t, d, readCommitted(t, brokers, target), "1", "user-stats")
 }

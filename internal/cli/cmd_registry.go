@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/pipeline"
 	"github.com/sluicehq/sluice/registry"
 )
 
@@ -86,6 +87,9 @@ func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions) erro
 		store = registry.NewMemoryStore()
 	} else {
 		brokers := conf.SplitList(o.brokers)
+		if err := pipeline.CheckBrokers(brokers); err != nil {
+			return usagef("--brokers: %v", err)
+		}
 		startCtx, cancel := context.WithTimeout(ctx, registryStartTimeout)
 		ks, err := registry.NewKafkaStore(startCtx, registry.KafkaStoreConfig{
 			Brokers: brokers, Topic: o.topic, ReplicationFactor: o.replication, Logger: log,

@@ -85,7 +85,7 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 		log.Info("starting", "pipelines", rt.Names(), "file", f.file, "membership", "static", "instance_id", instance, "instance_id_from", from)
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	goRuntime(gctx, g, rt, f.httpAddr, func(addr string) {
+	goSupervisor(gctx, g, rt, f.httpAddr, func(addr string) {
 		log.Info("serving operations endpoints", "addr", addr)
 	})
 	if err := g.Wait(); err != nil {
@@ -117,9 +117,9 @@ func instanceID(flag, env string, fromHostname bool, hostname func() (string, er
 	return "", "", nil
 }
 
-// goRuntime runs rt in g and, when httpAddr is set, its operations
+// goSupervisor runs the supervisor rt in g and, when httpAddr is set, its operations
 // endpoints, which stop when rt does; serving is told their address.
-func goRuntime(ctx context.Context, g *errgroup.Group, rt *pipeline.Supervisor, httpAddr string, serving func(addr string)) {
+func goSupervisor(ctx context.Context, g *errgroup.Group, rt *pipeline.Supervisor, httpAddr string, serving func(addr string)) {
 	opsCtx, stopOps := context.WithCancel(ctx)
 	g.Go(func() error {
 		defer stopOps()

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/bounded"
 	"github.com/sluicehq/sluice/pipeline"
 )
 
@@ -106,8 +107,12 @@ func (a *app) schemaEntries(f *schemasFlags) (string, []schemaEntry, error) {
 	}
 	var entries []schemaEntry
 	for _, file := range files {
-		text, err := os.ReadFile(file)
-		if err != nil {
+		text, err := bounded.ReadFile(file, codecs.MaxSchemaFileBytes)
+		var refused *bounded.Error
+		switch {
+		case errors.As(err, &refused):
+			return "", nil, usagef("%v", err)
+		case err != nil:
 			return "", nil, fmt.Errorf("reading %s: %w", file, err)
 		}
 		abs, _ := filepath.Abs(file)

@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/pipeline"
 	"github.com/sluicehq/sluice/registry/regclient"
 )
 
@@ -56,6 +57,9 @@ func (f *connFlags) seedBrokers() ([]string, error) {
 	seeds := conf.SplitList(f.brokers)
 	if len(seeds) == 0 {
 		return nil, usagef("--brokers: no broker address in %q", f.brokers)
+	}
+	if err := pipeline.CheckBrokers(seeds); err != nil {
+		return nil, usagef("--brokers: %v", err)
 	}
 	return seeds, nil
 }

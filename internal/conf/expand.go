@@ -31,12 +31,16 @@ func Expand(s string, getenv func(string) string) (string, error) {
 			continue
 		}
 		end := strings.IndexByte(s[i+2:], '}')
+		// The errors do not quote the value: it may be a URL with a password.
 		if end < 0 {
-			return "", fmt.Errorf("unclosed ${ in %q", s)
+			return "", fmt.Errorf("unclosed ${ in this value (write $$ for a literal $)")
 		}
 		expr := s[i+2 : i+2+end]
 		name, def, hasDef := strings.Cut(expr, ":-")
 		if !validEnvName(name) {
+			if strings.ContainsAny(name, ":@/") {
+				return "", fmt.Errorf("invalid environment variable name in ${...} (letters, digits and _)")
+			}
 			return "", fmt.Errorf("invalid environment variable name %q", name)
 		}
 		v := getenv(name)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 )
 
@@ -23,9 +24,17 @@ type Node struct {
 }
 
 // Parse parses src (named file in messages) and returns its root node. A YAML
-// syntax error is returned as *Error with its position.
+// syntax error, and a document past MaxTokens, MaxDepth or MaxEntries, are
+// returned as *Error with their position.
 func Parse(file string, src []byte, getenv func(string) string, rep *Reporter) (*Node, error) {
-	f, err := parser.ParseBytes(src, 0)
+	if err := checkTokens(file, src); err != nil {
+		return nil, err
+	}
+	tokens := lexer.Tokenize(string(src))
+	if err := checkShape(file, tokens); err != nil {
+		return nil, err
+	}
+	f, err := parser.Parse(tokens, 0)
 	if err != nil {
 		return nil, syntaxError(file, err)
 	}

@@ -60,11 +60,12 @@ func TestReplayRecord(t *testing.T) {
 	for _, h := range out.Headers {
 		got = append(got, h.Key+"="+string(h.Value))
 	}
-	if want := "traceparent=00-abc-01 tenant=acme sluice.replay.count=1"; strings.Join(got, " ") != want {
+	if want := "traceparent=00-abc-01 tenant=acme sluice.replay.count=1 sluice.replay.pipeline=user-stats"; strings.Join(got, " ") != want {
 		t.Fatalf("headers %v, want %s", got, want)
 	}
 
-	// A replayed record that is dead-lettered again counts on.
+	// A replayed record that is dead-lettered again counts on; without a
+	// sluice.pipeline header it is addressed to no pipeline in particular.
 	again := &kgo.Record{Key: out.Key, Value: out.Value, Headers: append(out.Headers,
 		header(deadletter.HeaderStage, "map"), header(deadletter.HeaderSourceTopic, "user-topic"))}
 	l2 := dlq.Parse(again)
@@ -72,6 +73,36 @@ func TestReplayRecord(t *testing.T) {
 	if l2.ReplayCount != 1 || out2.Partition != -1 || len(out2.Headers) != 3 ||
 		out2.Headers[2].Key != deadletter.HeaderReplayCount || string(out2.Headers[2].Value) != "2" {
 		t.Fatalf("second replay: count %d, record %+v", l2.ReplayCount, out2)
+	}
+}
+
+// An oversize letter without its value is replayed from its source record:
+// the source's key, value and headers, addressed to the letter's pipeline.
+func TestReplayRecordFromSource(t *testing.T) {
+	orig := deadLetter()
+	if l := dlq.Parse(orig); l.ValueLeftOut() {
+		t.Fatalf("a poison letter with its value reads as value left out")
+	}
+	orig.Value = nil
+	for i, h := range orig.Headers {
+		if h.Key == deadletter.HeaderKind {
+			orig.Headers[i].Value = []byte(deadletter.KindOversize)
+		}
+	}
+	l := dlq.Parse(orig)
+	if !l.ValueLeftOut() {
+		t.Fatalf("an oversize letter without a value does not read as value left out: %+v", l)
+	}
+	src := &kgo.Record{Topic: "user-topic", Partition: 2, Offset: 1234, Key: []byte("user-7"), Value: bytes.Repeat([]byte("v"), 2<<20),
+		Headers: []kgo.RecordHeader{header("traceparent", "00-abc-01"), header(deadletter.HeaderReplayCount, "1"), header("tenant", "acme")}}
+	out := l.ReplayRecordFrom(src, "user-topic")
+	var got []string
+	for _, h := range out.Headers {
+		got = append(got, h.Key+"="+string(h.Value))
+	}
+	if out.Topic != "user-topic" || out.Partition != 2 || !bytes.Equal(out.Key, src.Key) || !bytes.Equal(out.Value, src.Value) ||
+		strings.Join(got, " ") != "traceparent=00-abc-01 tenant=acme sluice.replay.count=2 sluice.replay.pipeline=user-stats" {
+		t.Fatalf("ReplayRecordFrom = topic %s partition %d key %q value of %d bytes, headers %v", out.Topic, out.Partition, out.Key, len(out.Value), got)
 	}
 }
 

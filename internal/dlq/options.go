@@ -19,6 +19,7 @@ type config struct {
 	target     string
 	rate       float64
 	group      string
+	maxReplays int
 	dryRun     func(*Planned) error
 	progress   func(Progress)
 }
@@ -32,7 +33,7 @@ type Decoder func(value []byte) render.Value
 type Option func(*config)
 
 func newConfig(opts []Option) config {
-	c := config{decoder: render.Guess}
+	c := config{decoder: render.Guess, maxReplays: DefaultMaxReplays}
 	for _, o := range opts {
 		o(&c)
 	}
@@ -56,8 +57,15 @@ func WithDecoder(d Decoder) Option {
 }
 
 // WithFilter keeps only the dead letters f matches. Inspect does not report
-// the others; Replay skips them and commits their offsets (they are done).
+// the others; Replay skips them and commits their offsets in its group,
+// which is the filter's own (FilterGroup) unless WithGroup sets one.
 func WithFilter(f *Filter) Option { return func(c *config) { c.filter = f } }
+
+// WithMaxReplays makes Replay refuse the dead letters replayed n times
+// already (their sluice.replay.count), which stops a letter that fails
+// every time from going round for ever; 0 refuses none. The default is
+// DefaultMaxReplays.
+func WithMaxReplays(n int) Option { return func(c *config) { c.maxReplays = n } }
 
 // WithMax makes Inspect stop after n reported dead letters (0 = no limit).
 func WithMax(n int) Option { return func(c *config) { c.max = n } }
@@ -79,7 +87,8 @@ func WithTarget(topic string) Option { return func(c *config) { c.target = topic
 func WithRate(perSecond float64) Option { return func(c *config) { c.rate = perSecond } }
 
 // WithGroup sets the consumer group (and transactional id) in which Replay
-// records its progress; the default is DefaultGroup(topic).
+// records its progress; the default is DefaultGroup(topic), or
+// FilterGroup(topic, filter) with a filter.
 func WithGroup(g string) Option { return func(c *config) { c.group = g } }
 
 // DryRun makes Replay call fn for every record it would publish, starting

@@ -2,6 +2,8 @@ package dlq
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"time"
@@ -26,8 +28,21 @@ var ErrNoSourceTopic = errors.New("no " + deadletter.HeaderSourceTopic + " heade
 const endTimeout = 30 * time.Second
 
 // DefaultGroup returns the consumer group and transactional id Replay uses
-// for topic unless WithGroup says otherwise.
+// for topic without a filter, unless WithGroup says otherwise.
 func DefaultGroup(topic string) string { return "sluice-dlq-replay-" + topic }
+
+// FilterGroup returns the consumer group and transactional id Replay uses
+// for topic with filter (its source text), unless WithGroup says otherwise:
+// each filter keeps its own progress, so the letters one filter skips are
+// still there for a run with another filter.
+func FilterGroup(topic, filter string) string {
+	sum := sha256.Sum256([]byte(filter))
+	return DefaultGroup(topic) + "-f" + hex.EncodeToString(sum[:6])
+}
+
+// DefaultMaxReplays is how many times a letter may have been replayed before
+// Replay refuses it (WithMaxReplays).
+const DefaultMaxReplays = 3
 
 // Planned is a record a dry run would publish.
 type Planned struct {
@@ -41,13 +56,17 @@ type Planned struct {
 // ReplayStats counts what Replay did (or, in a dry run, would do).
 type ReplayStats struct {
 	Replayed int
-	Skipped  int            // not matched by the filter; committed as done
-	Topics   map[string]int // replayed records per target topic
+	Skipped  int // not matched by the filter; done for this filter's group
+	// Refused counts letters matched by the filter whose replay count had
+	// reached the maximum (WithMaxReplays); done for this group too.
+	Refused int
+	Topics  map[string]int // replayed records per target topic
 }
 
 func (s *ReplayStats) add(o ReplayStats) {
 	s.Replayed += o.Replayed
 	s.Skipped += o.Skipped
+	s.Refused += o.Refused
 	for t, n := range o.Topics {
 		if s.Topics == nil {
 			s.Topics = map[string]int{}
@@ -59,8 +78,12 @@ func (s *ReplayStats) add(o ReplayStats) {
 // Replay republishes the dead letters of topic: each one's original key and
 // value bytes unchanged, to the target topic (WithTarget) or else to the
 // topic its sluice.source.topic header names, with the original non-sluice
-// headers and sluice.replay.count incremented. Dead letters the filter does
-// not match are skipped, and their offsets committed all the same.
+// headers, sluice.replay.count incremented and sluice.replay.pipeline set
+// (see Letter.ReplayRecord). A letter whose value was left out (oversize) is
+// replayed from its source record. Dead letters the filter does not match
+// are skipped, and letters replayed too often already are refused; both are
+// committed as done in the replay's group, which is per filter by default
+// (FilterGroup), so another filter still finds what this one skipped.
 //
 // It reads from the group's committed offsets (the earliest offset without
 // one) up to the end offsets observed when it starts, so it never chases
@@ -72,11 +95,18 @@ func (s *ReplayStats) add(o ReplayStats) {
 func Replay(ctx context.Context, topic string, opts ...Option) (ReplayStats, error) {
 	c := newConfig(opts)
 	group := c.group
-	if group == "" {
+	switch {
+	case group != "":
+	case c.filter != nil:
+		group = FilterGroup(topic, c.filter.String())
+	default:
 		group = DefaultGroup(topic)
 	}
 	if c.rate < 0 {
 		return ReplayStats{}, fmt.Errorf("rate must be >= 0, got %v", c.rate)
+	}
+	if c.maxReplays < 0 {
+		return ReplayStats{}, fmt.Errorf("max replays must be >= 0, got %d", c.maxReplays)
 	}
 	sp, err := c.readSpan(ctx, topic, group, false)
 	if err != nil {
@@ -93,8 +123,17 @@ func Replay(ctx context.Context, topic string, opts ...Option) (ReplayStats, err
 	return r.run(ctx)
 }
 
-// plan returns the record that replays l, or nil when the filter skips it.
-func (c *config) plan(l *Letter) (*kgo.Record, error) {
+// verdict is what Replay does with a dead letter.
+type verdict int
+
+const (
+	replay verdict = iota
+	skip           // the filter does not match it
+	refuse         // replayed too often already
+)
+
+// plan returns what to do with l and, to replay it, the record that does.
+func (c *config) plan(ctx context.Context, l *Letter) (*kgo.Record, verdict, error) {
 	if c.filter != nil {
 		var v render.Value
 		if c.filter.UsesValue() {
@@ -102,21 +141,36 @@ func (c *config) plan(l *Letter) (*kgo.Record, error) {
 		}
 		ok, err := c.filter.Match(l.Env(v))
 		if err != nil {
-			return nil, err
+			return nil, skip, err
 		}
 		if !ok {
-			return nil, nil
+			return nil, skip, nil
 		}
+	}
+	if c.maxReplays > 0 && l.ReplayCount >= c.maxReplays {
+		return nil, refuse, nil
 	}
 	target := c.target
 	if target == "" {
 		target = l.SourceTopic
 	}
 	if target == "" {
-		return nil, fmt.Errorf("dead letter %s[%d]@%d: %w (give a target topic)",
+		return nil, replay, fmt.Errorf("dead letter %s[%d]@%d: %w (give a target topic)",
 			l.Record.Topic, l.Record.Partition, l.Record.Offset, ErrNoSourceTopic)
 	}
-	return l.ReplayRecord(target), nil
+	if !l.ValueLeftOut() {
+		return l.ReplayRecord(target), replay, nil
+	}
+	if l.SourceTopic == "" || l.SourcePartition < 0 || l.SourceOffset < 0 {
+		return nil, replay, fmt.Errorf("dead letter %s[%d]@%d left its value out and does not say where the message is",
+			l.Record.Topic, l.Record.Partition, l.Record.Offset)
+	}
+	src, err := readSource(ctx, c.clientOpts, l.SourceTopic, l.SourcePartition, l.SourceOffset)
+	if err != nil {
+		return nil, replay, fmt.Errorf("dead letter %s[%d]@%d left its value out (oversize): %w",
+			l.Record.Topic, l.Record.Partition, l.Record.Offset, err)
+	}
+	return l.ReplayRecordFrom(src, target), replay, nil
 }
 
 // planReplay is the dry run: it reads the span without a group and reports
@@ -130,12 +184,16 @@ func (c *config) planReplay(ctx context.Context, topic string, sp span) (ReplayS
 	defer rd.close()
 	err = rd.each(ctx, func(r *kgo.Record) error {
 		l := Parse(r)
-		out, err := c.plan(&l)
+		out, v, err := c.plan(ctx, &l)
 		if err != nil {
 			return err
 		}
-		if out == nil {
+		switch v {
+		case skip:
 			st.Skipped++
+			return nil
+		case refuse:
+			st.Refused++
 			return nil
 		}
 		st.add(ReplayStats{Replayed: 1, Topics: map[string]int{out.Topic: 1}})

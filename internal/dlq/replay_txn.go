@@ -39,7 +39,13 @@ func (r *replayer) run(ctx context.Context) (ReplayStats, error) {
 	if len(r.open) == 0 {
 		return r.stats, nil
 	}
+	limits, err := newBatchLimits(r.c.clientOpts)
+	if err != nil {
+		return r.stats, err
+	}
+	defer limits.close()
 	opts := append(append([]kgo.Opt(nil), r.c.clientOpts...),
+		kgo.ProducerBatchMaxBytesFn(limits.of),
 		kgo.ConsumerGroup(r.group),
 		kgo.ConsumeTopics(r.topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()),
@@ -211,12 +217,16 @@ func (r *replayer) finish(p int32, b *batch) {
 // record publishes the replay of one dead letter (or skips it).
 func (r *replayer) record(ctx context.Context, rec *kgo.Record, b *batch, promise *kgo.FirstErrPromise) error {
 	l := Parse(rec)
-	out, err := r.c.plan(&l)
+	out, v, err := r.c.plan(ctx, &l)
 	if err != nil {
 		return err
 	}
-	if out == nil {
+	switch v {
+	case skip:
 		b.stats.Skipped++
+		return nil
+	case refuse:
+		b.stats.Refused++
 		return nil
 	}
 	// Wait fails when ctx is done or its deadline comes before the turn.
@@ -246,5 +256,5 @@ func (r *replayer) report() {
 		}
 	}
 	r.c.progress(Progress{Done: done, Total: r.span.total(),
-		Replayed: r.stats.Replayed, Skipped: r.stats.Skipped})
+		Replayed: r.stats.Replayed, Skipped: r.stats.Skipped, Refused: r.stats.Refused})
 }

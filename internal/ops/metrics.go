@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -10,30 +11,34 @@ import (
 // collector exports each pipeline's counts from one snapshot, so a scrape
 // always sees consumed = processed + filtered + dead-lettered.
 type collector struct {
-	rt                                                 Runtime
+	rt                                                 Source
 	consumed, processed, filtered, deadLetter, retries *prometheus.Desc
-	ready, waiting, lag                                *prometheus.Desc
+	waits, ready, waiting, lag, breakerOpen            *prometheus.Desc
 }
 
-func newCollector(rt Runtime) *collector {
-	d := func(name, help string) *prometheus.Desc {
-		return prometheus.NewDesc(name, help, []string{"pipeline"}, nil)
+func newCollector(rt Source) *collector {
+	d := func(name, help string, labels ...string) *prometheus.Desc {
+		return prometheus.NewDesc(name, help, append([]string{"pipeline"}, labels...), nil)
 	}
 	return &collector{
-		rt:         rt,
-		consumed:   d("sluice_messages_consumed_total", "Messages consumed from the pipeline's input."),
-		processed:  d("sluice_messages_processed_total", "Messages that went through every step."),
-		filtered:   d("sluice_messages_filtered_total", "Messages dropped by a filter or an unmatched route."),
-		deadLetter: d("sluice_messages_dead_letter_total", "Messages written to the dead-letter topic."),
-		retries:    d("sluice_retries_total", "Attempts beyond the first (transient failures, held dependencies)."),
-		ready:      d("sluice_pipeline_ready", "1 when the pipeline runs with its tables recovered."),
-		waiting:    d("sluice_pipeline_waiting", "1 while a message is held because a dependency is unavailable."),
-		lag:        d("sluice_consumer_lag", "Messages of owned input partitions not yet consumed."),
+		rt:        rt,
+		consumed:  d("sluice_messages_consumed_total", "Messages consumed from the pipeline's input."),
+		processed: d("sluice_messages_processed_total", "Messages that went through every step."),
+		filtered: prometheus.NewDesc("sluice_messages_filtered_total",
+			`Messages filtered: dropped by a step (reason "step") or replayed for another pipeline (reason "replay_for_other").`,
+			[]string{"pipeline", "reason"}, nil),
+		deadLetter:  d("sluice_messages_dead_letter_total", "Messages written to the dead-letter topic."),
+		retries:     d("sluice_retries_total", "Attempts beyond the first at messages that failed transiently (waits are not counted)."),
+		waits:       d("sluice_waits_total", "Pauses of held messages, waiting for a dependency or for the dead-letter breaker to close."),
+		ready:       d("sluice_pipeline_ready", "1 when the pipeline runs with its tables recovered and its dead-letter breaker closed."),
+		waiting:     d("sluice_pipeline_waiting", "1 while a message is held because a dependency is unavailable or the dead-letter breaker is open."),
+		lag:         d("sluice_consumer_lag", "Messages of an input partition the group has not committed (end offset minus committed offset), whoever owns the partition.", "topic", "partition"),
+		breakerOpen: d("sluice_pipeline_breaker_open", "1 while the dead-letter breaker holds the partitions because dead letters of this stage and kind flooded; 0 once it closed.", "stage", "kind"),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.consumed, c.processed, c.filtered, c.deadLetter, c.retries, c.ready, c.waiting, c.lag} {
+	for _, d := range []*prometheus.Desc{c.consumed, c.processed, c.filtered, c.deadLetter, c.retries, c.waits, c.ready, c.waiting, c.lag, c.breakerOpen} {
 		ch <- d
 	}
 }
@@ -45,12 +50,19 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		n := s.Counts
 		ch <- prometheus.MustNewConstMetric(c.consumed, prometheus.CounterValue, float64(n.Consumed), s.Name)
 		ch <- prometheus.MustNewConstMetric(c.processed, prometheus.CounterValue, float64(n.Processed), s.Name)
-		ch <- prometheus.MustNewConstMetric(c.filtered, prometheus.CounterValue, float64(n.Filtered), s.Name)
+		ch <- prometheus.MustNewConstMetric(c.filtered, prometheus.CounterValue, float64(n.Filtered-n.ReplaysForOthers), s.Name, "step")
+		ch <- prometheus.MustNewConstMetric(c.filtered, prometheus.CounterValue, float64(n.ReplaysForOthers), s.Name, "replay_for_other")
 		ch <- prometheus.MustNewConstMetric(c.deadLetter, prometheus.CounterValue, float64(n.DeadLettered), s.Name)
 		ch <- prometheus.MustNewConstMetric(c.retries, prometheus.CounterValue, float64(n.Retries), s.Name)
+		ch <- prometheus.MustNewConstMetric(c.waits, prometheus.CounterValue, float64(n.Waits), s.Name)
 		ch <- prometheus.MustNewConstMetric(c.ready, prometheus.GaugeValue, boolFloat(s.Ready), s.Name)
 		ch <- prometheus.MustNewConstMetric(c.waiting, prometheus.GaugeValue, boolFloat(n.Waiting), s.Name)
-		ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(s.Lag), s.Name)
+		for _, l := range s.LagPartitions {
+			ch <- prometheus.MustNewConstMetric(c.lag, prometheus.GaugeValue, float64(l.Lag), s.Name, s.Input, strconv.Itoa(int(l.Partition)))
+		}
+		if b := s.Breaker; b != nil && b.Stage != "" {
+			ch <- prometheus.MustNewConstMetric(c.breakerOpen, prometheus.GaugeValue, boolFloat(b.Open), s.Name, b.Stage, b.Kind)
+		}
 	}
 }
 

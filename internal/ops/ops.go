@@ -20,8 +20,8 @@ import (
 	"github.com/sluicehq/sluice/pipeline"
 )
 
-// Runtime is what the endpoints read; *pipeline.Runtime implements it.
-type Runtime interface {
+// Source is what the endpoints read; *pipeline.Supervisor implements it.
+type Source interface {
 	Names() []string
 	Counts(name string) (pipeline.Counts, bool)
 	Status(ctx context.Context) []pipeline.Status
@@ -29,7 +29,7 @@ type Runtime interface {
 }
 
 // Handler returns the operations endpoints of rt.
-func Handler(rt Runtime) http.Handler {
+func Handler(rt Source) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newCollector(rt))
 	mux := http.NewServeMux()

@@ -36,3 +36,27 @@ func TestURL(t *testing.T) {
 		}
 	}
 }
+
+func TestURLParams(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"http://registry:8081/?token=s3cret", "http://registry:8081/?token=REDACTED"},
+		{"http://registry:8081/sr?x=1&access_token=s3cret&y=2", "http://registry:8081/sr?x=1&access_token=REDACTED&y=2"},
+		{"http://registry:8081/?API_KEY=s3cret;sig=s3cret", "http://registry:8081/?API_KEY=REDACTED;sig=REDACTED"},
+		{"http://registry:8081/?api%5Fkey=s3cret", "http://registry:8081/?api%5Fkey=REDACTED"},
+		{"http://registry:8081/#access_token=s3cret&state=1", "http://registry:8081/#access_token=REDACTED&state=1"},
+		{"http://registry:8081/?password=s3cret#frag", "http://registry:8081/?password=REDACTED#frag"},
+		{"http://user:s3cret@registry:8081/?token=s3cret", "http://registry:8081/?token=REDACTED"},
+		{"http://registry:8081/%zz?token=s3cret", "http://registry:8081/%zz?token=REDACTED"},
+		// Parameters that hold no secret keep their values.
+		{"http://registry:8081/compatibility/subjects/a/versions/latest?verbose=true", "http://registry:8081/compatibility/subjects/a/versions/latest?verbose=true"},
+		{"http://registry:8081/?token", "http://registry:8081/?token"},
+	} {
+		got := redact.URL(tc.in)
+		if got != tc.want {
+			t.Errorf("URL(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+		if strings.Contains(got, "s3cret") {
+			t.Errorf("URL(%q) = %q still shows the secret", tc.in, got)
+		}
+	}
+}
