@@ -45,6 +45,12 @@ func saramaConfig(k Kafka, clientID string) (*sarama.Config, error) {
 	// a rebalance waits at most this long for members to rejoin. Sarama's
 	// read timeout must outlast a JoinGroup that waits that long.
 	cfg.Consumer.Group.Rebalance.Timeout = k.SessionTimeout
+	// A join or sync refused while the group rebalances (or while its
+	// coordinator moves) is retried after 100 ms instead of sarama's 2 s,
+	// with the same budget of about 8 s before Consume fails and the
+	// processor is restarted.
+	cfg.Consumer.Group.Rebalance.Retry.Backoff = 100 * time.Millisecond
+	cfg.Consumer.Group.Rebalance.Retry.Max = 80
 	cfg.Net.ReadTimeout = max(30*time.Second, k.SessionTimeout+10*time.Second)
 	cfg.Consumer.MaxWaitTime = 100 * time.Millisecond
 	// Skip records of aborted transactions (an interrupted `sluice dlq

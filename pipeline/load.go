@@ -23,7 +23,10 @@ const (
 	DefaultPartitions     = 6
 	DefaultReplication    = 1
 	DefaultSessionTimeout = 10 * time.Second
-	DefaultHeartbeat      = time.Second
+	// DefaultHeartbeat is short because the other members of a group learn
+	// of a rebalance from their next heartbeat's answer: it bounds how long
+	// a membership change waits for them.
+	DefaultHeartbeat = 250 * time.Millisecond
 )
 
 // MaxConfigBytes bounds a pipelines file. A thousand pipelines like the
@@ -190,7 +193,7 @@ func (l *loader) kafka(n *conf.Node) Kafka {
 	}
 	if v := m.Get("session_timeout"); v != nil {
 		if k.SessionTimeout = l.duration(v, k.SessionTimeout); k.SessionTimeout < 6*time.Second {
-			v.Errorf("session_timeout must be at least 6s (goka pauses 5s while rebalancing)")
+			v.Errorf("session_timeout must be at least 6s (brokers refuse shorter sessions: group.min.session.timeout.ms, 6s by default)")
 		}
 	}
 	if v := m.Get("heartbeat"); v != nil {

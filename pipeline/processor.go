@@ -9,7 +9,6 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
-	"github.com/lovoo/goka/storage"
 
 	"github.com/sluicehq/sluice/codecs"
 )
@@ -30,7 +29,23 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 	if err := graph.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid processor graph: %w", err)
 	}
-	store := storage.MemoryBuilder()
+	if sv.opts.InstanceID == "" && len(graph.InputStreams()) == 1 && graph.LoopStream() == nil {
+		// Dynamic members are balanced sticky: at a membership change every
+		// member keeps the partitions it had where it can, so their kept
+		// tables need no replay (goka's copartitioning strategy, a range
+		// over member ids, which are random, moves nearly all of them). Goka
+		// checks that the partitions of all its input topics match, which
+		// one input topic always does. Copartitioning stays in the list for
+		// instances of an older sluice in the same group during an upgrade.
+		// Static members keep copartitioning alone: sticky's subscription
+		// changes at every generation, so a restarted static member would
+		// no longer be taken back without a rebalance.
+		scfg.Consumer.Group.Rebalance.Strategy = nil
+		scfg.Consumer.Group.Rebalance.GroupStrategies = []sarama.BalanceStrategy{sarama.NewBalanceStrategySticky(), goka.CopartitioningStrategy}
+	}
+	// In memory, each partition's table is kept between group sessions, so
+	// that a rebalance costs only the changelog written meanwhile.
+	store := newWarmStores(string(goka.GroupTable(goka.Group(p.Group))), run.log).build
 	if sv.opts.StateDir != "" {
 		store = failingStorage(sv.stateDir(p), run.fail)
 	}
@@ -46,7 +61,7 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 		}
 	}
 	return goka.NewProcessor(sv.brokers, graph,
-		goka.WithConsumerGroupBuilder(run.consumerGroupBuilder(groups)),
+		goka.WithConsumerGroupBuilder(run.consumerGroupBuilder(sessionLoopBuilder(groups))),
 		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(scfg)),
 		goka.WithProducerBuilder(run.producerBuilder(producerBuilder(scfg))),
 		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(scfg, topicManagerConfig(sv.cfg.Kafka))),

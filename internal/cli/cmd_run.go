@@ -2,7 +2,9 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
@@ -13,15 +15,19 @@ import (
 )
 
 type runFlags struct {
-	file     string
-	only     []string
-	brokers  string
-	registry string
-	stateDir string
-	instance string
-	httpAddr string
-	logLevel string
+	file         string
+	only         []string
+	brokers      string
+	registry     string
+	stateDir     string
+	instance     string
+	instanceHost bool
+	httpAddr     string
+	logLevel     string
 }
+
+// envInstanceID names the environment variable of run's --instance-id.
+const envInstanceID = "SLUICE_INSTANCE_ID"
 
 func (a *app) runCmd() *cobra.Command {
 	f := &runFlags{}
@@ -42,6 +48,7 @@ commits and exits 0. Missing output and dead-letter topics are created first.`,
 	cmd.Flags().StringVar(&f.registry, "registry", "", "schema registry URL (default $SLUICE_REGISTRY_URL, then registry.url)")
 	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "keep group tables in LevelDB under this folder (default: in memory, recovered from Kafka at start)")
 	cmd.Flags().StringVar(&f.instance, "instance-id", "", "static group membership: this instance's stable id, kept across restarts (default $SLUICE_INSTANCE_ID; empty: dynamic)")
+	cmd.Flags().BoolVar(&f.instanceHost, "instance-id-from-hostname", false, "static group membership with the host name as the instance id, when neither --instance-id nor $SLUICE_INSTANCE_ID is set (only where host names are stable: a StatefulSet pod's, a compose service's hostname:)")
 	cmd.Flags().StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz, /pipelines on this address (off when empty)")
 	addLogLevelFlag(cmd, &f.logLevel, "info")
 	return cmd
@@ -56,19 +63,27 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 	if err != nil {
 		return err
 	}
+	instance, from, err := instanceID(f.instance, a.getenv(envInstanceID), f.instanceHost, os.Hostname)
+	if err != nil {
+		return err
+	}
 	opts := pipeline.Options{
 		Brokers:     conf.SplitList(a.flagOrEnv(f.brokers, envBrokers)),
 		RegistryURL: a.flagOrEnv(f.registry, envRegistryURL),
 		Only:        f.only,
 		StateDir:    f.stateDir,
-		InstanceID:  a.flagOrEnv(f.instance, "SLUICE_INSTANCE_ID"),
+		InstanceID:  instance,
 		Logger:      log,
 	}
 	rt, err := pipeline.New(cfg, opts)
 	if err != nil {
 		return usagef("%v", err)
 	}
-	log.Info("starting", "pipelines", rt.Names(), "file", f.file)
+	if instance == "" {
+		log.Info("starting", "pipelines", rt.Names(), "file", f.file, "membership", "dynamic")
+	} else {
+		log.Info("starting", "pipelines", rt.Names(), "file", f.file, "membership", "static", "instance_id", instance, "instance_id_from", from)
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	goSupervisor(gctx, g, rt, f.httpAddr, func(addr string) {
 		log.Info("serving operations endpoints", "addr", addr)
@@ -78,6 +93,28 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// instanceID returns run's static-membership id and where it came from: the
+// --instance-id flag, else $SLUICE_INSTANCE_ID, else the host name when
+// fromHostname is set; empty means dynamic membership.
+func instanceID(flag, env string, fromHostname bool, hostname func() (string, error)) (id, from string, err error) {
+	switch {
+	case flag != "":
+		return flag, "--instance-id", nil
+	case env != "":
+		return env, "$" + envInstanceID, nil
+	case fromHostname:
+		h, err := hostname()
+		if err != nil {
+			return "", "", fmt.Errorf("--instance-id-from-hostname: reading the host name: %w", err)
+		}
+		if h == "" {
+			return "", "", errors.New("--instance-id-from-hostname: the host name is empty")
+		}
+		return h, "the host name", nil
+	}
+	return "", "", nil
 }
 
 // goSupervisor runs the supervisor rt in g and, when httpAddr is set, its operations

@@ -230,8 +230,17 @@ func getJSON(ctx context.Context, url string, v any) (int, error) {
 }
 
 // pipelinesFile writes the reference pipelines with topics and groups renamed
-// by suffix and schema paths made absolute, and returns its path.
+// by suffix and schema paths made absolute, a short heartbeat and session
+// timeout and the extra kafka settings, and returns its path.
 func pipelinesFile(t *testing.T, suffix string, extra string) string {
+	t.Helper()
+	return referencePipelines(t, suffix, "\n  heartbeat: 200ms\n  session_timeout: 6s"+extra)
+}
+
+// referencePipelines is pipelinesFile with only the kafka settings given
+// (each line starting with a newline and two spaces): without any, the
+// group timings are sluice's defaults.
+func referencePipelines(t *testing.T, suffix string, kafka string) string {
 	t.Helper()
 	src, err := os.ReadFile("../../pipelines.yaml")
 	if err != nil {
@@ -243,7 +252,7 @@ func pipelinesFile(t *testing.T, suffix string, extra string) string {
 	}
 	abs, _ := filepath.Abs("../../schemas")
 	text = strings.ReplaceAll(text, "schemas/", abs+"/")
-	text = strings.Replace(text, "  partitioner: murmur2", "  partitioner: murmur2\n  heartbeat: 200ms\n  session_timeout: 6s"+extra, 1)
+	text = strings.Replace(text, "  partitioner: murmur2", "  partitioner: murmur2"+kafka, 1)
 	path := filepath.Join(t.TempDir(), "pipelines.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
