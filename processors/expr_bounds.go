@@ -3,7 +3,7 @@ package processors
 import (
 	"fmt"
 	"strconv"
-	"unicode/utf8"
+	"strings"
 
 	"github.com/sluicehq/sluice/internal/bounded"
 )
@@ -24,11 +24,8 @@ func shownExpr(src string) string {
 	if len(src) <= maxShownExpr {
 		return strconv.Quote(src)
 	}
-	cut := maxShownExpr
-	for cut > 0 && !utf8.RuneStart(src[cut]) {
-		cut--
-	}
-	return strconv.Quote(src[:cut]) + "…"
+	cut := bounded.Text(src, maxShownExpr)
+	return strconv.Quote(strings.TrimSuffix(cut, "…")) + "…"
 }
 
 // checkExprBounds returns the byte offset in src where it passes

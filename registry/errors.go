@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/sluicehq/sluice/internal/bounded"
 )
 
 // Error codes of the Confluent Schema Registry REST contract.
@@ -61,28 +62,16 @@ func newAPIError(status, code int, format string, args ...any) *apiError {
 			clipped[i] = a
 		}
 	}
-	return &apiError{status: status, code: code, message: clipTo(fmt.Sprintf(format, clipped...), maxMessageBytes)}
+	return &apiError{status: status, code: code, message: bounded.Text(fmt.Sprintf(format, clipped...), maxMessageBytes)}
 }
 
 // clip shortens client input repeated in a message to maxEchoBytes.
-func clip(s string) string { return clipTo(s, maxEchoBytes) }
-
-// clipTo shortens s to at most n bytes, cut at a rune boundary and marked with "…".
-func clipTo(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+func clip(s string) string { return bounded.Text(s, maxEchoBytes) }
 
 // errIncompatible lists why a schema cannot be registered under subject; each
 // message is clipped already, the list as a whole to maxMessageBytes.
 func errIncompatible(subject string, msgs []string) *apiError {
-	return &apiError{status: http.StatusConflict, code: codeIncompatibleSchema, message: clipTo(fmt.Sprintf(
+	return &apiError{status: http.StatusConflict, code: codeIncompatibleSchema, message: bounded.Text(fmt.Sprintf(
 		"Schema being registered is incompatible with an earlier schema for subject '%s', details: [%s]",
 		clip(subject), strings.Join(msgs, "; ")), maxMessageBytes)}
 }

@@ -40,21 +40,3 @@ func TestBodyTimeoutSparesSlowHandlers(t *testing.T) {
 		t.Fatalf("status %d, want 200", resp.StatusCode)
 	}
 }
-
-func TestClipTo(t *testing.T) {
-	for _, c := range []struct {
-		in   string
-		n    int
-		want string
-	}{
-		{"short", 10, "short"},
-		{"exactly10!", 10, "exactly10!"},
-		{"abcdefghijkl", 4, "abcd…"},
-		{"ééé", 3, "é…"}, // é is two bytes: never cut inside a rune
-		{"ééé", 4, "éé…"},
-	} {
-		if got := clipTo(c.in, c.n); got != c.want {
-			t.Errorf("clipTo(%q, %d) = %q, want %q", c.in, c.n, got, c.want)
-		}
-	}
-}

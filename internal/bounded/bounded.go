@@ -1,7 +1,9 @@
-// Package bounded reads files whose size sluice bounds: the pipelines file
-// and the Avro schema files. A path that names a device (/dev/zero), a pipe or
-// a directory, or a file past the bound, is refused with an error instead of
-// being read for ever or into all memory.
+// Package bounded keeps what sluice reads and echoes within bounds. ReadFile
+// reads the files whose size sluice bounds, the pipelines file and the Avro
+// schema files: a path that names a device (/dev/zero), a pipe or a
+// directory, or a file past the bound, is refused with an error instead of
+// being read for ever or into all memory. Text cuts input quoted in an error
+// or a log line.
 //
 // It imports only the standard library, so that any package can use it.
 // The rules are checked by TestImportRules (arch_test.go).

@@ -7,10 +7,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/twmb/franz-go/pkg/sr"
 
+	"github.com/sluicehq/sluice/internal/bounded"
 	"github.com/sluicehq/sluice/internal/redact"
 )
 
@@ -110,13 +110,5 @@ func answerError(re *sr.ResponseError) *Error {
 // bound makes s valid UTF-8 and cuts it to at most n bytes on a rune
 // boundary, marking the cut.
 func bound(s string, n int) string {
-	s = strings.ToValidUTF8(s, "\uFFFD")
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
+	return bounded.Text(strings.ToValidUTF8(s, "\uFFFD"), n)
 }
