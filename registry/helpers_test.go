@@ -10,33 +10,12 @@ import (
 	"github.com/sluicehq/sluice/registry"
 )
 
-// Avro schemas shared by the tests: the reference UserEvent v1, v2 (adds an
-// optional country) and an incompatible v3 (adds region without a default).
+// The UserEvent schemas of internal/testkit, under short names.
 const (
-	userEventV1 = `{"type":"record","name":"UserEvent","namespace":"com.example.events","fields":[
-		{"name":"user_id","type":"string"},
-		{"name":"event_type","type":"string"},
-		{"name":"amount","type":"double"},
-		{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"}}]}`
-	userEventV2 = `{"type":"record","name":"UserEvent","namespace":"com.example.events","fields":[
-		{"name":"user_id","type":"string"},
-		{"name":"event_type","type":"string"},
-		{"name":"amount","type":"double"},
-		{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"}},
-		{"name":"country","type":["null","string"],"default":null}]}`
-	userEventV3Bad = `{"type":"record","name":"UserEvent","namespace":"com.example.events","fields":[
-		{"name":"user_id","type":"string"},
-		{"name":"event_type","type":"string"},
-		{"name":"amount","type":"double"},
-		{"name":"ts","type":{"type":"long","logicalType":"timestamp-millis"}},
-		{"name":"country","type":["null","string"],"default":null},
-		{"name":"region","type":"string"}]}`
-	// userEventV1Reordered is userEventV1 with other whitespace and key order.
-	userEventV1Reordered = `{ "namespace" : "com.example.events", "fields" : [
-		{"type":"string","name":"user_id"}, {"type":"string","name":"event_type"},
-		{"type":"double","name":"amount"},
-		{"type":{"logicalType":"timestamp-millis","type":"long"},"name":"ts"} ],
-		"name" : "UserEvent", "type" : "record" }`
+	userEventV1          = testkit.UserEventV1
+	userEventV2          = testkit.UserEventV2
+	userEventV3Bad       = testkit.UserEventV3Bad
+	userEventV1Reordered = testkit.UserEventV1Reordered
 )
 
 // testTopic is "_schemas" on a private kfake cluster, a unique name on a real broker.
