@@ -138,33 +138,7 @@ func TestScaleOut(t *testing.T) {
 		waitBalanced("rolling restart of "+instances[i].name, instances)
 	}
 
-	for _, group := range []string{stats, "big-purchases" + suffix} {
-		testkit.WaitLagZero(t, svc.brokers, group, input, 2*time.Minute)
-	}
-	// Every user's state is exact, wherever its partition now lives.
-	want := testkit.ExpectUserStats(events)
-	wrong := 0
-	for key, w := range want {
-		var got testkit.UserStats
-		found := false
-		for _, in := range instances {
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-			code, err := getJSON(ctx, "http://"+in.http+"/pipelines/"+stats+"/state/"+key, &got)
-			cancel()
-			if err == nil && code == 200 {
-				found = true
-				break
-			}
-		}
-		if !found || !sameStats(got, w) {
-			wrong++
-			if wrong <= 3 {
-				t.Errorf("state of %s: found=%v got %+v want %+v", key, found, got, w)
-			}
-		}
-	}
-	outs, missing := checkLastOutputs(t, svc.brokers, client, stats, want)
-	t.Logf("scale-out: %d events, %d users, %d outputs; differences: state %d, last output %d", len(events), len(want), len(outs), wrong, missing)
+	checkReferenceResults(t, svc, client, instances, input, stats, "big-purchases"+suffix, events)
 }
 
 func formatParts(ps []int32) string {
