@@ -2,18 +2,22 @@ package pipeline_test
 
 import (
 	"context"
+	"encoding/json"
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/pipeline"
+	"github.com/sluicehq/sluice/processors"
 	"github.com/sluicehq/sluice/registry"
 )
 
@@ -167,4 +171,30 @@ func (l *restartLog) counts(names ...string) map[string]int {
 		out[name] = l.n[name]
 	}
 	return out
+}
+
+// gatedInput starts a broker and a gate pipeline over a 3-partition input
+// holding 12 records, two for each of 6 keys (keys lists each key once),
+// produced before the pipeline starts.
+func gatedInput(t *testing.T, prefix string) (brokers []string, gate *gateStep, name string, cfg *pipeline.Config, records []*kgo.Record, keys []string) {
+	t.Helper()
+	brokers = testkit.Brokers(t, kfake.AllowAutoTopicCreation())
+	gate = &gateStep{open: map[string]bool{}, holds: map[string]int{}, tries: map[string]int{}}
+	reg := processors.NewRegistry()
+	if err := reg.Register("gate", gate.factory); err != nil {
+		t.Fatal(err)
+	}
+	name = testkit.Unique(prefix)
+	cfg = gateConfig(t, brokers, reg, name, 3)
+	testkit.CreateTopic(t, brokers, name+"-in", 3, nil)
+	for i := range 12 {
+		k := "key-" + strconv.Itoa(i%6)
+		if i < 6 {
+			keys = append(keys, k)
+		}
+		v, _ := json.Marshal(map[string]any{"key": k, "seq": i})
+		records = append(records, &kgo.Record{Topic: name + "-in", Key: []byte(k), Value: v})
+	}
+	testkit.Produce(t, brokers, records)
+	return brokers, gate, name, cfg, records, keys
 }

@@ -879,26 +879,7 @@ pipelines:
 // it stops at once, commits nothing, and a new runtime processes the held
 // messages when the dependency is back.
 func TestOutageStopWhileHeld(t *testing.T) {
-	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
-	gate := &gateStep{open: map[string]bool{}, holds: map[string]int{}, tries: map[string]int{}}
-	reg := processors.NewRegistry()
-	if err := reg.Register("gate", gate.factory); err != nil {
-		t.Fatal(err)
-	}
-	u := testkit.Unique("stopheld")
-	cfg := gateConfig(t, brokers, reg, u, 3)
-	testkit.CreateTopic(t, brokers, u+"-in", 3, nil)
-	var records []*kgo.Record
-	var keys []string
-	for i := range 12 {
-		k := "key-" + strconv.Itoa(i%6)
-		if i < 6 {
-			keys = append(keys, k)
-		}
-		v, _ := json.Marshal(map[string]any{"key": k, "seq": i})
-		records = append(records, &kgo.Record{Topic: u + "-in", Key: []byte(k), Value: v})
-	}
-	testkit.Produce(t, brokers, records)
+	brokers, gate, u, cfg, records, keys := gatedInput(t, "stopheld")
 
 	rt, stop := startRuntime(t, cfg, pipeline.Options{})
 	testkit.EventuallyValue(t, time.Minute, "the pipeline to wait", func() (pipeline.Counts, bool) {

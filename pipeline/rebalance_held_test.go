@@ -1,18 +1,12 @@
 package pipeline_test
 
 import (
-	"encoding/json"
 	"log/slog"
-	"strconv"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kfake"
-	"github.com/twmb/franz-go/pkg/kgo"
-
 	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/pipeline"
-	"github.com/sluicehq/sluice/processors"
 )
 
 // TestRebalanceWhileHeld: a second instance joins while the first holds
@@ -21,26 +15,7 @@ import (
 // uncommitted without that counting as a failure: no pipeline restart. Once
 // the dependency is back every message is processed, once.
 func TestRebalanceWhileHeld(t *testing.T) {
-	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
-	gate := &gateStep{open: map[string]bool{}, holds: map[string]int{}, tries: map[string]int{}}
-	reg := processors.NewRegistry()
-	if err := reg.Register("gate", gate.factory); err != nil {
-		t.Fatal(err)
-	}
-	u := testkit.Unique("rebalheld")
-	cfg := gateConfig(t, brokers, reg, u, 3)
-	testkit.CreateTopic(t, brokers, u+"-in", 3, nil)
-	var records []*kgo.Record
-	var keys []string
-	for i := range 12 {
-		k := "key-" + strconv.Itoa(i%6)
-		if i < 6 {
-			keys = append(keys, k)
-		}
-		v, _ := json.Marshal(map[string]any{"key": k, "seq": i})
-		records = append(records, &kgo.Record{Topic: u + "-in", Key: []byte(k), Value: v})
-	}
-	testkit.Produce(t, brokers, records)
+	brokers, gate, u, cfg, records, keys := gatedInput(t, "rebalheld")
 
 	restarts := newRestartLog(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	a, stopA := startRuntime(t, cfg, pipeline.Options{Logger: slog.New(restarts)})
