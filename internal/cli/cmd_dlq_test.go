@@ -219,7 +219,7 @@ func TestDLQInspectUsage(t *testing.T) {
 func readCommitted(t *testing.T, brokers []string, topic string) []*kgo.Record {
 	t.Helper()
 	cl := testkit.Client(t, brokers)
-	ends := endOffsets(t, cl, topic)
+	ends := settledEndOffsets(t, cl, topic)
 	starts := map[int32]kgo.Offset{}
 	open := map[int32]bool{}
 	for p, o := range ends {
@@ -253,8 +253,29 @@ func readCommitted(t *testing.T, brokers []string, topic string) []*kgo.Record {
 	return out
 }
 
+// settledEndOffsets waits until no transaction is open on topic (a
+// committed transaction's markers are written after its producer was told
+// so: on a real broker the last stable offset trails for a moment) and
+// returns its end offsets.
+func settledEndOffsets(t *testing.T, cl *kgo.Client, topic string) map[int32]int64 {
+	t.Helper()
+	type ends struct{ Stable, High map[int32]int64 }
+	e := testkit.EventuallyValue(t, time.Minute, "the transactions on "+topic+" to settle", func() (ends, bool) {
+		e := ends{listEndOffsets(t, cl, topic, 1), listEndOffsets(t, cl, topic, 0)}
+		return e, maps.Equal(e.Stable, e.High)
+	})
+	return e.Stable
+}
+
 // endOffsets returns the last stable offsets of topic's partitions.
 func endOffsets(t *testing.T, cl *kgo.Client, topic string) map[int32]int64 {
+	t.Helper()
+	return listEndOffsets(t, cl, topic, 1)
+}
+
+// listEndOffsets returns the end offsets of topic's partitions for an
+// isolation level: 0 the high watermarks, 1 the last stable offsets.
+func listEndOffsets(t *testing.T, cl *kgo.Client, topic string, isolation int8) map[int32]int64 {
 	t.Helper()
 	meta := kmsg.NewPtrMetadataRequest()
 	mt := kmsg.NewMetadataRequestTopic()
@@ -265,7 +286,7 @@ func endOffsets(t *testing.T, cl *kgo.Client, topic string) map[int32]int64 {
 		t.Fatal(err)
 	}
 	req := kmsg.NewPtrListOffsetsRequest()
-	req.IsolationLevel = 1
+	req.IsolationLevel = isolation
 	rt := kmsg.NewListOffsetsRequestTopic()
 	rt.Topic = topic
 	for _, p := range mresp.Topics[0].Partitions {
