@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/testkit"
 )
 
 // fakeClock is a clock a test moves by hand.
@@ -126,7 +128,7 @@ func TestBreakerOff(t *testing.T) {
 // (or when flushed), so every dead letter is counted in some line.
 func TestLetterLogRateLimited(t *testing.T) {
 	clock := &fakeClock{t: time.Unix(1_800_000_000, 0)}
-	var buf lockedBuffer
+	var buf testkit.LogBuffer
 	l := newLetterLog(slog.New(slog.NewTextHandler(&buf, nil)), 10*time.Second, clock.now)
 	lines := func() []string {
 		s := strings.TrimSpace(buf.String())

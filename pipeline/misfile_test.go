@@ -37,8 +37,8 @@ func TestWrongRegistryHoldsEverything(t *testing.T) {
 	const n = 60
 	testkit.Produce(t, brokers, userEvents(t, in, v2, 0, n))
 
-	var logs logBuffer
-	rt, stop := startRuntime(t, cfg, pipeline.Options{Logger: logs.logger(), CheckInterval: 50 * time.Millisecond, LagInterval: 50 * time.Millisecond})
+	var logs testkit.LogBuffer
+	rt, stop := startRuntime(t, cfg, pipeline.Options{Logger: logs.Logger(), CheckInterval: 50 * time.Millisecond, LagInterval: 50 * time.Millisecond})
 	defer stop()
 
 	testkit.Eventually(t, time.Minute, "the pipeline to say the registry is wrong, with the lag of all three partitions", func() bool {
@@ -109,8 +109,8 @@ func TestInputSubjectMissing(t *testing.T) {
 	cfg := avroPipelineConfig(t, brokers, reg.url, u, "on")
 	testkit.CreateTopic(t, brokers, in, 3, nil)
 
-	var logs logBuffer
-	rt, stop := startRuntime(t, cfg, pipeline.Options{Logger: logs.logger(), CheckInterval: 50 * time.Millisecond})
+	var logs testkit.LogBuffer
+	rt, stop := startRuntime(t, cfg, pipeline.Options{Logger: logs.Logger(), CheckInterval: 50 * time.Millisecond})
 	defer stop()
 	subject := in + "-value"
 	testkit.Eventually(t, time.Minute, "the pipeline to say subject "+subject+" is missing", func() bool {
@@ -168,8 +168,8 @@ func TestDeadLetterBreaker(t *testing.T) {
 	batch1 = append(batch1, poisonFrames(in, 30)...)
 	batch1 = append(batch1, userEvents(t, in, v2, 90, 60)...)
 	testkit.Produce(t, brokers, batch1)
-	var logs1 logBuffer
-	rt1, stop1 := startRuntime(t, cfg, pipeline.Options{Logger: logs1.logger()})
+	var logs1 testkit.LogBuffer
+	rt1, stop1 := startRuntime(t, cfg, pipeline.Options{Logger: logs1.Logger()})
 	c1 := waitConsumed(t, rt1, u, 180, 2*time.Minute)
 	if c1.Consumed != 180 || c1.Processed != 150 || c1.DeadLettered != 30 || c1.Waits != 0 {
 		t.Fatalf("part 1 counts %+v, want 150 processed and 30 dead-lettered without holding", c1)
@@ -194,8 +194,8 @@ func TestDeadLetterBreaker(t *testing.T) {
 	reg.mode.Store(proxyNoSchemas)
 	batch2 := userEvents(t, in, v2, 1000, 60)
 	testkit.Produce(t, brokers, batch2)
-	var logs2 logBuffer
-	rt2, stop2 := startRuntime(t, cfg, pipeline.Options{Logger: logs2.logger(), LagInterval: 50 * time.Millisecond})
+	var logs2 testkit.LogBuffer
+	rt2, stop2 := startRuntime(t, cfg, pipeline.Options{Logger: logs2.Logger(), LagInterval: 50 * time.Millisecond})
 	defer stop2()
 	testkit.Eventually(t, 2*time.Minute, "the breaker to open and hold the partitions", func() bool {
 		st := status(t, rt2, u)
@@ -338,8 +338,8 @@ pipelines:
 	}
 	testkit.Produce(t, brokers, []*kgo.Record{{Topic: u + "-in", Key: []byte("k"), Value: []byte(`{"a":1}`)}})
 
-	var logs logBuffer
-	rt, err := pipeline.New(cfg, pipeline.Options{StateDir: dir, RestartBackoff: 50 * time.Millisecond, Logger: logs.logger()})
+	var logs testkit.LogBuffer
+	rt, err := pipeline.New(cfg, pipeline.Options{StateDir: dir, RestartBackoff: 50 * time.Millisecond, Logger: logs.Logger()})
 	if err != nil {
 		t.Fatal(err)
 	}

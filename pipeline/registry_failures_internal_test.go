@@ -8,13 +8,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/deadletter"
+	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/registry"
 	"github.com/sluicehq/sluice/registry/regclient"
 )
@@ -84,7 +84,7 @@ func TestRunnerRegistryAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var logs lockedBuffer
+	var logs testkit.LogBuffer
 	registryURL := strings.Replace(proxy.URL, "http://", "http://alice:s3cret@", 1) + "/registry"
 	tt, rt := runConfigWithTester(t, avroTesterConfig, Options{
 		RegistryURL: registryURL,
@@ -162,23 +162,4 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		case <-tick.C:
 		}
 	}
-}
-
-// lockedBuffer is a bytes.Buffer for a logger written from the processor's
-// goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
