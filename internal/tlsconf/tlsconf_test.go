@@ -1,0 +1,104 @@
+package tlsconf
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/conf"
+)
+
+// writeCert writes a self-signed certificate and its key into dir.
+func writeCert(t *testing.T, dir string) (certFile, keyFile string) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "localhost"},
+		DNSNames:              []string{"localhost"},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(time.Hour),
+		IsCA:                  true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return certFile, keyFile
+}
+
+func load(t *testing.T, src string) (Config, error) {
+	t.Helper()
+	rep := &conf.Reporter{}
+	root, err := conf.Parse("c.yaml", []byte(src), func(string) string { return "" }, rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := root.Map()
+	c := Load(m.Get("tls"))
+	m.Done()
+	return c, rep.Err()
+}
+
+func TestLoad(t *testing.T) {
+	dir := t.TempDir()
+	cert, key := writeCert(t, dir)
+
+	c, err := load(t, "tls: {ca_file: "+cert+", cert_file: "+cert+", key_file: "+key+", server_name: broker}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc, err := c.Client()
+	if err != nil || cc == nil || cc.RootCAs == nil || len(cc.Certificates) != 1 || cc.ServerName != "broker" {
+		t.Fatalf("client config %+v, %v", cc, err)
+	}
+	sc, err := c.Server()
+	if err != nil || sc.ClientCAs == nil || len(sc.Certificates) != 1 {
+		t.Fatalf("server config %+v, %v", sc, err)
+	}
+
+	if c, err := load(t, "tls: {enabled: false, ca_file: /nope}"); err != nil || c.Enabled {
+		t.Fatalf("disabled block: %+v, %v", c, err)
+	}
+	if c, err := load(t, "other: 1\ntls: {enabled: true}"); err == nil || !c.Enabled {
+		// "other" is unknown at the top: the reporter must say so, and the
+		// empty block still enables TLS with the system's CAs.
+		t.Fatalf("want an unknown-field error and TLS on, got %+v, %v", c, err)
+	}
+
+	for src, want := range map[string]string{
+		"tls: {ca_file: " + filepath.Join(dir, "none") + "}": "c.yaml:1:6: tls: reading ca_file",
+		"tls: {ca_file: " + key + "}":                        "holds no PEM certificate",
+		"tls: {cert_file: " + cert + "}":                     "cert_file and key_file go together",
+		"tls: {sni: x}":                                      `unknown field "sni"`,
+	} {
+		if _, err := load(t, src); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: error %v, want %q", src, err, want)
+		}
+	}
+}
