@@ -5,7 +5,8 @@
 // Tracing is off unless the environment turns it on (see Enabled); when it
 // is off Start returns a nil *Provider, whose Tracer is nil, and a pipeline
 // given a nil tracer makes no OpenTelemetry call at all. Nothing here sets
-// OpenTelemetry's global tracer provider: the binary may.
+// OpenTelemetry's global tracer provider: the binary may. It depends on no
+// other sluice package.
 package tracing
 
 import (
