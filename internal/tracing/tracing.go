@@ -96,7 +96,9 @@ func Enabled(getenv func(string) string) (on bool, protocol string, err error) {
 // Provider is sluice's tracer provider: spans are batched and exported over
 // OTLP. A nil *Provider is tracing off.
 type Provider struct {
-	tp *sdktrace.TracerProvider
+	tp       *sdktrace.TracerProvider
+	service  string
+	protocol string
 }
 
 // Option configures Start.
@@ -154,7 +156,11 @@ func Start(ctx context.Context, opts ...Option) (*Provider, error) {
 		sdktrace.WithBatcher(exp),
 		sdktrace.WithResource(res),
 	)
-	return &Provider{tp: tp}, nil
+	service := DefaultServiceName
+	if v, ok := res.Set().Value(semconv.ServiceNameKey); ok {
+		service = v.AsString()
+	}
+	return &Provider{tp: tp, service: service, protocol: protocol}, nil
 }
 
 // Tracer returns sluice's tracer, nil when p is nil (tracing off).
@@ -172,6 +178,22 @@ func (p *Provider) TracerProvider() trace.TracerProvider {
 		return nil
 	}
 	return p.tp
+}
+
+// ServiceName is the service.name of the spans, "" when p is nil.
+func (p *Provider) ServiceName() string {
+	if p == nil {
+		return ""
+	}
+	return p.service
+}
+
+// Protocol is the OTLP protocol spans are exported with, "" when p is nil.
+func (p *Provider) Protocol() string {
+	if p == nil {
+		return ""
+	}
+	return p.protocol
 }
 
 // Shutdown exports the spans still batched and stops the exporter; ctx

@@ -59,7 +59,7 @@ func TestStartOff(t *testing.T) {
 	if err != nil || p != nil {
 		t.Fatalf("Start = %v, %v; want nil, nil", p, err)
 	}
-	if p.Tracer() != nil || p.TracerProvider() != nil {
+	if p.Tracer() != nil || p.TracerProvider() != nil || p.ServiceName() != "" || p.Protocol() != "" {
 		t.Fatal("the nil provider has a tracer")
 	}
 	if err := p.Shutdown(t.Context()); err != nil {
@@ -80,6 +80,9 @@ func TestStartExports(t *testing.T) {
 	p, err := tracing.Start(t.Context(), tracing.WithServiceVersion("v0.0.0-test"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if p.ServiceName() != "sluice-test" || p.Protocol() != "http/protobuf" {
+		t.Errorf("provider of service %q over %q, want sluice-test over http/protobuf", p.ServiceName(), p.Protocol())
 	}
 	_, span := p.Tracer().Start(context.Background(), "probe")
 	id := span.SpanContext().TraceID()
