@@ -162,3 +162,33 @@ func render(hs []sarama.RecordHeader) string {
 	}
 	return strings.Join(out, " ")
 }
+
+// TestStartGRPCUnreachable: the grpc protocol builds its exporter without
+// connecting, and a collector that is not there costs a shutdown no more
+// than its deadline, which it reports.
+func TestStartGRPCUnreachable(t *testing.T) {
+	t.Setenv("OTEL_SDK_DISABLED", "")
+	t.Setenv("OTEL_TRACES_EXPORTER", "otlp")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "grpc")
+	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:1")
+	p, err := tracing.Start(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Protocol() != "grpc" {
+		t.Fatalf("protocol %q, want grpc", p.Protocol())
+	}
+	_, span := p.Tracer().Start(context.Background(), "lost")
+	span.End()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	began := time.Now()
+	err = p.Shutdown(ctx)
+	if waited := time.Since(began); waited > 10*time.Second {
+		t.Fatalf("shutdown took %s with a 2s deadline", waited)
+	}
+	if err == nil {
+		t.Fatal("shutdown reported no error though the span could not be exported")
+	}
+}
