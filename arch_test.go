@@ -22,6 +22,7 @@ var importRules = map[string][]string{
 	"schemas":             {"std"},
 	"internal/partition":  {module + "/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"internal/conf":       {module + "/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
+	"internal/tracing":    {module + "/..."},
 	"internal/tlsconf":    {module + "/pipeline", module + "/codecs", module + "/registry/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"registry/regclient":  {module + "/codecs", module + "/pipeline", module + "/registry", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"registry":            {module + "/codecs", module + "/pipeline", module + "/registry/regclient", "github.com/lovoo/goka", "github.com/IBM/sarama"},

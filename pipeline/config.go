@@ -70,7 +70,8 @@ type Pipeline struct {
 // Headers says which headers of an input record its outputs carry: every
 // one (the default, `headers: keep`), none (`headers: drop`) or the listed
 // names (`headers: [a, b]`). sluice.* headers are never copied to outputs,
-// and dead letters always carry every input header.
+// the W3C trace context (traceparent, tracestate) always is, and dead
+// letters always carry every input header.
 type Headers struct {
 	Drop bool
 	// Only, when not nil, lists the names kept.

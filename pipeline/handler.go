@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lovoo/goka"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/deadletter"
@@ -56,6 +57,9 @@ type handler struct {
 
 	heldMu sync.Mutex
 	held   int // partitions held now, waiting for a dependency or the breaker
+
+	// tracer traces each message (see trace.go); nil is tracing off.
+	tracer trace.Tracer
 }
 
 // attemptResult is the outcome of one try at a message.
@@ -104,6 +108,8 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 		r.stats.record(outcomeReplayForOther)
 		return
 	}
+	span := r.startSpan(ctx, meta, &in)
+	defer span.end()
 	var heldSince time.Time
 	var lastLog time.Time
 	// The partition stops waiting however the callback ends, including the
@@ -136,6 +142,7 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 			if breakerHeld && r.breaker.heldSucceeded() {
 				r.log.Info("dead-letter breaker closed: a message it held succeeded", "partition", meta.Partition, "offset", meta.Offset)
 			}
+			span.processed(res, tries)
 			r.apply(ctx, res, meta, in)
 			r.breaker.passed()
 			return
@@ -145,6 +152,7 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 		case fail.hold:
 		case fail.transient && tries < fail.retry.Attempts:
 			r.stats.retry()
+			span.retried(fail, tries)
 			r.log.Debug("retrying message", "stage", fail.stage, "partition", meta.Partition, "offset", meta.Offset, "attempt", tries, "error", fail.err)
 			r.sleep(ctx, backoff(fail.retry, tries))
 			tries++
@@ -156,6 +164,7 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 				r.log.Error("dead-letter breaker open: holding the partitions instead of dead-lettering", "reason", r.breaker.snapshot().Reason, "stage", fail.stage, "kind", kind, "dead_letters", trip.count, "messages", trip.total, "partition", meta.Partition, "offset", meta.Offset)
 			}
 			if !hold {
+				span.deadLettered(fail.stage, kind, fail.err, tries)
 				r.deadLetter(ctx, raw, meta, in, failure{stage: fail.stage, kind: kind, err: fail.err, attempts: tries})
 				r.letters.add(fail.stage, kind, meta.Partition, meta.Offset, fail.err)
 				return
@@ -168,6 +177,7 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 		if heldSince.IsZero() {
 			heldSince = time.Now()
 			r.setHeld(+1)
+			span.held(why, fail)
 		}
 		if time.Since(lastLog) >= r.holdLogEvery {
 			lastLog = time.Now()
@@ -346,11 +356,16 @@ func (r *handler) apply(ctx goka.Context, res *attemptResult, meta processors.Me
 	if res.table != nil {
 		ctx.SetValue(res.table)
 	}
-	o := outcomeProcessed
+	r.write(ctx, res.emits, res.outcome())
+}
+
+// outcome is filtered when a step dropped the message and it changed
+// nothing, processed otherwise.
+func (res *attemptResult) outcome() outcome {
 	if res.dropped && len(res.emits) == 0 && !res.msg.StateChanged {
-		o = outcomeFiltered
+		return outcomeFiltered
 	}
-	r.write(ctx, res.emits, o)
+	return outcomeProcessed
 }
 
 // deadLetter writes the original key and value with the input's headers and

@@ -5,15 +5,22 @@ import (
 	"strings"
 
 	"github.com/IBM/sarama"
+
+	"github.com/sluicehq/sluice/internal/tracing"
 )
 
 // outputHeaders are the headers of a message's outputs: its input headers as
 // policy says, never the sluice.* ones (they describe the record's way
 // through one pipeline: a dead letter's failure, a replay's count and
-// addressee), nil when none are left.
+// addressee), nil when none are left. The W3C trace context (traceparent,
+// tracestate) goes through whatever the policy: it is the record's place in
+// a trace, not its content, and the trace would break at sluice without it.
 func outputHeaders(policy Headers, input []sarama.RecordHeader) []sarama.RecordHeader {
-	if policy.Drop || len(input) == 0 {
+	if len(input) == 0 {
 		return nil
+	}
+	if policy.Drop {
+		return traceContext(input)
 	}
 	var out []sarama.RecordHeader
 	for _, h := range input {
@@ -21,10 +28,22 @@ func outputHeaders(policy Headers, input []sarama.RecordHeader) []sarama.RecordH
 		if strings.HasPrefix(name, "sluice.") {
 			continue
 		}
-		if policy.Only != nil && !slices.Contains(policy.Only, name) {
+		if policy.Only != nil && !slices.Contains(policy.Only, name) && !tracing.IsContextHeader(h.Key) {
 			continue
 		}
 		out = append(out, h)
+	}
+	return out
+}
+
+// traceContext returns the trace context headers of input, nil when there
+// are none.
+func traceContext(input []sarama.RecordHeader) []sarama.RecordHeader {
+	var out []sarama.RecordHeader
+	for _, h := range input {
+		if tracing.IsContextHeader(h.Key) {
+			out = append(out, h)
+		}
 	}
 	return out
 }

@@ -286,8 +286,9 @@ func keyOf(r *kgo.Record) string {
 // TestHeadersAndNullKeys checks what outputs and dead letters carry of their
 // input: every header in order (repeated names too) on dead letters, with
 // the sluice ones winning a clash; on outputs what the pipeline's headers
-// setting keeps, never sluice.* ones; and null keys stay null, empty keys
-// empty, everywhere.
+// setting keeps, never sluice.* ones, always the trace context (with
+// tracing off, the input's traceparent unchanged); and null keys stay null,
+// empty keys empty, everywhere.
 func TestHeadersAndNullKeys(t *testing.T) {
 	brokers := testkit.Brokers(t)
 	u := testkit.Unique("hdr")
@@ -358,11 +359,12 @@ func TestHeadersAndNullKeys(t *testing.T) {
 			`amount 3 key "" headers []`,
 			`amount -1 key <null> headers [traceparent=t3]`,
 		},
+		// headers: drop drops all but the trace context.
 		u + "-drop": {
-			`amount 1 key "k0" headers []`,
-			`amount 2 key <null> headers []`,
+			`amount 1 key "k0" headers [traceparent=t0]`,
+			`amount 2 key <null> headers [traceparent=t1]`,
 			`amount 3 key "" headers []`,
-			`amount -1 key <null> headers []`,
+			`amount -1 key <null> headers [traceparent=t3]`,
 		},
 	} {
 		got := render(testkit.ReadAll(t, brokers, topic, len(want), time.Minute))

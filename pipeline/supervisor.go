@@ -11,6 +11,7 @@ import (
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
+	"go.opentelemetry.io/otel/trace"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sluicehq/sluice/codecs"
@@ -46,6 +47,10 @@ type Options struct {
 	// LagInterval is how often the lag of every pipeline is read from the
 	// group's committed offsets; default 5s.
 	LagInterval time.Duration
+	// Tracer, when set, gives every message a span and its outputs and dead
+	// letters the span's traceparent (tracing.Start makes one from the
+	// OTEL_* environment); nil is tracing off, at no cost.
+	Tracer trace.Tracer
 }
 
 // Supervisor runs the pipelines of a configuration: it creates their
@@ -219,6 +224,7 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 		letters:      newLetterLog(log, holdLogEvery, time.Now),
 		inputs:       newInputRecords(),
 		limit:        newSizeLimit(nil),
+		tracer:       sv.opts.Tracer,
 	}
 	run := &pipelineProcess{handler: r, phase: PhaseStarting}
 	in, err := sv.codecFor(p.Input.Endpoint, schemas)

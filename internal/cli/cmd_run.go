@@ -4,13 +4,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
+	"time"
 
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/ops"
+	"github.com/sluicehq/sluice/internal/tracing"
 	"github.com/sluicehq/sluice/pipeline"
 )
 
@@ -67,6 +71,11 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 	if err != nil {
 		return err
 	}
+	tp, err := startTracing(ctx, log)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	defer stopTracing(tp, log)
 	opts := pipeline.Options{
 		Brokers:     conf.SplitList(a.flagOrEnv(f.brokers, envBrokers)),
 		RegistryURL: a.flagOrEnv(f.registry, envRegistryURL),
@@ -74,6 +83,7 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 		StateDir:    f.stateDir,
 		InstanceID:  instance,
 		Logger:      log,
+		Tracer:      tp.Tracer(),
 	}
 	rt, err := pipeline.New(cfg, opts)
 	if err != nil {
@@ -127,5 +137,39 @@ func goSupervisor(ctx context.Context, g *errgroup.Group, rt *pipeline.Superviso
 	})
 	if httpAddr != "" {
 		g.Go(func() error { return ops.Serve(opsCtx, httpAddr, ops.Handler(rt), serving) })
+	}
+}
+
+// tracingFlushTimeout bounds how long a stopping run waits for the trace
+// collector to take the spans still batched.
+const tracingFlushTimeout = 10 * time.Second
+
+// startTracing turns OpenTelemetry tracing on when the OTEL_* environment
+// says so (nil, off, otherwise). OpenTelemetry's own errors (a collector
+// that cannot be reached) are logged as warnings.
+func startTracing(ctx context.Context, log *slog.Logger) (*tracing.Provider, error) {
+	tp, err := tracing.Start(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("tracing: %w", err)
+	}
+	if tp != nil {
+		otel.SetErrorHandler(otel.ErrorHandlerFunc(func(err error) {
+			log.Warn("tracing", "error", err)
+		}))
+		log.Info("tracing on: exporting spans over OTLP", "protocol", tp.Protocol(), "service", tp.ServiceName())
+	}
+	return tp, nil
+}
+
+// stopTracing flushes the spans still batched; it runs after the pipelines
+// stopped, so every span has ended.
+func stopTracing(tp *tracing.Provider, log *slog.Logger) {
+	if tp == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), tracingFlushTimeout)
+	defer cancel()
+	if err := tp.Shutdown(ctx); err != nil {
+		log.Warn("tracing: spans lost at shutdown", "error", err)
 	}
 }
