@@ -52,6 +52,9 @@ func (a *app) validate(ctx context.Context, file, registry string, regAuth *regi
 		if err := regAuth.apply(&cfg.Registry); err != nil {
 			return err
 		}
+		if _, err := cfg.Registry.Client(registry); err != nil {
+			return usagef("--registry: %v", err) // a bad URL or TLS settings
+		}
 		problems, err := pipeline.CheckRegistry(ctx, cfg, registry)
 		if err != nil {
 			return err
