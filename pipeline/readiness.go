@@ -32,7 +32,7 @@ var _ registryProbe = (*regclient.Client)(nil)
 // sluice. Consuming earlier would dead-letter every message whose schema
 // cannot be found. It returns an error only for what waiting cannot fix: the
 // registry refuses sluice's credentials (401, or 403 for what they may not
-// do), or refuses an output schema as invalid.
+// do), or registering an output schema fails for good.
 func (sv *Supervisor) await(ctx context.Context, run *pipelineProcess) error {
 	var lastLog time.Time
 	lastReason := ""

@@ -13,10 +13,11 @@ import (
 )
 
 // CheckRegistry checks, for every Avro input, that its subject exists in the
-// registry at url (registry.url when empty), asked with the credentials and
-// TLS settings of cfg.Registry, and that the pipeline's reader schema can read every
-// version registered under it. It returns the problems found; the error is
-// for a registry that cannot be asked.
+// registry at url (registry.url when empty) and that the pipeline's reader
+// schema can read every version registered under it, asking with the
+// credentials and TLS settings of cfg.Registry. It returns the problems
+// found; the error is for a registry that cannot be asked or refuses the
+// credentials.
 func CheckRegistry(ctx context.Context, cfg *Config, url string) ([]string, error) {
 	client, err := cfg.Registry.Client(url)
 	if err != nil {
