@@ -7,6 +7,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/partition"
+	"github.com/sluicehq/sluice/internal/tlsconf"
 	"github.com/sluicehq/sluice/processors"
 )
 
@@ -46,6 +47,14 @@ type Registry struct {
 	// SubjectStrategy names subjects of output schemas: topic_name (default),
 	// record_name or topic_record_name.
 	SubjectStrategy string
+	// Username and Password are basic auth (registry.basic_auth); BearerToken
+	// is sent as "Authorization: Bearer" instead. At most one of the two.
+	// They are secrets: String and LogValue leave them out.
+	Username    string
+	Password    string
+	BearerToken string
+	// TLS is the client side of an https:// registry (registry.tls).
+	TLS tlsconf.Config
 }
 
 // Pipeline is one Goka processor group.

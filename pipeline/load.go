@@ -224,32 +224,6 @@ func brokerList(n *conf.Node) []string {
 	return out
 }
 
-func (l *loader) registry(n *conf.Node) Registry {
-	r := Registry{SubjectStrategy: "topic_name"}
-	if n == nil {
-		return r
-	}
-	m := n.Map()
-	if m == nil {
-		return r
-	}
-	r.URL = m.StringOr("url", "")
-	if v := m.Get("subject_strategy"); v != nil {
-		r.SubjectStrategy = v.String()
-		if _, ok := subjectStrategies[r.SubjectStrategy]; !ok {
-			v.Errorf("unknown subject_strategy %q (topic_name, record_name or topic_record_name)", r.SubjectStrategy)
-		}
-	}
-	m.Done()
-	return r
-}
-
-var subjectStrategies = map[string]codecs.SubjectStrategy{
-	"topic_name":        codecs.TopicNameStrategy,
-	"record_name":       codecs.RecordNameStrategy,
-	"topic_record_name": codecs.TopicRecordNameStrategy,
-}
-
 func (l *loader) retry(n *conf.Node, base Retry) Retry {
 	if n == nil {
 		return base

@@ -30,8 +30,9 @@ var _ registryProbe = (*regclient.Client)(nil)
 // it (every holdLogEvery, or when the reason changes), and it checks again
 // every CheckInterval: a user may push the input's schema after starting
 // sluice. Consuming earlier would dead-letter every message whose schema
-// cannot be found. It returns an error only for what waiting cannot fix (the
-// registry refuses an output schema as incompatible).
+// cannot be found. It returns an error only for what waiting cannot fix: the
+// registry refuses sluice's credentials (401, or 403 for what they may not
+// do), or registering an output schema fails for good.
 func (sv *Supervisor) await(ctx context.Context, run *pipelineProcess) error {
 	var lastLog time.Time
 	lastReason := ""
@@ -70,6 +71,9 @@ func (sv *Supervisor) check(ctx context.Context, run *pipelineProcess) (reason s
 	needs := p.Input.Codec == CodecAvro || len(run.avroOutputs) > 0
 	if probe, ok := sv.client.(registryProbe); ok && needs {
 		if _, err := probe.SchemaTypes(ctx); err != nil && ctx.Err() == nil {
+			if regclient.IsAuthFailure(err) {
+				return "", 0, credentialsRefused(probe.URL(), err)
+			}
 			var re *regclient.Error
 			// A registry JSON error answer (an old registry without
 			// /schemas/types answers 404 with error code 404) is a registry.
@@ -81,6 +85,9 @@ func (sv *Supervisor) check(ctx context.Context, run *pipelineProcess) (reason s
 		if p.Input.Codec == CodecAvro && p.Input.Schema != nil {
 			subject := codecs.Subject(subjectStrategies[sv.cfg.Registry.SubjectStrategy], p.Input.Topic, false, p.Input.Schema)
 			if _, err := probe.Versions(ctx, subject); err != nil && ctx.Err() == nil {
+				if regclient.IsAuthFailure(err) {
+					return "", 0, credentialsRefused(probe.URL(), err)
+				}
 				if regclient.IsNotFound(err) {
 					return fmt.Sprintf("subject %s does not exist in the schema registry at %s: no producer has registered a schema for topic %s yet "+
 						"(register it, e.g. with `sluice schemas push`, and the pipeline starts)", subject, probe.URL(), p.Input.Topic), slog.LevelWarn, nil
@@ -92,6 +99,13 @@ func (sv *Supervisor) check(ctx context.Context, run *pipelineProcess) (reason s
 	}
 	for _, c := range run.avroOutputs {
 		if _, err := c.Register(ctx); err != nil && ctx.Err() == nil {
+			url := ""
+			if probe, ok := sv.client.(registryProbe); ok {
+				url = probe.URL()
+			}
+			if regclient.IsAuthFailure(err) {
+				return "", 0, credentialsRefused(url, err)
+			}
 			if !codecs.IsTransient(err) {
 				return "", 0, fmt.Errorf("registering output schema: %w", err)
 			}
@@ -100,10 +114,6 @@ func (sv *Supervisor) check(ctx context.Context, run *pipelineProcess) (reason s
 				// The registry refuses the schema (incompatible with the
 				// subject's versions, or invalid): a configuration error.
 				return fmt.Sprintf("the schema registry refuses the output schema for subject %s: %v", c.Subject(), err), slog.LevelError, nil
-			}
-			url := ""
-			if probe, ok := sv.client.(registryProbe); ok {
-				url = probe.URL()
 			}
 			reason, level := registryProblem(url, c.Subject(), err)
 			return reason, level, nil

@@ -13,11 +13,13 @@ import (
 )
 
 // CheckRegistry checks, for every Avro input, that its subject exists in the
-// registry at url and that the pipeline's reader schema can read every
-// version registered under it. It returns the problems found; the error is
-// for a registry that cannot be asked.
+// registry at url (registry.url when empty) and that the pipeline's reader
+// schema can read every version registered under it, asking with the
+// credentials and TLS settings of cfg.Registry. It returns the problems
+// found; the error is for a registry that cannot be asked or refuses the
+// credentials.
 func CheckRegistry(ctx context.Context, cfg *Config, url string) ([]string, error) {
-	client, err := regclient.New(regclient.Config{URL: url})
+	client, err := cfg.Registry.Client(url)
 	if err != nil {
 		return nil, err
 	}
@@ -34,10 +36,16 @@ func CheckRegistry(ctx context.Context, cfg *Config, url string) ([]string, erro
 				problems = append(problems, fmt.Sprintf("%s: pipeline %s: subject %s does not exist in the registry (no producer has registered a schema for topic %s yet)", p.Pos, p.Name, subject, p.Input.Topic))
 				continue
 			}
+			if regclient.IsAuthFailure(err) {
+				return nil, credentialsRefused(client.URL(), err)
+			}
 			return nil, fmt.Errorf("asking the registry for %s: %w", subject, err)
 		}
 		for _, v := range versions {
 			s, err := client.SchemaByVersion(ctx, subject, v)
+			if regclient.IsAuthFailure(err) {
+				return nil, credentialsRefused(client.URL(), err)
+			}
 			if err != nil {
 				return nil, fmt.Errorf("reading %s version %d: %w", subject, v, err)
 			}

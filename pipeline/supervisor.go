@@ -15,7 +15,6 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sluicehq/sluice/codecs"
-	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 // Options are the run-time settings that do not live in pipelines.yaml.
@@ -147,7 +146,7 @@ func New(cfg *Config, opts Options) (*Supervisor, error) {
 		if url == "" {
 			return nil, errors.New("no schema registry: set registry.url, $SLUICE_REGISTRY_URL or --registry")
 		}
-		client, err := regclient.New(regclient.Config{URL: url})
+		client, err := cfg.Registry.Client(url)
 		if err != nil {
 			return nil, err
 		}
@@ -394,6 +393,10 @@ func (sv *Supervisor) chores(ctx context.Context, lags *lagReader) {
 func (sv *Supervisor) supervise(ctx context.Context, run *pipelineProcess, hasher func() hash.Hash32) error {
 	defer run.setPhase(PhaseStopped, nil)
 	if err := sv.await(ctx, run); err != nil || ctx.Err() != nil {
+		if err != nil {
+			run.setPhase(PhaseFailed, err)
+			sv.log.Error("pipeline cannot start: stopping sluice", "pipeline", run.p.Name, "error", err)
+		}
 		return err
 	}
 	started := false

@@ -29,6 +29,13 @@
 // keep-alive idling for 60s; error messages quote at most a few hundred bytes
 // of any input.
 //
+// A Server is open by default. WithUsers makes it require HTTP basic auth
+// of the accounts ParseUsers reads (user:password:role, the password plain or
+// a bcrypt hash, compared in constant time): no or wrong credentials get 401
+// with a WWW-Authenticate challenge, and a read-only user gets 403 for
+// anything but reads, lookups and compatibility checks, each with a
+// registry JSON error body (40101, 40301). ListenAndServeTLS serves https.
+//
 // Compatibility is decided by hamba/avro's SchemaCompatibility, created fresh
 // for every check (a reused checker caches verdicts by canonical form, which
 // ignores defaults and aliases, and so answers wrongly).

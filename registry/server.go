@@ -41,6 +41,8 @@ type Server struct {
 	idleTimeout       time.Duration
 	maxSchemaBytes    int
 	mux               *http.ServeMux
+	// users, when not nil, are who may use the registry (WithUsers).
+	users *Users
 }
 
 // Option configures a Server.
@@ -176,6 +178,12 @@ func (s *Server) handleUnrouted(w http.ResponseWriter, r *http.Request) {
 
 // ServeHTTP implements http.Handler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.users != nil {
+		if err := s.authorize(w, r); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	if r.Method == http.MethodPost || r.Method == http.MethodPut {
 		if err := checkContentType(r.Header.Get("Content-Type")); err != nil {
 			s.writeError(w, r, err)

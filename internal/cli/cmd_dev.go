@@ -107,6 +107,9 @@ func (a *app) dev(ctx context.Context, f *devFlags) error {
 		fmt.Fprintf(a.stdout, "demo      producing %d UserEvents/s to %s\n", f.demoRate, in.Topic)
 	}
 	if !f.noPipelines {
+		// The embedded registry is open and plain HTTP: the file's
+		// credentials and TLS settings are for another registry.
+		cfg.Registry = pipeline.Registry{URL: cfg.Registry.URL, SubjectStrategy: cfg.Registry.SubjectStrategy}
 		opts := pipeline.Options{Brokers: env.Brokers(), RegistryURL: env.RegistryURL(), Logger: log}
 		if f.dataDir != "" {
 			opts.StateDir = filepath.Join(f.dataDir, "state")
@@ -133,11 +136,15 @@ func (a *app) pushDevSchemas(ctx context.Context, f *devFlags, url string) error
 	if matches, _ := filepath.Glob(filepath.Join(sf.dir, "*.avsc")); len(matches) == 0 {
 		return nil
 	}
-	_, entries, err := a.schemaEntries(sf)
+	_, _, entries, err := a.schemaEntries(sf)
 	if err != nil {
 		return err
 	}
-	return pushSchemas(ctx, url, entries, io.Discard)
+	reg, err := newSchemasRegistry(url) // open: the embedded registry
+	if err != nil {
+		return err
+	}
+	return pushSchemas(ctx, reg, entries, io.Discard)
 }
 
 // demoInput is the first Avro input whose schema is a UserEvent.

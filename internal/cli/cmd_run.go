@@ -28,6 +28,7 @@ type runFlags struct {
 	instanceHost bool
 	httpAddr     string
 	logLevel     string
+	regAuth      registryAuthFlags
 }
 
 // envInstanceID names the environment variable of run's --instance-id.
@@ -50,6 +51,7 @@ commits and exits 0. Missing output and dead-letter topics are created first.`,
 	cmd.Flags().StringArrayVar(&f.only, "pipeline", nil, "run only this pipeline (repeatable)")
 	cmd.Flags().StringVar(&f.brokers, "brokers", "", "Kafka brokers, comma-separated (default $SLUICE_BROKERS, then kafka.brokers)")
 	cmd.Flags().StringVar(&f.registry, "registry", "", "schema registry URL (default $SLUICE_REGISTRY_URL, then registry.url)")
+	addRegistryAuthFlags(cmd.Flags(), &f.regAuth)
 	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "keep group tables in LevelDB under this folder (default: in memory, recovered from Kafka at start)")
 	cmd.Flags().StringVar(&f.instance, "instance-id", "", "static group membership: this instance's stable id, kept across restarts (default $SLUICE_INSTANCE_ID; empty: dynamic)")
 	cmd.Flags().BoolVar(&f.instanceHost, "instance-id-from-hostname", false, "static group membership with the host name as the instance id, when neither --instance-id nor $SLUICE_INSTANCE_ID is set (only where host names are stable: a StatefulSet pod's, a compose service's hostname:)")
@@ -65,6 +67,10 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 	}
 	cfg, err := a.loadConfig(f.file)
 	if err != nil {
+		return err
+	}
+	f.regAuth.resolve(a.getenv)
+	if err := f.regAuth.apply(&cfg.Registry); err != nil {
 		return err
 	}
 	instance, from, err := instanceID(f.instance, a.getenv(envInstanceID), f.instanceHost, os.Hostname)

@@ -13,10 +13,12 @@ import (
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/bounded"
 	"github.com/sluicehq/sluice/pipeline"
+	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 type schemasFlags struct {
 	dir, file, registry string
+	regAuth             registryAuthFlags
 }
 
 func (a *app) schemasCmd() *cobra.Command {
@@ -33,16 +35,17 @@ pipeline uses goes under its record's full name (RecordNameStrategy).`,
 	cmd.PersistentFlags().StringVar(&f.dir, "dir", "schemas", "folder of *.avsc files")
 	cmd.PersistentFlags().StringVarP(&f.file, "file", "f", "pipelines.yaml", "pipelines file that maps schema files to subjects")
 	cmd.PersistentFlags().StringVar(&f.registry, "registry", "", "schema registry URL (default $SLUICE_REGISTRY_URL, then registry.url)")
+	addRegistryAuthFlags(cmd.PersistentFlags(), &f.regAuth)
 	cmd.AddCommand(&cobra.Command{
 		Use:   "push",
 		Short: "Register every schema file under its subjects",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			url, entries, err := a.schemaEntries(f)
+			reg, entries, err := a.schemasClient(f)
 			if err != nil {
 				return err
 			}
-			return pushSchemas(cmd.Context(), url, entries, a.stdout)
+			return pushSchemas(cmd.Context(), reg, entries, a.stdout)
 		},
 	})
 	cmd.AddCommand(&cobra.Command{
@@ -62,11 +65,11 @@ use it as the CI gate for schema evolution.`,
 }
 
 func (a *app) schemasCheck(ctx context.Context, f *schemasFlags) error {
-	url, entries, err := a.schemaEntries(f)
+	reg, entries, err := a.schemasClient(f)
 	if err != nil {
 		return err
 	}
-	ok, err := checkSchemas(ctx, url, entries, a.stdout)
+	ok, err := checkSchemas(ctx, reg, entries, a.stdout)
 	if err != nil {
 		return err
 	}
@@ -76,30 +79,47 @@ func (a *app) schemasCheck(ctx context.Context, f *schemasFlags) error {
 	return nil
 }
 
-// schemaEntries maps the files of f.dir to subjects.
-func (a *app) schemaEntries(f *schemasFlags) (string, []schemaEntry, error) {
+// schemasClient returns the client of the registry `sluice schemas` talks
+// to, with the credentials and TLS settings of the pipelines file's registry
+// section overridden by the --registry-* flags, and the entries to send.
+func (a *app) schemasClient(f *schemasFlags) (*regclient.Client, []schemaEntry, error) {
+	url, settings, entries, err := a.schemaEntries(f)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.regAuth.resolve(a.getenv)
+	reg, err := f.regAuth.registryClient(settings, url)
+	if err != nil {
+		return nil, nil, err
+	}
+	return reg, entries, nil
+}
+
+// schemaEntries maps the files of f.dir to subjects, and returns the
+// registry URL and the pipelines file's registry settings (zero without one).
+func (a *app) schemaEntries(f *schemasFlags) (string, pipeline.Registry, []schemaEntry, error) {
 	files, err := filepath.Glob(filepath.Join(f.dir, "*.avsc"))
 	if err != nil {
-		return "", nil, usagef("--dir: %v", err)
+		return "", pipeline.Registry{}, nil, usagef("--dir: %v", err)
 	}
 	if len(files) == 0 {
-		return "", nil, usagef("--dir %s: no *.avsc files", f.dir)
+		return "", pipeline.Registry{}, nil, usagef("--dir %s: no *.avsc files", f.dir)
 	}
 	sort.Strings(files)
 	var cfg *pipeline.Config
 	if _, err := os.Stat(f.file); err == nil {
 		if cfg, err = a.loadConfig(f.file); err != nil {
-			return "", nil, err
+			return "", pipeline.Registry{}, nil, err
 		}
 	} else if f.file != "pipelines.yaml" {
-		return "", nil, usagef("--file: %v", err)
+		return "", pipeline.Registry{}, nil, usagef("--file: %v", err)
 	}
 	url := a.flagOrEnv(f.registry, envRegistryURL)
 	if url == "" && cfg != nil {
 		url = cfg.Registry.URL
 	}
 	if url == "" {
-		return "", nil, usagef("no registry: pass --registry or set $SLUICE_REGISTRY_URL")
+		return "", pipeline.Registry{}, nil, usagef("no registry: pass --registry or set $SLUICE_REGISTRY_URL")
 	}
 	subjects := map[string][]string{}
 	if cfg != nil {
@@ -111,16 +131,16 @@ func (a *app) schemaEntries(f *schemasFlags) (string, []schemaEntry, error) {
 		var refused *bounded.Error
 		switch {
 		case errors.As(err, &refused):
-			return "", nil, usagef("%v", err)
+			return "", pipeline.Registry{}, nil, usagef("%v", err)
 		case err != nil:
-			return "", nil, fmt.Errorf("reading %s: %w", file, err)
+			return "", pipeline.Registry{}, nil, fmt.Errorf("reading %s: %w", file, err)
 		}
 		abs, _ := filepath.Abs(file)
 		subs := subjects[abs]
 		if len(subs) == 0 {
 			s, err := codecs.NewSchemas().Parse(string(text))
 			if err != nil {
-				return "", nil, usagef("%s: %v", file, err)
+				return "", pipeline.Registry{}, nil, usagef("%s: %v", file, err)
 			}
 			subs = []string{codecs.Subject(codecs.RecordNameStrategy, "", false, s)}
 		}
@@ -128,5 +148,9 @@ func (a *app) schemaEntries(f *schemasFlags) (string, []schemaEntry, error) {
 			entries = append(entries, schemaEntry{File: file, Subject: sub, Schema: string(text)})
 		}
 	}
-	return url, entries, nil
+	var settings pipeline.Registry
+	if cfg != nil {
+		settings = cfg.Registry
+	}
+	return url, settings, entries, nil
 }

@@ -12,7 +12,10 @@ import (
 )
 
 func (a *app) validateCmd() *cobra.Command {
-	var file, registry string
+	var (
+		file, registry string
+		regAuth        registryAuthFlags
+	)
 	cmd := &cobra.Command{
 		Use:   "validate",
 		Short: "Check a pipelines file offline (and its schemas against a registry)",
@@ -21,18 +24,21 @@ type, topic, schema file and expression without connecting to anything. Every
 problem is printed as file:line:col: message, and the exit code is 2.
 
 With --registry it also checks that each Avro input's subject exists and that
-the pipeline's reader schema can read every registered version of it.`,
+the pipeline's reader schema can read every registered version of it, asking
+with registry.basic_auth, registry.bearer_token and registry.tls, or the
+--registry-* flags and $SLUICE_REGISTRY_* variables, which override them.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return a.validate(cmd.Context(), file, registry)
+			return a.validate(cmd.Context(), file, registry, &regAuth)
 		},
 	}
 	addFileFlag(cmd, &file)
 	cmd.Flags().StringVar(&registry, "registry", "", "also check subjects and reader schemas against this registry")
+	addRegistryAuthFlags(cmd.Flags(), &regAuth)
 	return cmd
 }
 
-func (a *app) validate(ctx context.Context, file, registry string) error {
+func (a *app) validate(ctx context.Context, file, registry string, regAuth *registryAuthFlags) error {
 	cfg, err := a.loadConfig(file)
 	if err != nil {
 		return err
@@ -42,6 +48,13 @@ func (a *app) validate(ctx context.Context, file, registry string) error {
 		names[i] = p.Name
 	}
 	if registry != "" {
+		regAuth.resolve(a.getenv)
+		if err := regAuth.apply(&cfg.Registry); err != nil {
+			return err
+		}
+		if _, err := cfg.Registry.Client(registry); err != nil {
+			return usagef("--registry: %v", err) // a bad URL or TLS settings
+		}
 		problems, err := pipeline.CheckRegistry(ctx, cfg, registry)
 		if err != nil {
 			return err

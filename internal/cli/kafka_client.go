@@ -31,15 +31,18 @@ const (
 type connFlags struct {
 	brokers  string
 	registry string
+	regAuth  registryAuthFlags
 }
 
-// addConnFlags registers --brokers and --registry. Their defaults come from
-// the environment when the command runs (see resolveConn).
+// addConnFlags registers --brokers, --registry and the --registry-* flags.
+// Their defaults come from the environment when the command runs (see
+// resolveConn).
 func (a *app) addConnFlags(cmd *cobra.Command, f *connFlags) {
 	cmd.Flags().StringVar(&f.brokers, "brokers", "",
 		"comma-separated Kafka bootstrap brokers (default $"+envBrokers+", then "+defaultBrokers+")")
 	cmd.Flags().StringVar(&f.registry, "registry", "",
 		"schema registry URL (default $"+envRegistryURL+", then "+defaultRegistry+")")
+	addRegistryAuthFlags(cmd.Flags(), &f.regAuth)
 }
 
 // resolveConn fills in the connection flags that were not given.
@@ -50,6 +53,7 @@ func (a *app) resolveConn(f *connFlags) {
 	if strings.TrimSpace(f.registry) == "" {
 		f.registry = a.envOr(envRegistryURL, defaultRegistry)
 	}
+	f.regAuth.resolve(a.getenv)
 }
 
 // seedBrokers splits the --brokers list.
@@ -77,17 +81,14 @@ func (f *connFlags) newKafkaClient(opts ...kgo.Opt) (*kgo.Client, error) {
 	return cl, nil
 }
 
-// newRegistryClient returns a schema registry client for --registry. It does
-// no I/O until a schema is needed.
+// newRegistryClient returns a schema registry client for --registry and the
+// --registry-* settings. It reads their files, and does no other I/O until
+// a schema is needed.
 func (f *connFlags) newRegistryClient() (*regclient.Client, error) {
 	if strings.TrimSpace(f.registry) == "" {
 		return nil, usagef("--registry: empty URL")
 	}
-	c, err := regclient.New(regclient.Config{URL: f.registry})
-	if err != nil {
-		return nil, usagef("--registry: %v", err)
-	}
-	return c, nil
+	return f.regAuth.registryClient(pipeline.Registry{}, f.registry)
 }
 
 // metadataTimeout bounds the first metadata request, which is where an

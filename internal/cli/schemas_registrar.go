@@ -17,8 +17,8 @@ type schemaEntry struct {
 	Schema  string // the Avro schema text
 }
 
-// newSchemasRegistry returns the registry client of `sluice schemas`; a bad
-// URL is a usage error.
+// newSchemasRegistry returns a client of the open registry at registryURL;
+// a bad URL is a usage error.
 func newSchemasRegistry(registryURL string) (*regclient.Client, error) {
 	reg, err := regclient.New(regclient.Config{URL: registryURL})
 	if err != nil {
@@ -33,11 +33,7 @@ func newSchemasRegistry(registryURL string) (*regclient.Client, error) {
 // It stops at the first failure; the error names the file and subject and
 // carries the registry's answer (an incompatible schema is rejected with 409
 // and the reason).
-func pushSchemas(ctx context.Context, registryURL string, entries []schemaEntry, out io.Writer) error {
-	reg, err := newSchemasRegistry(registryURL)
-	if err != nil {
-		return err
-	}
+func pushSchemas(ctx context.Context, reg *regclient.Client, entries []schemaEntry, out io.Writer) error {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SUBJECT\tVERSION\tID\tFILE")
 	defer tw.Flush()
@@ -61,11 +57,7 @@ func pushSchemas(ctx context.Context, registryURL string, entries []schemaEntry,
 // "compatible (new subject)" or "INCOMPATIBLE" followed by the registry's
 // messages, which name the offending fields. ok is false when any entry is
 // incompatible; err reports a registry that could not answer.
-func checkSchemas(ctx context.Context, registryURL string, entries []schemaEntry, out io.Writer) (ok bool, err error) {
-	reg, err := newSchemasRegistry(registryURL)
-	if err != nil {
-		return false, err
-	}
+func checkSchemas(ctx context.Context, reg *regclient.Client, entries []schemaEntry, out io.Writer) (ok bool, err error) {
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	defer tw.Flush()
 	ok = true

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice/registry"
+	"github.com/sluicehq/sluice/registry/regclient"
 	"github.com/sluicehq/sluice/schemas"
 )
 
@@ -58,7 +59,7 @@ func TestSchemasPushThenCheck(t *testing.T) {
 	stats := entry(t, schemas.UserStatsFile, "user-stats-value")
 
 	var out bytes.Buffer
-	if err := pushSchemas(ctx, reg.URL, []schemaEntry{v1, v2, stats}, &out); err != nil {
+	if err := pushSchemas(ctx, schemasClient(t, reg.URL), []schemaEntry{v1, v2, stats}, &out); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
@@ -79,7 +80,7 @@ func TestSchemasPushThenCheck(t *testing.T) {
 
 	// Pushing again changes nothing: same versions and ids.
 	out.Reset()
-	if err := pushSchemas(ctx, reg.URL, []schemaEntry{v2}, &out); err != nil {
+	if err := pushSchemas(ctx, schemasClient(t, reg.URL), []schemaEntry{v2}, &out); err != nil {
 		t.Fatal(err)
 	}
 	if !regexp.MustCompile(`user-topic-value\s+2\s+2\s`).MatchString(out.String()) {
@@ -88,7 +89,7 @@ func TestSchemasPushThenCheck(t *testing.T) {
 
 	out.Reset()
 	fresh := schemaEntry{File: "new.avsc", Subject: "brand-new-value", Schema: `"string"`}
-	ok, err := checkSchemas(ctx, reg.URL, []schemaEntry{v2, stats, fresh}, &out)
+	ok, err := checkSchemas(ctx, schemasClient(t, reg.URL), []schemaEntry{v2, stats, fresh}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +111,7 @@ func TestSchemasCheckIncompatible(t *testing.T) {
 	defer reg.Close()
 	ctx := context.Background()
 	v2 := entry(t, schemas.UserEventFile, "user-topic-value")
-	if err := pushSchemas(ctx, reg.URL, []schemaEntry{v2}, &bytes.Buffer{}); err != nil {
+	if err := pushSchemas(ctx, schemasClient(t, reg.URL), []schemaEntry{v2}, &bytes.Buffer{}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -123,7 +124,7 @@ func TestSchemasCheckIncompatible(t *testing.T) {
 		t.Fatal("fixture edit did not apply")
 	}
 	var out bytes.Buffer
-	ok, err := checkSchemas(ctx, reg.URL, []schemaEntry{bad}, &out)
+	ok, err := checkSchemas(ctx, schemasClient(t, reg.URL), []schemaEntry{bad}, &out)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +140,7 @@ func TestSchemasCheckIncompatible(t *testing.T) {
 	}
 
 	// Push refuses it with the registry's reason.
-	err = pushSchemas(ctx, reg.URL, []schemaEntry{bad}, &bytes.Buffer{})
+	err = pushSchemas(ctx, schemasClient(t, reg.URL), []schemaEntry{bad}, &bytes.Buffer{})
 	if err == nil || !strings.Contains(err.Error(), "user_event_bad.avsc") || !strings.Contains(err.Error(), "409") {
 		t.Fatalf("Push of incompatible schema: %v", err)
 	}
@@ -150,10 +151,10 @@ func TestSchemasRegistryUnreachable(t *testing.T) {
 	url := srv.URL
 	srv.Close()
 	e := schemaEntry{File: "f.avsc", Subject: "s-value", Schema: `"string"`}
-	if err := pushSchemas(context.Background(), url, []schemaEntry{e}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "f.avsc") {
+	if err := pushSchemas(context.Background(), schemasClient(t, url), []schemaEntry{e}, &bytes.Buffer{}); err == nil || !strings.Contains(err.Error(), "f.avsc") {
 		t.Fatalf("Push: %v", err)
 	}
-	if ok, err := checkSchemas(context.Background(), url, []schemaEntry{e}, &bytes.Buffer{}); err == nil || ok {
+	if ok, err := checkSchemas(context.Background(), schemasClient(t, url), []schemaEntry{e}, &bytes.Buffer{}); err == nil || ok {
 		t.Fatalf("Check: %v %v", ok, err)
 	}
 }
@@ -165,10 +166,10 @@ func TestSchemasPushCheckOutput(t *testing.T) {
 	defer reg.Close()
 	entries := []schemaEntry{entry(t, schemas.UserStatsFile, "user-stats-value")}
 	var out bytes.Buffer
-	if err := pushSchemas(context.Background(), reg.URL, entries, &out); err != nil {
+	if err := pushSchemas(context.Background(), schemasClient(t, reg.URL), entries, &out); err != nil {
 		t.Fatal(err)
 	}
-	ok, err := checkSchemas(context.Background(), reg.URL, entries, &out)
+	ok, err := checkSchemas(context.Background(), schemasClient(t, reg.URL), entries, &out)
 	if !ok || err != nil {
 		t.Fatalf("check: %v %v", ok, err)
 	}
@@ -179,4 +180,14 @@ user-stats-value  compatible  user_stats.avsc
 	if out.String() != want {
 		t.Fatalf("output:\n%s\nwant:\n%s", out.String(), want)
 	}
+}
+
+// schemasClient returns a client of the open registry at url.
+func schemasClient(t *testing.T, url string) *regclient.Client {
+	t.Helper()
+	c, err := newSchemasRegistry(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

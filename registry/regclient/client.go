@@ -13,6 +13,9 @@
 //   - one error type, *Error, for every non-2xx answer, with the registry's
 //     own error code (Code) when the body is a registry JSON error, and a
 //     short, bounded snippet of the body when it is not;
+//   - IsAuthFailure, true for 401 and 403: the registry refuses the
+//     credentials, which Sluice reports at startup and treats like an outage
+//     while running (never as a fault of the message);
 //   - IsNotFound, true only for the registry's not-found codes (40401
 //     subject, 40402 version, 40403 schema). A bare 404 (a wrong URL path), an
 //     HTML page, 401/403, 5xx, a transport failure or a timeout is not "not
@@ -98,6 +101,9 @@ func New(cfg Config) (*Client, error) {
 	}
 	if user != "" && cfg.BearerToken != "" {
 		return nil, fmt.Errorf("schema registry %s: both basic auth and a bearer token", base)
+	}
+	if cfg.TLS != nil && strings.HasPrefix(base, "http://") {
+		return nil, fmt.Errorf("schema registry %s: TLS settings for an http:// URL: use https://", base)
 	}
 	timeout := cfg.Timeout
 	switch {

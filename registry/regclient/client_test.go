@@ -221,6 +221,9 @@ func TestErrorClassification(t *testing.T) {
 			c := newClient(t, regclient.Config{URL: tc.url})
 			_, err := c.SchemaByID(context.Background(), 7)
 			e := wantAnswer(t, err, tc.status, tc.code, tc.notFound)
+			if got, want := regclient.IsAuthFailure(err), tc.status == 401 || tc.status == 403; got != want {
+				t.Errorf("IsAuthFailure = %v, want %v", got, want)
+			}
 			if e.Method != http.MethodGet || e.URL != tc.url+"/schemas/ids/7" {
 				t.Errorf("request %s %s, want GET %s/schemas/ids/7", e.Method, e.URL, tc.url)
 			}
@@ -380,6 +383,7 @@ func TestNewChecksConfig(t *testing.T) {
 		"password without username":   {URL: "http://registry", Password: "d"},
 		"basic auth and bearer token": {URL: "http://registry", Username: "c", BearerToken: "t"},
 		"negative timeout":            {URL: "http://registry", Timeout: -time.Second},
+		"TLS for an http URL":         {URL: "http://registry", TLS: &tls.Config{}},
 	} {
 		if _, err := regclient.New(cfg); err == nil {
 			t.Errorf("%s: New(%+v) accepted", name, cfg)

@@ -68,6 +68,15 @@ func IsNotFound(err error) bool {
 	return false
 }
 
+// IsAuthFailure reports whether err is the registry refusing the request's
+// credentials: a 401 (no or wrong credentials) or a 403 (credentials that may
+// not do this). Like every failure but IsNotFound, it says nothing about the
+// data asked for.
+func IsAuthFailure(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && (e.StatusCode == http.StatusUnauthorized || e.StatusCode == http.StatusForbidden)
+}
+
 // fail turns an error of pkg/sr into this package's: *Error for an answer,
 // a wrapped error naming the request for anything else.
 func (c *Client) fail(err error) error {
