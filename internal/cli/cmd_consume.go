@@ -137,8 +137,10 @@ func (a *app) runConsume(ctx context.Context, o *consumeOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	var ends *endTracker
-	opts := []kgo.Opt{kgo.ConsumeResetOffset(o.start.resetOffset())}
+	var (
+		ends *endTracker
+		opts []kgo.Opt
+	)
 	switch {
 	case o.untilEnd:
 		spans, err := o.partitionSpans(ctx)
@@ -149,11 +151,16 @@ func (a *app) runConsume(ctx context.Context, o *consumeOptions) (err error) {
 		if ends.done() {
 			return nil // nothing between the start and the end
 		}
-		opts = append(opts, ends.consumePartitions(o.topic, spans), kgo.KeepControlRecords())
+		// Exact offsets; should retention delete one before it is read,
+		// the partition restarts at its new start, still before its end.
+		// Transaction markers are kept: a partition may end on one.
+		opts = append(opts, ends.consumePartitions(o.topic, spans),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.KeepControlRecords())
 	case o.group != "":
-		opts = append(opts, kgo.ConsumeTopics(o.topic), kgo.ConsumerGroup(o.group), kgo.AutoCommitMarks())
+		opts = append(opts, kgo.ConsumeTopics(o.topic), kgo.ConsumeResetOffset(o.start.resetOffset()),
+			kgo.ConsumerGroup(o.group), kgo.AutoCommitMarks())
 	default:
-		opts = append(opts, kgo.ConsumeTopics(o.topic))
+		opts = append(opts, kgo.ConsumeTopics(o.topic), kgo.ConsumeResetOffset(o.start.resetOffset()))
 	}
 	cl, err := o.conn.newKafkaClient(opts...)
 	if err != nil {
