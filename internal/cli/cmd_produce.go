@@ -276,10 +276,7 @@ func (p *producer) produce(ctx context.Context, r *kgo.Record) {
 		case err == nil:
 			p.n++
 		case p.first == nil:
-			p.first = fmt.Errorf("producing to %s: %w", r.Topic, err)
-			if r.Partition >= 0 {
-				p.first = fmt.Errorf("producing to %s[%d]: %w", r.Topic, r.Partition, err)
-			}
+			p.first = fmt.Errorf("producing to %s[%d]: %w", r.Topic, r.Partition, err)
 		}
 	})
 }
