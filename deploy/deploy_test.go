@@ -27,10 +27,17 @@ const (
 	prometheusFile = "deploy/prometheus.yml"
 	readmeFile     = "README.md"
 
+	alertsFile             = "deploy/alerts.yml"
+	metricsFile            = "deploy/metrics.txt"
+	dashboardFile          = "deploy/grafana/dashboards/sluice.json"
+	grafanaDatasourcesFile = "deploy/grafana/provisioning/datasources/prometheus.yml"
+	grafanaDashboardsFile  = "deploy/grafana/provisioning/dashboards/sluice.yml"
+
 	kafka      = "kafka"
 	registry   = "schema-registry"
 	sluiceSvc  = "sluice"
 	prometheus = "prometheus"
+	grafana    = "grafana"
 )
 
 // A check tests one fact that `docker compose up` depends on.
@@ -46,6 +53,8 @@ func TestDeployment(t *testing.T) {
 	for name, c := range map[string]check{
 		"services": checkServices, "image": checkImage, "command lines": checkCommandLines,
 		"pipelines file": checkPipelinesFile, "addresses": checkAddresses, "http and prometheus": checkHTTP,
+		"alert rules": checkAlerts, "dashboard": checkDashboard, "grafana": checkGrafana,
+		"metrics list": checkMetricsList, "operating section": checkOperatingSection,
 	} {
 		t.Run(name, func(t *testing.T) {
 			if err := c(t.Context(), d); err != nil {
@@ -75,6 +84,23 @@ func TestChecksCatchBreakage(t *testing.T) {
 		{checkHTTP, composeFile, "http://127.0.0.1:8080/readyz", "http://127.0.0.1:8080/ready"},
 		{checkHTTP, prometheusFile, `"sluice:8080"`, `"sluice:9100"`},
 		{checkHTTP, composeFile, "./deploy/prometheus.yml:", "./prometheus.yml:"},
+		{checkServices, composeFile, "\n  grafana:\n", "\n  graphana:\n"},
+		{checkAlerts, alertsFile, "(sluice_consumer_lag_seconds) > 300", "(sluice_consumer_lag_secs) > 300"},
+		{checkAlerts, alertsFile, "max by (pipeline, stage, kind) (sluice_pipeline_breaker_open)", "max by (pipeline) (sluice_pipeline_breaker_open)"},
+		{checkAlerts, alertsFile, "alert: SluiceBreakerOpen", "alert: SluiceBreakerTripped"},
+		{checkAlerts, composeFile, "./deploy/alerts.yml:/etc/prometheus/rules/sluice-alerts.yml", "./deploy/alerts.yml:/etc/prometheus/alerts.yml"},
+		{checkDashboard, dashboardFile, "(rate(sluice_records_emitted_total{", "(rate(sluice_records_written_total{"},
+		{checkDashboard, dashboardFile, "sum by (pipeline, topic) (rate(sluice_records_emitted_total", "sum by (pipeline, output) (rate(sluice_records_emitted_total"},
+		{checkDashboard, dashboardFile, `"title": "Lag (seconds) per partition"`, `"title": "Lag seconds"`},
+		{checkDashboard, dashboardFile, `"legendFormat": "{{pipeline}} {{step}}"`, `"legendFormat": "{{pipeline}} {{stage}}"`},
+		{checkGrafana, grafanaDatasourcesFile, "uid: prometheus", "uid: prom"},
+		{checkGrafana, grafanaDatasourcesFile, "http://prometheus:9090", "http://prometheus:9091"},
+		{checkGrafana, grafanaDashboardsFile, "path: /etc/grafana/dashboards", "path: /var/lib/grafana/dashboards"},
+		{checkMetricsList, metricsFile, "pipeline,topic,partition\nsluice_pipeline_breaker_open", "pipeline,topic\nsluice_pipeline_breaker_open"},
+		{checkMetricsList, metricsFile, "sluice_waits_total   ", "sluice_wait_total    "},
+		{checkOperatingSection, readmeFile, "**Registry requests**", "**Registry calls**"},
+		{checkOperatingSection, readmeFile, "| `sluice_schema_cache_misses_total` |", "| schema cache misses |"},
+		{checkOperatingSection, readmeFile, "| `SluiceDown` |", "| SluiceDown |"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.file+": "+tc.new, func(t *testing.T) {
@@ -102,7 +128,7 @@ func TestChecksCatchBreakage(t *testing.T) {
 // checkServices: the four services exist.
 func checkServices(_ context.Context, d *deployment) error {
 	var errs []error
-	for _, name := range []string{kafka, registry, sluiceSvc, prometheus} {
+	for _, name := range []string{kafka, registry, sluiceSvc, prometheus, grafana} {
 		if _, ok := d.compose.Services[name]; !ok {
 			errs = append(errs, fmt.Errorf("%s: no service %s", composeFile, name))
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/goccy/go-yaml"
@@ -18,6 +19,7 @@ type deployment struct {
 		Services map[string]service `yaml:"services"`
 	}
 	prometheus struct {
+		RuleFiles     []string `yaml:"rule_files"`
 		ScrapeConfigs []struct {
 			MetricsPath   string `yaml:"metrics_path"`
 			StaticConfigs []struct {
@@ -27,6 +29,71 @@ type deployment struct {
 	}
 	docker [][]string // the Dockerfile's instructions as words
 	readme string     // the shell code of the README's "Run on real Kafka" section
+
+	alerts struct {
+		Groups []struct {
+			Name  string      `yaml:"name"`
+			Rules []alertRule `yaml:"rules"`
+		} `yaml:"groups"`
+	}
+	dashboard   dashboard
+	datasources struct {
+		Datasources []struct {
+			UID  string `yaml:"uid"`
+			Type string `yaml:"type"`
+			URL  string `yaml:"url"`
+		} `yaml:"datasources"`
+	}
+	dashboardProviders struct {
+		Providers []struct {
+			Options struct {
+				Path string `yaml:"path"`
+			} `yaml:"options"`
+		} `yaml:"providers"`
+	}
+	metrics  map[string]metricDef // deploy/metrics.txt by name
+	operates string               // the README's "Operating Sluice" section
+}
+
+type alertRule struct {
+	Alert       string            `yaml:"alert"`
+	Expr        string            `yaml:"expr"`
+	For         string            `yaml:"for"`
+	Labels      map[string]string `yaml:"labels"`
+	Annotations map[string]string `yaml:"annotations"`
+}
+
+// dashboard is what the checks read of the Grafana dashboard JSON.
+type dashboard struct {
+	UID        string `json:"uid"`
+	Title      string `json:"title"`
+	Templating struct {
+		List []struct {
+			Name       string `json:"name"`
+			Type       string `json:"type"`
+			Definition string `json:"definition"`
+			Current    struct {
+				Value any `json:"value"`
+			} `json:"current"`
+		} `json:"list"`
+	} `json:"templating"`
+	Panels []struct {
+		Title      string `json:"title"`
+		Type       string `json:"type"`
+		Datasource struct {
+			UID string `json:"uid"`
+		} `json:"datasource"`
+		Targets []struct {
+			Expr         string `json:"expr"`
+			LegendFormat string `json:"legendFormat"`
+		} `json:"targets"`
+	} `json:"panels"`
+}
+
+// metricDef is one line of deploy/metrics.txt.
+type metricDef struct {
+	kind   string // counter, gauge or histogram
+	labels []string
 }
 
 type service struct {
@@ -47,7 +114,8 @@ type service struct {
 // package's folder; edit, if not nil, may change a file's text.
 func load(edit func(name, text string) string) (*deployment, error) {
 	texts := map[string]string{}
-	for _, name := range []string{composeFile, dockerfile, prometheusFile, readmeFile} {
+	for _, name := range []string{composeFile, dockerfile, prometheusFile, readmeFile,
+		alertsFile, metricsFile, dashboardFile, grafanaDatasourcesFile, grafanaDashboardsFile} {
 		b, err := os.ReadFile(path.Join("..", name))
 		if err != nil {
 			return nil, fmt.Errorf("reading %s: %w", name, err)
@@ -62,9 +130,24 @@ func load(edit func(name, text string) string) (*deployment, error) {
 	if err := yaml.Unmarshal([]byte(texts[composeFile]), &d.compose); err != nil {
 		return nil, fmt.Errorf("decoding %s: %w", composeFile, err)
 	}
-	if err := yaml.Unmarshal([]byte(texts[prometheusFile]), &d.prometheus); err != nil {
-		return nil, fmt.Errorf("decoding %s: %w", prometheusFile, err)
+	for name, v := range map[string]any{prometheusFile: &d.prometheus, alertsFile: &d.alerts,
+		grafanaDatasourcesFile: &d.datasources, grafanaDashboardsFile: &d.dashboardProviders} {
+		if err := yaml.Unmarshal([]byte(texts[name]), v); err != nil {
+			return nil, fmt.Errorf("decoding %s: %w", name, err)
+		}
 	}
+	if err := json.Unmarshal([]byte(texts[dashboardFile]), &d.dashboard); err != nil {
+		return nil, fmt.Errorf("decoding %s: %w", dashboardFile, err)
+	}
+	var err error
+	if d.metrics, err = parseMetrics(texts[metricsFile]); err != nil {
+		return nil, fmt.Errorf("%s: %w", metricsFile, err)
+	}
+	_, ops, ok := strings.Cut(texts[readmeFile], "\n## Operating Sluice\n")
+	if !ok {
+		return nil, fmt.Errorf("%s has no section %q", readmeFile, "Operating Sluice")
+	}
+	d.operates, _, _ = strings.Cut(ops, "\n## ")
 	for _, line := range strings.Split(strings.ReplaceAll(texts[dockerfile], "\\\n", " "), "\n") {
 		if w := strings.Fields(line); len(w) > 0 && !strings.HasPrefix(w[0], "#") {
 			d.docker = append(d.docker, w)
@@ -183,4 +266,28 @@ func (s service) mounts(source, target string) bool {
 		}
 	}
 	return false
+}
+
+// parseMetrics reads deploy/metrics.txt: "name kind labels" a line, labels
+// comma-separated or "-", # comments.
+func parseMetrics(text string) (map[string]metricDef, error) {
+	out := map[string]metricDef{}
+	for i, line := range strings.Split(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		if len(f) != 3 || !slices.Contains([]string{"counter", "gauge", "histogram"}, f[1]) {
+			return nil, fmt.Errorf("line %d: want \"name counter|gauge|histogram labels\", got %q", i+1, line)
+		}
+		if _, dup := out[f[0]]; dup {
+			return nil, fmt.Errorf("line %d: %s listed twice", i+1, f[0])
+		}
+		m := metricDef{kind: f[1]}
+		if f[2] != "-" {
+			m.labels = strings.Split(f[2], ",")
+		}
+		out[f[0]] = m
+	}
+	return out, nil
 }

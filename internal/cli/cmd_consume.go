@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
@@ -23,15 +24,20 @@ type consumeOptions struct {
 	conn connFlags
 	topicFlags
 	fromBeginning bool
+	offset        string
+	fromTime      string
+	untilEnd      bool
 	schema        string
 	codec         string
 	group         string
+
+	start startSpec // from --offset, --from-beginning or --from-time
 }
 
 func (a *app) consumeCmd() *cobra.Command {
 	var o consumeOptions
 	cmd := &cobra.Command{
-		Use:   "consume --topic T [--from-beginning] [--max N] [--timeout D]",
+		Use:   "consume --topic T [--offset beginning|end|N|-N | --from-time T] [--until-end] [--max N] [--timeout D]",
 		Short: "Print a topic's records as JSON lines",
 		Long: `Consume prints one JSON object per record on stdout:
 {"topic","partition","offset","timestamp" (Unix ms),"key","headers":{k:v},"value":...}.
@@ -41,8 +47,15 @@ schema from the registry, embeds JSON as JSON and prints anything else as a stri
 base64 under "value_base64" when it is not UTF-8. --schema FILE decodes Avro to that reader
 schema instead. A value the chosen codec cannot decode is printed raw with an "error" field.
 
-Without --group it reads every partition directly, from the end unless --from-beginning.
-It stops after --max records, or when --timeout passes without a new record, or on SIGINT.`,
+Without --group it reads every partition directly, starting in each at --offset, like
+kcat's -o: end (the default: only new records), beginning (--from-beginning), N (the
+absolute offset N, held within the partition's offsets) or -N (N records before the end).
+--from-time starts at the first record at or after an RFC 3339 time or a duration ago
+(10m). With --group these are where partitions without a committed offset start.
+
+--until-end stops once every partition has reached the end offset it had when consume
+started, like kcat -e; records written after that are not printed. Otherwise consume stops
+after --max records, or when --timeout passes without a new record, or on SIGINT.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.runConsume(cmd.Context(), &o)
@@ -52,17 +65,30 @@ It stops after --max records, or when --timeout passes without a new record, or 
 	addLimitFlags(cmd, &o.topicFlags, "records")
 	f := cmd.Flags()
 	f.BoolVar(&o.fromBeginning, "from-beginning", false,
-		"start at the earliest offset (with --group: when the group has no committed offset)")
+		"start at the earliest offset, as --offset beginning (with --group: when the group has no committed offset)")
+	f.StringVar(&o.offset, "offset", "", "start at: beginning, end (default), N (absolute offset) or -N (N before the end) in every partition")
+	f.StringVar(&o.fromTime, "from-time", "", "start at the first record at or after this RFC 3339 time, or this long ago (10m, 2h)")
+	f.BoolVar(&o.untilEnd, "until-end", false, "stop at the end offsets seen at start (like kcat -e); not with --group")
 	f.StringVar(&o.schema, "schema", "", "Avro reader schema file (.avsc) to decode values to")
 	f.StringVar(&o.codec, "codec", codecAuto, "value codec: auto, avro, json, string or bytes")
 	f.StringVar(&o.group, "group", "", "consume in this consumer group and commit what was printed")
 	a.addConnFlags(cmd, &o.conn)
+	registerCompletions(cmd, map[string]cobra.CompletionFunc{
+		"codec":  oneOf(codecAuto, codecAvro, codecJSON, codecString, codecBytes),
+		"offset": oneOf("beginning", "end"),
+	})
 	return cmd
 }
 
 func (o *consumeOptions) validate() error {
 	if err := o.topicFlags.validate(); err != nil {
 		return err
+	}
+	if err := o.parseStart(time.Now()); err != nil {
+		return err
+	}
+	if o.untilEnd && o.group != "" {
+		return usagef("--until-end reads partitions directly; it cannot be combined with --group")
 	}
 	switch o.codec {
 	case codecAuto, codecAvro:
@@ -76,6 +102,32 @@ func (o *consumeOptions) validate() error {
 	return nil
 }
 
+// parseStart sets o.start from the one of --offset, --from-beginning and
+// --from-time that was given.
+func (o *consumeOptions) parseStart(now time.Time) error {
+	given := 0
+	for _, set := range []bool{o.offset != "", o.fromBeginning, o.fromTime != ""} {
+		if set {
+			given++
+		}
+	}
+	if given > 1 {
+		return usagef("--offset, --from-beginning and --from-time are mutually exclusive")
+	}
+	var err error
+	switch {
+	case o.fromBeginning:
+		o.start = startSpec{kind: startBeginning}
+	case o.offset != "":
+		o.start, err = parseOffset(o.offset)
+	case o.fromTime != "":
+		o.start, err = parseFromTime(o.fromTime, now)
+	default:
+		o.start = startSpec{kind: startEnd}
+	}
+	return err
+}
+
 func (a *app) runConsume(ctx context.Context, o *consumeOptions) (err error) {
 	a.resolveConn(&o.conn)
 	if err := o.validate(); err != nil {
@@ -85,13 +137,30 @@ func (a *app) runConsume(ctx context.Context, o *consumeOptions) (err error) {
 	if err != nil {
 		return err
 	}
-	start := kgo.NewOffset().AtEnd()
-	if o.fromBeginning {
-		start = kgo.NewOffset().AtStart()
-	}
-	opts := []kgo.Opt{kgo.ConsumeTopics(o.topic), kgo.ConsumeResetOffset(start)}
-	if o.group != "" {
-		opts = append(opts, kgo.ConsumerGroup(o.group), kgo.AutoCommitMarks())
+	var (
+		ends *endTracker
+		opts []kgo.Opt
+	)
+	switch {
+	case o.untilEnd:
+		spans, err := o.partitionSpans(ctx)
+		if err != nil {
+			return err
+		}
+		ends = newEndTracker(spans)
+		if ends.done() {
+			return nil // nothing between the start and the end
+		}
+		// Exact offsets; should retention delete one before it is read,
+		// the partition restarts at its new start, still before its end.
+		// Transaction markers are kept: a partition may end on one.
+		opts = append(opts, ends.consumePartitions(o.topic, spans),
+			kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.KeepControlRecords())
+	case o.group != "":
+		opts = append(opts, kgo.ConsumeTopics(o.topic), kgo.ConsumeResetOffset(o.start.resetOffset()),
+			kgo.ConsumerGroup(o.group), kgo.AutoCommitMarks())
+	default:
+		opts = append(opts, kgo.ConsumeTopics(o.topic), kgo.ConsumeResetOffset(o.start.resetOffset()))
 	}
 	cl, err := o.conn.newKafkaClient(opts...)
 	if err != nil {
@@ -123,6 +192,9 @@ func (a *app) runConsume(ctx context.Context, o *consumeOptions) (err error) {
 		fetches, stop := a.poll(ctx, cl, o, n)
 		for it := fetches.RecordIter(); !it.Done(); {
 			r := it.Next()
+			if ends != nil && !ends.see(r) {
+				continue
+			}
 			if err := p.print(r); err != nil {
 				return err
 			}
@@ -134,11 +206,30 @@ func (a *app) runConsume(ctx context.Context, o *consumeOptions) (err error) {
 		if err := w.Flush(); err != nil {
 			return fmt.Errorf("writing records: %w", err)
 		}
-		if stop {
+		if stop || ends != nil && ends.done() {
 			break
 		}
 	}
 	return nil
+}
+
+// partitionSpans resolves the start of every partition of the topic and
+// lists its end for --until-end, with a client of its own.
+func (o *consumeOptions) partitionSpans(ctx context.Context) (map[int32]span, error) {
+	cl, err := o.conn.newKafkaClient()
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	switch ok, err := topicExists(ctx, cl, o.topic, false); {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return nil, fmt.Errorf("topic %s does not exist: --until-end has no end to read to", o.topic)
+	}
+	ctx, cancel := context.WithTimeout(ctx, metadataTimeout)
+	defer cancel()
+	return o.start.partitionSpans(ctx, kadm.NewClient(cl), o.topic)
 }
 
 // poll waits for the next records. stop is true when consuming must end:

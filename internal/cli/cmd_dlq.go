@@ -82,6 +82,7 @@ It also stops after --max dead letters, when --timeout passes without a record, 
 		"read from the earliest offset up to the end at start; false: follow new dead letters")
 	f.StringVar(&o.format, "format", formatAuto, "output: auto (table on a terminal, else json), json or table")
 	a.addConnFlags(cmd, &o.conn)
+	registerCompletions(cmd, map[string]cobra.CompletionFunc{"format": oneOf(formatAuto, formatJSON, formatTable)})
 	return cmd
 }
 

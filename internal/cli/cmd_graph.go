@@ -32,5 +32,6 @@ func (a *app) graphCmd() *cobra.Command {
 	}
 	addFileFlag(cmd, &file)
 	cmd.Flags().StringVar(&format, "format", pipeline.FormatMermaid, "mermaid or dot")
+	registerCompletions(cmd, map[string]cobra.CompletionFunc{"format": oneOf(pipeline.FormatMermaid, pipeline.FormatDot)})
 	return cmd
 }

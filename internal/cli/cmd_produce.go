@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -45,22 +46,44 @@ type produceOptions struct {
 	keyField    string
 	key         string
 	partitioner string
+	file        string   // pipelines file whose kafka.partitioner is the default
+	headers     []string // --header k=v, in order
+	trace       bool
+	tombstone   bool
+	partition   int32 // -1: the partitioner chooses
+
+	partitionerSet bool // --partitioner was given
+	fileSet        bool // --file was given
 }
 
 func (a *app) produceCmd() *cobra.Command {
 	var o produceOptions
 	cmd := &cobra.Command{
-		Use:   "produce --topic T [--schema FILE | --codec json|string] [--key-field F | --key K]",
+		Use:   "produce --topic T [--schema FILE | --codec json|string | --tombstone] [--key-field F | --key K]",
 		Short: "Produce JSON lines read from stdin to a topic",
 		Long: `Produce reads one record per line from stdin and writes it to --topic.
 
 With --schema, each line is a JSON object coerced to the Avro schema and written in the
-Confluent wire format (subject <topic>-value, registered if needed). --codec json writes each
-line as is after checking it is JSON; --codec string writes each raw line. The record key is
+Confluent wire format (subject <topic>-value, registered if needed); a field the schema does
+not have is an error naming the field and the line. --codec json writes each line as is
+after checking it is JSON; --codec string writes each raw line. Without --schema, produce
+warns when the topic's value subject in the registry holds an Avro schema. The record key is
 the value of --key-field (a dotted path into the JSON object), or --key, or null.
+
+--tombstone writes tombstones instead: each non-blank line is the key of one record whose
+value is null (what deletes a key from a compacted topic or a table).
+
+--header k=v (repeatable) adds headers to every record; --trace starts a W3C trace: every
+record gets a traceparent header with one new trace id, printed on stderr, and its own span id.
+
+Keys choose the partition with --partitioner, whose default is kafka.partitioner of the
+pipelines file (--file, default pipelines.yaml when it exists), else murmur2. --partition N
+writes every record to partition N instead.
 A bad line stops the command with exit code 1; the lines before it are produced.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.partitionerSet = cmd.Flags().Changed("partitioner")
+			o.fileSet = cmd.Flags().Changed("file")
 			return a.runProduce(cmd.Context(), &o)
 		},
 	}
@@ -71,8 +94,18 @@ A bad line stops the command with exit code 1; the lines before it are produced.
 	f.StringVar(&o.keyField, "key-field", "", "take the record key from this field of each JSON line")
 	f.StringVar(&o.key, "key", "", "use this key for every record")
 	f.StringVar(&o.partitioner, "partitioner", partition.Murmur2Name,
-		"key partitioner: murmur2 (Java client), fnv1a (sarama, goka) or crc32 (librdkafka)")
+		"key partitioner: murmur2 (Java client), fnv1a (sarama, goka) or crc32 (librdkafka); default: kafka.partitioner of --file")
+	f.StringVarP(&o.file, "file", "f", "pipelines.yaml",
+		"pipelines file whose kafka.partitioner is the default of --partitioner (ignored when the default file is absent)")
+	f.StringArrayVar(&o.headers, "header", nil, "add the header k=v to every record (repeatable)")
+	f.BoolVar(&o.trace, "trace", false, "start a W3C trace: a traceparent header on every record, its trace id printed on stderr")
+	f.BoolVar(&o.tombstone, "tombstone", false, "each line is the key of a tombstone (a record with a null value)")
+	f.Int32Var(&o.partition, "partition", -1, "write every record to this partition (default: the partitioner picks by key)")
 	a.addConnFlags(cmd, &o.conn)
+	registerCompletions(cmd, map[string]cobra.CompletionFunc{
+		"codec":       oneOf(codecJSON, codecString),
+		"partitioner": oneOf(partition.Murmur2Name, partition.FNV1aName, partition.CRC32Name),
+	})
 	return cmd
 }
 
@@ -104,6 +137,20 @@ func (o *produceOptions) validate() error {
 	if o.keyField != "" && o.key != "" {
 		return usagef("--key-field and --key are mutually exclusive")
 	}
+	if o.tombstone {
+		switch {
+		case o.schema != "" || o.codec != codecJSON:
+			return usagef("--tombstone writes null values; it cannot be combined with --schema or --codec")
+		case o.key != "" || o.keyField != "":
+			return usagef("--tombstone reads the keys from stdin, one per line; it cannot be combined with --key or --key-field")
+		}
+	}
+	if o.partition < -1 {
+		return usagef("--partition must be >= 0, got %d", o.partition)
+	}
+	if _, err := parseHeaders(o.headers, o.trace); err != nil {
+		return err
+	}
 	if o.keyField != "" && o.codec == codecString {
 		return usagef("--key-field needs JSON lines (--schema or --codec json), not --codec string")
 	}
@@ -118,6 +165,13 @@ func (a *app) runProduce(ctx context.Context, o *produceOptions) error {
 	if err := o.validate(); err != nil {
 		return err
 	}
+	if err := a.resolvePartitioner(o); err != nil {
+		return err
+	}
+	headers, err := parseHeaders(o.headers, o.trace)
+	if err != nil {
+		return err
+	}
 	enc, err := o.newLineEncoder()
 	if err != nil {
 		return err
@@ -125,6 +179,9 @@ func (a *app) runProduce(ctx context.Context, o *produceOptions) error {
 	part, err := partition.NewPartitioner(o.partitioner)
 	if err != nil {
 		return usagef("--partitioner: %v", err)
+	}
+	if o.partition >= 0 {
+		part = kgo.ManualPartitioner()
 	}
 	cl, err := o.conn.newKafkaClient(
 		kgo.DefaultProduceTopic(o.topic),
@@ -147,6 +204,15 @@ func (a *app) runProduce(ctx context.Context, o *produceOptions) error {
 		if _, err := enc.avro.Register(ctx); err != nil {
 			return fmt.Errorf("schema %s: %w", o.schema, err)
 		}
+	} else if !o.tombstone {
+		a.warnIfAvroSubject(ctx, o)
+	}
+	var trace *traceStarter
+	if o.trace {
+		if trace, err = newTraceStarter(); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stderr, "trace %s\n", trace.traceID)
 	}
 
 	p := &producer{cl: cl}
@@ -158,9 +224,18 @@ func (a *app) runProduce(ctx context.Context, o *produceOptions) error {
 		if err != nil {
 			return fmt.Errorf("line %d: %w", n, err)
 		}
-		if !skip {
-			p.produce(ctx, key, value)
+		if skip {
+			return nil
 		}
+		r := &kgo.Record{Key: key, Value: value, Headers: slices.Clone(headers), Partition: o.partition}
+		if trace != nil {
+			tp, err := trace.next()
+			if err != nil {
+				return err
+			}
+			r.Headers = append(r.Headers, kgo.RecordHeader{Key: traceparentHeader, Value: []byte(tp)})
+		}
+		p.produce(ctx, r)
 		return nil
 	})
 	// Deliver what was accepted even when interrupted: a cancelled ctx would
@@ -193,15 +268,15 @@ type producer struct {
 	first error
 }
 
-func (p *producer) produce(ctx context.Context, key, value []byte) {
-	p.cl.Produce(ctx, &kgo.Record{Key: key, Value: value}, func(r *kgo.Record, err error) {
+func (p *producer) produce(ctx context.Context, r *kgo.Record) {
+	p.cl.Produce(ctx, r, func(r *kgo.Record, err error) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		switch {
 		case err == nil:
 			p.n++
 		case p.first == nil:
-			p.first = fmt.Errorf("producing to %s: %w", r.Topic, err)
+			p.first = fmt.Errorf("producing to %s[%d]: %w", r.Topic, r.Partition, err)
 		}
 	})
 }
@@ -220,15 +295,16 @@ func (p *producer) failed() error {
 
 // lineEncoder turns input lines into record keys and values.
 type lineEncoder struct {
-	codec    string
-	keyField []string // dotted path, nil when unused
-	key      []byte   // fixed key, nil when unused
-	schema   avro.Schema
-	avro     *codecs.Avro
+	codec     string
+	tombstone bool     // each line is a key, the value null
+	keyField  []string // dotted path, nil when unused
+	key       []byte   // fixed key, nil when unused
+	schema    avro.Schema
+	avro      *codecs.Avro
 }
 
 func (o *produceOptions) newLineEncoder() (*lineEncoder, error) {
-	e := &lineEncoder{codec: o.codec}
+	e := &lineEncoder{codec: o.codec, tombstone: o.tombstone}
 	if o.keyField != "" {
 		e.keyField = strings.Split(o.keyField, ".")
 	}
@@ -257,8 +333,14 @@ func (o *produceOptions) newLineEncoder() (*lineEncoder, error) {
 }
 
 // encode returns the key and value of one line; skip is true for a blank
-// line of a JSON codec.
+// line of a JSON codec or of --tombstone.
 func (e *lineEncoder) encode(line []byte) (key, value []byte, skip bool, err error) {
+	if e.tombstone {
+		if len(bytes.TrimSpace(line)) == 0 {
+			return nil, nil, true, nil
+		}
+		return line, nil, false, nil
+	}
 	if e.codec == codecString {
 		return e.key, line, false, nil
 	}
@@ -278,7 +360,7 @@ func (e *lineEncoder) encode(line []byte) (key, value []byte, skip bool, err err
 	if e.codec == codecJSON {
 		return key, line, false, nil
 	}
-	canon, err := codecs.Coerce(e.schema, v)
+	canon, err := codecs.CoerceStrict(e.schema, v)
 	if err != nil {
 		return nil, nil, false, err
 	}

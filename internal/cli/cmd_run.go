@@ -57,6 +57,7 @@ commits and exits 0. Missing output and dead-letter topics are created first.`,
 	cmd.Flags().BoolVar(&f.instanceHost, "instance-id-from-hostname", false, "static group membership with the host name as the instance id, when neither --instance-id nor $SLUICE_INSTANCE_ID is set (only where host names are stable: a StatefulSet pod's, a compose service's hostname:)")
 	cmd.Flags().StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz, /pipelines on this address (off when empty)")
 	addLogLevelFlag(cmd, &f.logLevel, "info")
+	registerCompletions(cmd, map[string]cobra.CompletionFunc{"pipeline": a.completePipelines(&f.file)})
 	return cmd
 }
 

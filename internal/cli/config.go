@@ -41,6 +41,7 @@ func (a *app) logger(level string) (*slog.Logger, error) {
 // addLogLevelFlag registers --log-level, which logger checks.
 func addLogLevelFlag(cmd *cobra.Command, level *string, def string) {
 	cmd.Flags().StringVar(level, "log-level", def, "debug, info, warn or error")
+	registerCompletions(cmd, map[string]cobra.CompletionFunc{"log-level": oneOf("debug", "info", "warn", "error")})
 }
 
 func addFileFlag(cmd *cobra.Command, file *string) {
