@@ -78,7 +78,10 @@ are lost on exit. Stops cleanly on SIGINT or SIGTERM.`,
 }
 
 func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions) error {
-	log := slog.New(slog.NewTextHandler(a.stderr, nil))
+	log, err := a.loggerAt(slog.LevelInfo)
+	if err != nil {
+		return err
+	}
 	var (
 		store registry.Store
 		desc  = []any{"store", "memory"}
@@ -103,7 +106,7 @@ func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions) erro
 		desc = []any{"store", "kafka", "brokers", strings.Join(brokers, ","), "topic", o.topic}
 	}
 	srv := registry.NewServer(store, registry.WithLogger(log), registry.WithMaxSchemaBytes(o.maxSchema))
-	err := registry.ListenAndServe(ctx, o.addr, srv, func(addr net.Addr) {
+	err = registry.ListenAndServe(ctx, o.addr, srv, func(addr net.Addr) {
 		log.Info("schema registry serving", append([]any{"addr", addr.String()}, desc...)...)
 	})
 	if err != nil {
