@@ -27,6 +27,11 @@ type Status struct {
 	// LagError says why the lag could not be read last time (the lag shown
 	// is the last one read).
 	LagError string `json:"lag_error,omitempty"`
+	// Recovery is the recovery of the table partitions this instance
+	// holds: its group table's and its lookup tables'. RecoveryProgress is
+	// their share recovered, from 0 to 1 (1 without tables).
+	Recovery         []TableRecovery `json:"recovery"`
+	RecoveryProgress float64         `json:"recovery_progress"`
 	// Breaker is the dead-letter breaker's state (absent when it is off).
 	Breaker   *BreakerStatus `json:"breaker,omitempty"`
 	Counts    Counts         `json:"counts"`
@@ -57,6 +62,7 @@ func (run *pipelineProcess) status(ctx context.Context) Status {
 		Started:       run.stats.started,
 		Partitions:    []int32{},
 		LagPartitions: []PartitionLag{},
+		Recovery:      []TableRecovery{},
 	}
 	st.Breaker = run.breaker.snapshot()
 	if lastErr != nil {
@@ -80,9 +86,11 @@ func (run *pipelineProcess) status(ctx context.Context) Status {
 			for p := range stats.Group {
 				st.Partitions = append(st.Partitions, p)
 			}
+			st.Recovery = run.recovery(stats)
 		}
 		sort.Slice(st.Partitions, func(i, j int) bool { return st.Partitions[i] < st.Partitions[j] })
 	}
+	st.RecoveryProgress = recoveryProgress(st.Recovery)
 	switch {
 	case st.Breaker != nil && st.Breaker.Open:
 		st.Ready, st.Reason = false, st.Breaker.Reason
