@@ -82,9 +82,6 @@ func recoveryProgress(rs []TableRecovery) float64 {
 	return float64(done) / float64(total)
 }
 
-// recoveryLogEvery is how often a recovering pipeline logs its progress.
-const recoveryLogEvery = 5 * time.Second
-
 // recoverySample is a recovering pipeline's progress as last logged.
 type recoverySample struct {
 	at        time.Time

@@ -47,6 +47,9 @@ type Options struct {
 	// LagInterval is how often the lag of every pipeline is read from the
 	// group's committed offsets; default 5s.
 	LagInterval time.Duration
+	// RecoveryLogInterval is how often a pipeline recovering its tables
+	// logs its progress; default 5s.
+	RecoveryLogInterval time.Duration
 }
 
 // Supervisor runs the pipelines of a configuration: it creates their
@@ -122,6 +125,9 @@ func New(cfg *Config, opts Options) (*Supervisor, error) {
 	}
 	if sv.opts.LagInterval == 0 {
 		sv.opts.LagInterval = 5 * time.Second
+	}
+	if sv.opts.RecoveryLogInterval == 0 {
+		sv.opts.RecoveryLogInterval = 5 * time.Second
 	}
 	sv.brokers = opts.Brokers
 	if len(sv.brokers) == 0 {
@@ -368,7 +374,7 @@ func (sv *Supervisor) readSizeLimits(tp *topics) error {
 func (sv *Supervisor) chores(ctx context.Context, lags *lagReader) {
 	lagTick := time.NewTicker(sv.opts.LagInterval)
 	defer lagTick.Stop()
-	recoveryTick := time.NewTicker(recoveryLogEvery)
+	recoveryTick := time.NewTicker(sv.opts.RecoveryLogInterval)
 	defer recoveryTick.Stop()
 	recovering := map[*pipelineProcess]recoverySample{}
 	logTick := time.NewTicker(holdLogEvery)
