@@ -292,3 +292,45 @@ pipelines:
 		}
 	}
 }
+
+// TestRegistryMetrics feeds an Avro pipeline 20 events of one writer schema
+// and 4 poison frames (2 with a bad magic byte, 2 naming a schema id the
+// registry does not know): the codec asks the registry once for each id,
+// every frame with a schema id is one cache lookup, and the outputs and dead
+// letters are counted.
+func TestRegistryMetrics(t *testing.T) {
+	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
+	reg := newRegistryProxy(t, proxyPass)
+	u := testkit.Unique("obsregistry")
+	in := u + "-in"
+	cfg := avroPipelineConfig(t, brokers, reg.url, u, "off")
+	testkit.CreateTopic(t, brokers, in, 3, nil)
+	_, v2 := userEventCodecs(t, reg.direct, in)
+	const n, poison = 20, 4
+	testkit.Produce(t, brokers, append(userEvents(t, in, v2, 0, n), poisonFrames(in, poison)...))
+
+	rt, stop := startRuntime(t, cfg, pipeline.Options{})
+	defer stop()
+	c := waitConsumed(t, rt, u, n+poison, time.Minute)
+	if c.Processed != n || c.DeadLettered != poison {
+		t.Fatalf("counts %+v, want %d processed and %d dead-lettered", c, n, poison)
+	}
+	type seen struct {
+		OK, NotFound, Errors, Hits, Misses, Emitted, DeadLetters float64
+	}
+	testkit.EventuallyValue(t, 30*time.Second, "the registry, cache, output and dead-letter metrics to match what was fed", func() (seen, bool) {
+		m := scrape(t, rt, u)
+		var s seen
+		s.OK, _ = value(m, "sluice_registry_requests_total", map[string]string{"result": "ok"})
+		s.NotFound, _ = value(m, "sluice_registry_requests_total", map[string]string{"result": "not_found"})
+		s.Errors, _ = value(m, "sluice_registry_requests_total", map[string]string{"result": "error"})
+		s.Hits, _ = value(m, "sluice_schema_cache_hits_total", nil)
+		s.Misses, _ = value(m, "sluice_schema_cache_misses_total", nil)
+		s.Emitted, _ = value(m, "sluice_records_emitted_total", map[string]string{"topic": u + "-out"})
+		s.DeadLetters, _ = value(m, "sluice_dead_letters_total", map[string]string{"stage": "decode", "kind": "poison"})
+		// One fetch per id (the known one, the unknown one); a lookup per
+		// frame that names an id, and a miss at least for each id.
+		return s, s.OK == 1 && s.NotFound == 1 && s.Errors == 0 && s.Hits+s.Misses == n+poison/2 && s.Misses >= 2 &&
+			s.Emitted == n && s.DeadLetters == poison
+	})
+}
