@@ -109,6 +109,9 @@ func (sv *Supervisor) logRecovery(ctx context.Context, last map[*pipelineProcess
 		var recovered, total int64
 		partitions := 0
 		rs := run.recovery(stats)
+		if len(rs) == 0 {
+			continue // no table partitions (yet): nothing to recover
+		}
 		for _, r := range rs {
 			total += r.HighWatermark
 			recovered += min(max(r.Offset, 0), r.HighWatermark)
