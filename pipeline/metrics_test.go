@@ -175,8 +175,14 @@ func parseKey(key string) (string, map[string]string) {
 // table entries (in the pipeline's own table format) before it starts: while
 // it recovers, its status, /readyz and /metrics show the recovery moving and
 // the log reports it; at its end /readyz answers 200 and every partition is
-// recovered up to its high-water mark.
+// recovered up to its high-water mark. It runs with the tables in memory
+// (the default) and in LevelDB (--state-dir).
 func TestRecoveryProgress(t *testing.T) {
+	t.Run("memory", func(t *testing.T) { testRecoveryProgress(t, "") })
+	t.Run("leveldb", func(t *testing.T) { testRecoveryProgress(t, t.TempDir()) })
+}
+
+func testRecoveryProgress(t *testing.T, stateDir string) {
 	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
 	u := testkit.Unique("obsrecover")
 	src := fmt.Sprintf(`version: 1
@@ -217,13 +223,11 @@ pipelines:
 	testkit.Produce(t, brokers, records)
 
 	var logs testkit.LogBuffer
-	// LevelDB tables: goka's in-memory storage sorts its keys at every new
-	// key, so an in-memory recovery of 200,000 keys takes minutes.
-	rt, stop := startRuntime(t, cfg, pipeline.Options{Logger: logs.Logger(), RecoveryLogInterval: 100 * time.Millisecond, StateDir: t.TempDir()})
+	rt, stop := startRuntime(t, cfg, pipeline.Options{Logger: logs.Logger(), RecoveryLogInterval: 100 * time.Millisecond, StateDir: stateDir})
 	defer stop()
 
 	type observed struct {
-		Progress    []float64 // distinct recovery progress values below 1, in order
+		Progress    []float64 // distinct recovery progress values below 1 in /pipelines, in order
 		NotReady503 bool      // /readyz answered 503 with a progress below 1
 		// MetricsRecovering: /metrics showed a partition recovering, its
 		// offset below its high-water mark.
@@ -232,6 +236,19 @@ pipelines:
 	}
 	var obs observed
 	testkit.EventuallyValue(t, time.Minute, "/readyz to answer 200 after the recovery", func() (observed, bool) {
+		// A burst of /pipelines reads between two polls: a recovery in
+		// memory may take no more than a few polls.
+		for range 20 {
+			code, body := get(rt, "/pipelines")
+			var sts []pipeline.Status
+			if err := json.Unmarshal([]byte(body), &sts); err != nil || code != 200 || len(sts) != 1 {
+				t.Fatalf("/pipelines: %d %q: %v", code, body, err)
+			}
+			p := sts[0].RecoveryProgress
+			if n := len(obs.Progress); p > 0 && p < 1 && (n == 0 || obs.Progress[n-1] != p) {
+				obs.Progress = append(obs.Progress, p)
+			}
+		}
 		code, body := get(rt, "/readyz")
 		obs.Code = code
 		var rz struct {
@@ -244,9 +261,6 @@ pipelines:
 		st := rz.Pipelines[0]
 		if code == 503 && len(st.Recovery) > 0 && st.RecoveryProgress < 1 {
 			obs.NotReady503 = true
-			if n := len(obs.Progress); st.RecoveryProgress > 0 && (n == 0 || obs.Progress[n-1] != st.RecoveryProgress) {
-				obs.Progress = append(obs.Progress, st.RecoveryProgress)
-			}
 			m := scrape(t, rt, u)
 			for _, r := range m["sluice_table_recovering"] {
 				labels := map[string]string{"table": table, "partition": r.labels["partition"]}
@@ -259,9 +273,9 @@ pipelines:
 		}
 		return obs, code == 200 && rz.Ready
 	})
-	t.Logf("recovery progress seen in /readyz: %v", obs.Progress)
+	t.Logf("recovery progress seen in /pipelines: %v", obs.Progress)
 	if !obs.NotReady503 || len(obs.Progress) < 2 || !obs.MetricsRecovering {
-		t.Errorf("did not see the recovery move in /readyz and /metrics: %+v", obs)
+		t.Errorf("did not see the recovery move in /pipelines, /readyz and /metrics: %+v", obs)
 	}
 	for i := 1; i < len(obs.Progress); i++ {
 		if obs.Progress[i] < obs.Progress[i-1] {
