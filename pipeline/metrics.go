@@ -29,7 +29,7 @@ type metrics struct {
 var durationBuckets = []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}
 
 func newMetrics() *metrics {
-	return &metrics{
+	m := &metrics{
 		messageDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "sluice_message_duration_seconds",
 			Help:    "Time from a message's consumption to its outcome: its outputs or its dead letter acknowledged by the broker, or it filtered.",
@@ -65,6 +65,11 @@ func newMetrics() *metrics {
 			Help: "Schema lookups of the Avro codecs that had to ask the schema registry.",
 		}),
 	}
+	// Every result from the start, so that rates over them need no absent().
+	for _, r := range []codecs.RegistryResult{codecs.RegistryOK, codecs.RegistryNotFound, codecs.RegistryError} {
+		m.registry.WithLabelValues(string(r))
+	}
+	return m
 }
 
 func (m *metrics) collectors() []prometheus.Collector {

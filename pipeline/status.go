@@ -29,7 +29,8 @@ type Status struct {
 	LagError string `json:"lag_error,omitempty"`
 	// Recovery is the recovery of the table partitions this instance
 	// holds: its group table's and its lookup tables'. RecoveryProgress is
-	// their share recovered, from 0 to 1 (1 without tables).
+	// their share recovered, from 0 to 1; without table partitions (yet) it
+	// is 1 once the pipeline is ready and 0 before.
 	Recovery         []TableRecovery `json:"recovery"`
 	RecoveryProgress float64         `json:"recovery_progress"`
 	// Breaker is the dead-letter breaker's state (absent when it is off).
@@ -91,6 +92,9 @@ func (run *pipelineProcess) status(ctx context.Context) Status {
 		sort.Slice(st.Partitions, func(i, j int) bool { return st.Partitions[i] < st.Partitions[j] })
 	}
 	st.RecoveryProgress = recoveryProgress(st.Recovery)
+	if len(st.Recovery) == 0 && !st.Ready {
+		st.RecoveryProgress = 0
+	}
 	switch {
 	case st.Breaker != nil && st.Breaker.Open:
 		st.Ready, st.Reason = false, st.Breaker.Reason
