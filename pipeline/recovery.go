@@ -69,15 +69,25 @@ func tableRecovery(table string, p int32, ts *goka.TableStats) TableRecovery {
 	return r
 }
 
-// recoveryProgress is the share of rs recovered (1 for none).
+// recoveryProgress is the share of rs recovered: recovered offsets over
+// high-water marks, or, while a recovering partition does not know its
+// high-water mark yet, the mean of the partitions' progress. It is 1 for
+// none.
 func recoveryProgress(rs []TableRecovery) float64 {
 	var done, total int64
+	var sum float64
+	unknown := false
 	for _, r := range rs {
 		total += r.HighWatermark
 		done += min(max(r.Offset, 0), r.HighWatermark)
+		sum += r.Progress
+		unknown = unknown || (r.Recovering && r.HighWatermark == 0)
 	}
-	if total == 0 {
+	switch {
+	case len(rs) == 0:
 		return 1
+	case unknown || total == 0:
+		return sum / float64(len(rs))
 	}
 	return float64(done) / float64(total)
 }
