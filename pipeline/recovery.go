@@ -136,7 +136,7 @@ func (sv *Supervisor) logRecovery(ctx context.Context, last map[*pipelineProcess
 			rate := float64(recovered-prev.recovered) / now.Sub(prev.at).Seconds()
 			args = append(args, "records_per_second", int64(rate))
 			if rate > 0 {
-				args = append(args, "eta", (time.Duration(float64(total-recovered) / rate * float64(time.Second))).Round(time.Second))
+				args = append(args, "eta", time.Duration(float64(total-recovered)/rate*float64(time.Second)).Round(100*time.Millisecond))
 			}
 		}
 		last[run] = recoverySample{at: now, recovered: recovered}
