@@ -10,10 +10,16 @@ WORKDIR /src
 COPY go.mod go.sum ./
 RUN --mount=type=cache,target=/go/pkg/mod go mod download
 COPY . .
+# The build context has no .git (.dockerignore), so the version and commit
+# come in as build arguments: docker build --build-arg VERSION=v1.2.3 --build-arg COMMIT=$(git rev-parse HEAD) .
+# `sluice version`, `sluice --version` and the sluice_build_info metric show them.
 ARG VERSION=dev
+ARG COMMIT=unknown
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
-    CGO_ENABLED=0 GOOS=linux go build -trimpath -ldflags="-s -w" -o /out/sluice ./cmd/sluice \
-    && /out/sluice --help >/dev/null
+    CGO_ENABLED=0 GOOS=linux go build -trimpath \
+      -ldflags="-s -w -X github.com/sluicehq/sluice/internal/buildinfo.version=${VERSION} -X github.com/sluicehq/sluice/internal/buildinfo.commit=${COMMIT}" \
+      -o /out/sluice ./cmd/sluice \
+    && /out/sluice version
 
 FROM debian:bookworm-slim
 # curl serves the container healthcheck (GET /readyz); ca-certificates for TLS brokers/registries.

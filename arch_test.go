@@ -19,6 +19,7 @@ var importRules = map[string][]string{
 	"internal/deadletter": {"std"},
 	"internal/redact":     {"std"},
 	"internal/bounded":    {"std"},
+	"internal/buildinfo":  {"std"},
 	"schemas":             {"std"},
 	"internal/partition":  {module + "/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"internal/conf":       {module + "/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},

@@ -29,6 +29,7 @@ type Avro struct {
 	reader  avro.Schema
 	subject string
 	lookup  bool // look the schema up instead of registering it
+	stats   Stats
 
 	writers *writerCache
 	bufs    sync.Pool // *[]byte
@@ -48,6 +49,7 @@ type avroConfig struct {
 	lookup   bool
 	negTTL   time.Duration
 	now      func() time.Time
+	stats    Stats
 }
 
 // WithSubject sets the value subject Encode registers the reader schema under, derived from
@@ -101,6 +103,9 @@ func NewAvro(client Registry, schemas *Schemas, reader avro.Schema, opts ...Avro
 	for _, o := range opts {
 		o(&cfg)
 	}
+	if cfg.stats == nil {
+		cfg.stats = noStats{}
+	}
 	subject, err := cfg.subjectFor(reader)
 	if err != nil {
 		return nil, err
@@ -110,7 +115,9 @@ func NewAvro(client Registry, schemas *Schemas, reader avro.Schema, opts ...Avro
 		reader:  reader,
 		subject: subject,
 		lookup:  cfg.lookup,
+		stats:   cfg.stats,
 		writers: &writerCache{
+			stats:   cfg.stats,
 			client:  client,
 			schemas: schemas,
 			reader:  reader,
@@ -220,6 +227,7 @@ func (c *Avro) EncodeContext(ctx context.Context, v any) ([]byte, error) {
 		return nil, poison("encode", 0, errors.New("null value"))
 	}
 	id := int(c.encID.Load())
+	c.stats.SchemaCacheLookup(id != 0)
 	if id == 0 {
 		var err error
 		if id, err = c.Register(ctx); err != nil {
@@ -268,6 +276,7 @@ func (c *Avro) Register(ctx context.Context) (int, error) {
 	} else {
 		id, err = c.client.Register(ctx, c.subject, string(text))
 	}
+	c.stats.RegistryRequest(registryResult(err))
 	if err != nil {
 		verb := "registering"
 		if c.lookup {

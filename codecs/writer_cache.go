@@ -65,6 +65,7 @@ type writerCache struct {
 	reader  avro.Schema
 	negTTL  time.Duration
 	now     func() time.Time
+	stats   Stats
 
 	mu       sync.Mutex                        // serialises updates of resolved; guards negative
 	resolved atomic.Pointer[map[int]*resolved] // read without locking
@@ -79,12 +80,15 @@ const maxNegatives = 1024
 func (c *writerCache) get(ctx context.Context, id int) (*resolved, error) {
 	if m := c.resolved.Load(); m != nil {
 		if r, ok := (*m)[id]; ok {
+			c.stats.SchemaCacheLookup(true)
 			return r, nil
 		}
 	}
 	if err := c.negativeFor(id); err != nil {
+		c.stats.SchemaCacheLookup(true)
 		return nil, err
 	}
+	c.stats.SchemaCacheLookup(false)
 	ch := c.flight.DoChan(strconv.Itoa(id), func() (any, error) {
 		if m := c.resolved.Load(); m != nil {
 			if r, ok := (*m)[id]; ok {
@@ -165,6 +169,7 @@ func (c *writerCache) remember(id int, err error) {
 
 func (c *writerCache) fetch(ctx context.Context, id int) (*resolved, error) {
 	s, err := c.client.SchemaByID(ctx, id)
+	c.stats.RegistryRequest(registryResult(err))
 	if err != nil {
 		return nil, registryError("decode", id, fmt.Errorf("fetching writer schema: %w", err))
 	}

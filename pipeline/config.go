@@ -74,6 +74,14 @@ type Pipeline struct {
 	Headers Headers
 	// Breaker stops dead-lettering when failures of one stage and kind pile up.
 	Breaker Breaker
+	// Metrics says which optional metrics the pipeline exports.
+	Metrics Metrics
+}
+
+// Metrics are a pipeline's optional metrics (`metrics: {steps: true}`).
+type Metrics struct {
+	// Steps exports sluice_step_duration_seconds, a histogram per step.
+	Steps bool
 }
 
 // Headers says which headers of an input record its outputs carry: every

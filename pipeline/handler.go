@@ -40,6 +40,8 @@ type handler struct {
 	// lookupTables maps a looked-up pipeline's name to its group table.
 	lookupTables map[string]goka.Table
 	stats        *stats
+	// m are the pipeline's Prometheus instruments (metrics.go).
+	m *pipelineMetrics
 	// holdLogEvery limits how often a held message is logged.
 	holdLogEvery time.Duration
 	// breaker holds the partitions instead of dead-lettering a flood of
@@ -100,12 +102,13 @@ func (f *attemptFailure) deadLetterKind() string {
 }
 
 func (r *handler) callback(ctx goka.Context, msg any) {
+	consumed := time.Now() // the start of sluice_message_duration_seconds
 	raw, _ := msg.([]byte)
 	meta := messageMeta(ctx)
 	in := r.inputRecord(ctx)
 	if to, ok := replayedFor(in); ok && to != r.p.Name {
 		// `dlq replay` addressed it to another pipeline reading this topic.
-		r.stats.record(outcomeReplayForOther)
+		r.finish(outcomeReplayForOther, consumed)
 		return
 	}
 	span := r.startSpan(ctx, meta, &in)
@@ -143,7 +146,7 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 				r.log.Info("dead-letter breaker closed: a message it held succeeded", "partition", meta.Partition, "offset", meta.Offset)
 			}
 			span.processed(res, tries)
-			r.apply(ctx, res, meta, in)
+			r.apply(ctx, res, meta, in, consumed)
 			r.breaker.passed()
 			return
 		}
@@ -151,7 +154,7 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 		switch {
 		case fail.hold:
 		case fail.transient && tries < fail.retry.Attempts:
-			r.stats.retry()
+			r.retried(fail.stage)
 			span.retried(fail, tries)
 			r.log.Debug("retrying message", "stage", fail.stage, "partition", meta.Partition, "offset", meta.Offset, "attempt", tries, "error", fail.err)
 			r.sleep(ctx, backoff(fail.retry, tries))
@@ -165,7 +168,7 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 			}
 			if !hold {
 				span.deadLettered(fail.stage, kind, fail.err, tries)
-				r.deadLetter(ctx, raw, meta, in, failure{stage: fail.stage, kind: kind, err: fail.err, attempts: tries})
+				r.deadLetter(ctx, raw, meta, in, failure{stage: fail.stage, kind: kind, err: fail.err, attempts: tries}, consumed)
 				r.letters.add(fail.stage, kind, meta.Partition, meta.Offset, fail.err)
 				return
 			}
@@ -281,8 +284,10 @@ func (r *handler) attempt(ctx goka.Context, raw []byte, meta processors.Meta, in
 			return nil, nil
 		}
 	}
-	for _, s := range r.p.Steps {
+	for i, s := range r.p.Steps {
+		stepBegan := r.m.stepStart()
 		out, err := s.Impl.Process(ctx.Context(), m)
+		r.m.stepDone(i, stepBegan)
 		if err != nil {
 			return nil, r.classify(s.Type, err, s.Retry)
 		}
@@ -351,12 +356,13 @@ func (r *handler) classify(stage string, err error, retry Retry) *attemptFailure
 }
 
 // apply writes the state and the outputs of a processed message, and counts
-// it once the broker has acknowledged its outputs.
-func (r *handler) apply(ctx goka.Context, res *attemptResult, meta processors.Meta, in inputRecord) {
+// it once the broker has acknowledged its outputs; consumed is when its
+// callback began.
+func (r *handler) apply(ctx goka.Context, res *attemptResult, meta processors.Meta, in inputRecord, consumed time.Time) {
 	if res.table != nil {
 		ctx.SetValue(res.table)
 	}
-	r.write(ctx, res.emits, res.outcome())
+	r.write(ctx, res.emits, res.outcome(), consumed)
 }
 
 // outcome is filtered when a step dropped the message and it changed
@@ -372,12 +378,12 @@ func (res *attemptResult) outcome() outcome {
 // the failure's. A dead letter that would not fit its topic is written
 // without its value, as kind oversize: its source coordinates say where the
 // message is.
-func (r *handler) deadLetter(ctx goka.Context, raw []byte, meta processors.Meta, in inputRecord, f failure) {
+func (r *handler) deadLetter(ctx goka.Context, raw []byte, meta processors.Meta, in inputRecord, f failure, consumed time.Time) {
 	rec := outRecord{topic: r.p.DeadLetter, key: in.key, value: raw,
 		headers: deadLetterRecordHeaders(in.headers, deadLetterHeaders(r.p.Name, meta, raw, f))}
 	if err := r.limit.check(recordSize(rec.key, rec.value, rec.headers)); err != nil {
 		rec = r.valueLess(rec, in, meta, raw, f, err)
 	}
-	r.write(ctx, []outRecord{rec}, outcomeDeadLettered)
+	r.write(ctx, []outRecord{rec}, outcomeDeadLettered, consumed)
 	r.log.Debug("dead-lettered", "stage", f.stage, "kind", f.kind, "partition", meta.Partition, "offset", meta.Offset, "error", f.err)
 }

@@ -6,6 +6,7 @@ import (
 	"hash"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
@@ -47,12 +48,14 @@ func (r *handler) valueLess(rec outRecord, in inputRecord, meta processors.Meta,
 }
 
 // write sends a message's records and counts its outcome once the broker has
-// acknowledged every one of them. Each record holds the message's commit
-// (goka's DeferCommit) until it is acknowledged; a failed write fails the
-// processor, and the message, uncommitted and uncounted, comes again.
-func (r *handler) write(ctx goka.Context, recs []outRecord, o outcome) {
+// acknowledged every one of them (and each record as it is acknowledged).
+// Each record holds the message's commit (goka's DeferCommit) until it is
+// acknowledged; a failed write fails the processor, and the message,
+// uncommitted and uncounted, comes again. consumed is when the message's
+// callback began.
+func (r *handler) write(ctx goka.Context, recs []outRecord, o outcome, consumed time.Time) {
 	if len(recs) == 0 {
-		r.stats.record(o)
+		r.finish(o, consumed)
 		return
 	}
 	s := r.currentSender()
@@ -65,12 +68,13 @@ func (r *handler) write(ctx goka.Context, recs []outRecord, o outcome) {
 				done(fmt.Errorf("writing to %s: %w", rec.topic, err))
 				return
 			}
+			r.m.acked(rec, o)
 			mu.Lock()
 			pending--
 			last := pending == 0
 			mu.Unlock()
 			if last {
-				r.stats.record(o)
+				r.finish(o, consumed)
 			}
 			done(nil)
 		})

@@ -22,6 +22,11 @@ type PartitionLag struct {
 	// Lag is End minus Committed; without a commit, End minus the
 	// partition's start offset (a new group starts from the earliest).
 	Lag int64 `json:"lag"`
+	// Seconds is the age of the oldest record the group has not processed:
+	// now minus the timestamp of the record at the committed offset (the
+	// next one to process), 0 when the partition is caught up (Lag 0) or
+	// that record could not be read in time.
+	Seconds float64 `json:"lag_seconds"`
 }
 
 // lagTimeout bounds one reading of the lag of every pipeline.
@@ -37,7 +42,10 @@ type lagReader struct {
 }
 
 func newLagReader(brokers []string, clientID string) (*lagReader, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ClientID(clientID))
+	// The client consumes directly (no group), the partitions peek adds
+	// for as long as it reads one record of each; small fetches suffice.
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ClientID(clientID),
+		kgo.FetchMaxBytes(1<<20), kgo.FetchMaxPartitionBytes(64<<10), kgo.FetchMaxWait(250*time.Millisecond))
 	if err != nil {
 		return nil, fmt.Errorf("creating the Kafka client that reads lag: %w", err)
 	}
@@ -87,7 +95,53 @@ func (l *lagReader) lag(ctx context.Context, group, topic string) ([]PartitionLa
 		out = append(out, pl)
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Partition < out[j].Partition })
+	next := map[int32]int64{}
+	for _, pl := range out {
+		if pl.Lag > 0 {
+			next[pl.Partition] = pl.End - pl.Lag
+		}
+	}
+	if len(next) > 0 {
+		pctx, cancel := context.WithTimeout(ctx, peekTimeout)
+		stamps := l.peek(pctx, topic, next)
+		cancel()
+		now := time.Now()
+		for i, pl := range out {
+			if ts, ok := stamps[pl.Partition]; ok {
+				out[i].Seconds = max(now.Sub(ts).Seconds(), 0)
+			}
+		}
+	}
 	return out, nil
+}
+
+// peekTimeout bounds reading the next records of one topic's lagging
+// partitions. A partition whose next offsets hold only transaction markers
+// has no record to read and waits this long.
+const peekTimeout = 2 * time.Second
+
+// peek returns the timestamps of the first record at or after each
+// partition's offset in next, for the partitions it could read before ctx
+// ended.
+func (l *lagReader) peek(ctx context.Context, topic string, next map[int32]int64) map[int32]time.Time {
+	offsets := make(map[int32]kgo.Offset, len(next))
+	parts := make([]int32, 0, len(next))
+	for p, o := range next {
+		offsets[p] = kgo.NewOffset().At(o)
+		parts = append(parts, p)
+	}
+	l.cl.AddConsumePartitions(map[string]map[int32]kgo.Offset{topic: offsets})
+	defer l.cl.RemoveConsumePartitions(map[string][]int32{topic: parts})
+	got := make(map[int32]time.Time, len(next))
+	for len(got) < len(next) && ctx.Err() == nil {
+		fs := l.cl.PollFetches(ctx)
+		fs.EachRecord(func(r *kgo.Record) {
+			if _, seen := got[r.Partition]; !seen && r.Topic == topic && r.Offset >= next[r.Partition] {
+				got[r.Partition] = r.Timestamp
+			}
+		})
+	}
+	return got
 }
 
 // refreshLag reads the lag of every pipeline. A pipeline whose lag cannot be

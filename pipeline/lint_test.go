@@ -264,3 +264,37 @@ pipelines:
 		}
 	}
 }
+
+// TestLoadMetrics: `metrics: {steps: true}` turns the step histograms on;
+// anything else is a file:line:col problem.
+func TestLoadMetrics(t *testing.T) {
+	src := func(metrics string) string {
+		return `version: 1
+pipelines:
+  - name: p
+    input: {topic: user-topic, codec: json}
+    dead_letter: user-topic-dlq
+` + metrics + `    steps:
+      - filter: 'true'
+`
+	}
+	for metrics, want := range map[string]bool{"": false, "    metrics: {steps: true}\n": true, "    metrics: {steps: false}\n": false} {
+		cfg, err := pipeline.Parse("metrics.yaml", []byte(src(metrics)))
+		if err != nil {
+			t.Fatalf("%q: %v", metrics, err)
+		}
+		if got := cfg.Pipelines[0].Metrics.Steps; got != want {
+			t.Errorf("%q: Metrics.Steps = %v, want %v", metrics, got, want)
+		}
+	}
+	for metrics, want := range map[string]string{
+		"    metrics: {steps: maybe}\n": `metrics.yaml:6:22: expected true or false, got "maybe"`,
+		"    metrics: {stepz: true}\n":  `metrics.yaml:6:15: unknown field "stepz"; did you mean "steps"? known fields: steps`,
+		"    metrics: [steps]\n":        `metrics.yaml:6:14: metrics is a mapping {steps: true|false}`,
+	} {
+		_, err := pipeline.Parse("metrics.yaml", []byte(src(metrics)))
+		if err == nil || err.Error() != want {
+			t.Errorf("%q: error %v, want %s", metrics, err, want)
+		}
+	}
+}

@@ -106,6 +106,9 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 		}
 	}
 	p.Retry = l.retry(m.Get("retry"), retry)
+	if v := m.Get("metrics"); v != nil {
+		p.Metrics = l.metrics(v)
+	}
 	if v := m.Get("headers"); v != nil {
 		p.Headers = l.headers(v)
 	}
@@ -122,6 +125,19 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 		}
 	}
 	return p
+}
+
+// metrics reads `metrics: {steps: true|false}`.
+func (l *loader) metrics(n *conf.Node) Metrics {
+	var out Metrics
+	if !n.IsMap() {
+		n.Errorf("metrics is a mapping {steps: true|false}")
+		return out
+	}
+	m := n.Map()
+	out.Steps = m.BoolOr("steps", false)
+	m.Done()
+	return out
 }
 
 // headers reads `headers: keep | drop | [name, ...]`.

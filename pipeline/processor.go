@@ -126,12 +126,25 @@ func (l gokaLogger) Print(args ...any)                 { l.log.Debug(fmt.Sprint(
 func (l gokaLogger) Println(args ...any)               { l.log.Debug(fmt.Sprint(args...)) }
 func (l gokaLogger) Printf(format string, args ...any) { l.log.Debug(fmt.Sprintf(format, args...)) }
 
-// rebalanced logs the partitions this instance owns after a rebalance.
+// rebalanced logs the partitions this instance owns after a rebalance, and
+// those it gave up.
 func (run *pipelineProcess) rebalanced(a goka.Assignment) {
 	parts := make([]int32, 0, len(a))
 	for p := range a {
 		parts = append(parts, p)
 	}
 	sort.Slice(parts, func(i, j int) bool { return parts[i] < parts[j] })
+	run.mu.Lock()
+	var revoked []int32
+	for _, p := range run.assigned {
+		if _, kept := a[p]; !kept {
+			revoked = append(revoked, p)
+		}
+	}
+	run.assigned = parts
+	run.mu.Unlock()
+	if len(revoked) > 0 {
+		run.log.Info("partitions revoked", "topic", run.p.Input.Topic, "partitions", revoked)
+	}
 	run.log.Info("partitions assigned", "topic", run.p.Input.Topic, "partitions", parts)
 }

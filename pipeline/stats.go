@@ -1,7 +1,7 @@
 package pipeline
 
 import (
-	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -39,52 +39,50 @@ const (
 	outcomeReplayForOther
 )
 
-// stats guards Counts so that a snapshot always adds up.
+// stats counts a pipeline's messages without locking: the callbacks of
+// every partition and the producer's acknowledgements update it at once.
+// A message's outcome is one atomic add to one counter, and Consumed is not
+// a counter of its own but the sum of the outcomes, so every snapshot adds
+// up (consumed = processed + filtered + dead-lettered) by construction.
 type stats struct {
-	mu      sync.Mutex
-	c       Counts
-	started time.Time
+	processed, filtered, deadLettered, replaysForOthers atomic.Int64
+	retries, waits                                      atomic.Int64
+	waiting                                             atomic.Bool
+	started                                             time.Time
 }
 
 func newStats() *stats { return &stats{started: time.Now()} }
 
 func (s *stats) record(o outcome) {
-	s.mu.Lock()
-	s.c.Consumed++
 	switch o {
 	case outcomeProcessed:
-		s.c.Processed++
+		s.processed.Add(1)
 	case outcomeFiltered:
-		s.c.Filtered++
+		s.filtered.Add(1)
 	case outcomeDeadLettered:
-		s.c.DeadLettered++
+		s.deadLettered.Add(1)
 	case outcomeReplayForOther:
-		s.c.Filtered++
-		s.c.ReplaysForOthers++
+		s.replaysForOthers.Add(1)
 	}
-	s.mu.Unlock()
 }
 
-func (s *stats) retry() {
-	s.mu.Lock()
-	s.c.Retries++
-	s.mu.Unlock()
-}
+func (s *stats) retry() { s.retries.Add(1) }
 
-func (s *stats) wait() {
-	s.mu.Lock()
-	s.c.Waits++
-	s.mu.Unlock()
-}
+func (s *stats) wait() { s.waits.Add(1) }
 
-func (s *stats) setWaiting(w bool) {
-	s.mu.Lock()
-	s.c.Waiting = w
-	s.mu.Unlock()
-}
+func (s *stats) setWaiting(w bool) { s.waiting.Store(w) }
 
 func (s *stats) snapshot() Counts {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.c
+	c := Counts{
+		Processed:        s.processed.Load(),
+		Filtered:         s.filtered.Load(),
+		DeadLettered:     s.deadLettered.Load(),
+		ReplaysForOthers: s.replaysForOthers.Load(),
+		Retries:          s.retries.Load(),
+		Waits:            s.waits.Load(),
+		Waiting:          s.waiting.Load(),
+	}
+	c.Filtered += c.ReplaysForOthers
+	c.Consumed = c.Processed + c.Filtered + c.DeadLettered
+	return c
 }

@@ -27,6 +27,12 @@ type Status struct {
 	// LagError says why the lag could not be read last time (the lag shown
 	// is the last one read).
 	LagError string `json:"lag_error,omitempty"`
+	// Recovery is the recovery of the table partitions this instance
+	// holds: its group table's and its lookup tables'. RecoveryProgress is
+	// their share recovered, from 0 to 1; without table partitions (yet) it
+	// is 1 once the pipeline is ready and 0 before.
+	Recovery         []TableRecovery `json:"recovery"`
+	RecoveryProgress float64         `json:"recovery_progress"`
 	// Breaker is the dead-letter breaker's state (absent when it is off).
 	Breaker   *BreakerStatus `json:"breaker,omitempty"`
 	Counts    Counts         `json:"counts"`
@@ -57,6 +63,7 @@ func (run *pipelineProcess) status(ctx context.Context) Status {
 		Started:       run.stats.started,
 		Partitions:    []int32{},
 		LagPartitions: []PartitionLag{},
+		Recovery:      []TableRecovery{},
 	}
 	st.Breaker = run.breaker.snapshot()
 	if lastErr != nil {
@@ -80,8 +87,13 @@ func (run *pipelineProcess) status(ctx context.Context) Status {
 			for p := range stats.Group {
 				st.Partitions = append(st.Partitions, p)
 			}
+			st.Recovery = run.recovery(stats)
 		}
 		sort.Slice(st.Partitions, func(i, j int) bool { return st.Partitions[i] < st.Partitions[j] })
+	}
+	st.RecoveryProgress = recoveryProgress(st.Recovery)
+	if len(st.Recovery) == 0 && !st.Ready {
+		st.RecoveryProgress = 0
 	}
 	switch {
 	case st.Breaker != nil && st.Breaker.Open:

@@ -75,7 +75,7 @@ func newWarmStores(table string, log *slog.Logger) *warmStores {
 // build is the storage.Builder.
 func (w *warmStores) build(topic string, partition int32) (storage.Storage, error) {
 	if topic != w.table {
-		return storage.NewMemory(), nil
+		return newMemoryStorage(), nil
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -90,10 +90,10 @@ func (w *warmStores) build(topic string, partition int32) (storage.Storage, erro
 		w.log.Debug("table partition kept since it was last owned: recovering from its offset", "topic", topic, "partition", partition, "offset", offset, "unowned", w.now().Sub(ws.closedAt).Round(time.Millisecond))
 	case ok:
 		w.log.Warn("table partition asked for while still open: starting from an empty store", "topic", topic, "partition", partition)
-		ws = &warmStore{mem: storage.NewMemory()}
+		ws = &warmStore{mem: newMemoryStorage()}
 		w.stores[partition] = ws
 	default:
-		ws = &warmStore{mem: storage.NewMemory()}
+		ws = &warmStore{mem: newMemoryStorage()}
 		w.stores[partition] = ws
 	}
 	ws.open = &warmHandle{Storage: ws.mem, owner: w, store: ws, partition: partition}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -50,6 +51,9 @@ type Options struct {
 	// letters the span's traceparent (tracing.Start makes one from the
 	// OTEL_* environment); nil is tracing off, at no cost.
 	Tracer trace.Tracer
+	// RecoveryLogInterval is how often a pipeline recovering its tables
+	// logs its progress; default 5s.
+	RecoveryLogInterval time.Duration
 }
 
 // Supervisor runs the pipelines of a configuration: it creates their
@@ -63,6 +67,7 @@ type Supervisor struct {
 	log     *slog.Logger
 	client  codecs.Registry
 	runs    []*pipelineProcess
+	metrics *metrics
 }
 
 // pipelineProcess is one pipeline as the supervisor runs it: the handler of
@@ -84,6 +89,8 @@ type pipelineProcess struct {
 	// lag is the input's lag as last read, lagErr why the last read failed.
 	lag    []PartitionLag
 	lagErr error
+	// assigned are the input partitions of the last rebalance (rebalanced).
+	assigned []int32
 }
 
 // holdLogEvery is how often a held message, and the dead letters of a
@@ -110,7 +117,7 @@ func New(cfg *Config, opts Options) (*Supervisor, error) {
 	if opts.InstanceID != "" && !validInstanceID(opts.InstanceID) {
 		return nil, fmt.Errorf("instance id %q: use at most 249 letters, digits, '.', '_' and '-'", opts.InstanceID)
 	}
-	sv := &Supervisor{cfg: cfg, opts: opts, log: opts.Logger}
+	sv := &Supervisor{cfg: cfg, opts: opts, log: opts.Logger, metrics: newMetrics()}
 	if sv.log == nil {
 		sv.log = slog.Default()
 	}
@@ -122,6 +129,9 @@ func New(cfg *Config, opts Options) (*Supervisor, error) {
 	}
 	if sv.opts.LagInterval == 0 {
 		sv.opts.LagInterval = 5 * time.Second
+	}
+	if sv.opts.RecoveryLogInterval == 0 {
+		sv.opts.RecoveryLogInterval = 5 * time.Second
 	}
 	sv.brokers = opts.Brokers
 	if len(sv.brokers) == 0 {
@@ -218,6 +228,7 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 		outputs:      map[string]encoder{},
 		lookupTables: map[string]goka.Table{},
 		stats:        newStats(),
+		m:            sv.metrics.forPipeline(p),
 		holdLogEvery: holdLogEvery,
 		breaker:      newBreaker(p.Breaker, time.Now),
 		letters:      newLetterLog(log, holdLogEvery, time.Now),
@@ -270,7 +281,7 @@ func (c plainCodec) EncodeContext(_ context.Context, v any) ([]byte, error) { re
 func (sv *Supervisor) codecFor(e Endpoint, schemas *codecs.Schemas, avroOpts ...codecs.AvroOption) (codec, error) {
 	switch e.Codec {
 	case CodecAvro:
-		c, err := codecs.NewAvro(sv.client, schemas, e.Schema, avroOpts...)
+		c, err := codecs.NewAvro(sv.client, schemas, e.Schema, append(slices.Clip(avroOpts), codecs.WithStats(sv.metrics))...)
 		if err != nil {
 			return nil, err
 		}
@@ -362,11 +373,15 @@ func (sv *Supervisor) readSizeLimits(tp *topics) error {
 	return nil
 }
 
-// chores refreshes every pipeline's lag and writes the dead-letter counts
-// not logged yet, on tickers, until ctx ends.
+// chores refreshes every pipeline's lag, writes the dead-letter counts not
+// logged yet and logs the progress of table recoveries, on tickers, until
+// ctx ends.
 func (sv *Supervisor) chores(ctx context.Context, lags *lagReader) {
 	lagTick := time.NewTicker(sv.opts.LagInterval)
 	defer lagTick.Stop()
+	recoveryTick := time.NewTicker(sv.opts.RecoveryLogInterval)
+	defer recoveryTick.Stop()
+	recovering := map[*pipelineProcess]recoverySample{}
 	logTick := time.NewTicker(holdLogEvery)
 	defer logTick.Stop()
 	flush := func() {
@@ -384,6 +399,8 @@ func (sv *Supervisor) chores(ctx context.Context, lags *lagReader) {
 			sv.refreshLag(ctx, lags)
 		case <-logTick.C:
 			flush()
+		case <-recoveryTick.C:
+			sv.logRecovery(ctx, recovering)
 		}
 	}
 }
@@ -391,7 +408,10 @@ func (sv *Supervisor) chores(ctx context.Context, lags *lagReader) {
 // supervise runs the pipeline's processor once it is ready to, and restarts
 // it when it fails.
 func (sv *Supervisor) supervise(ctx context.Context, run *pipelineProcess, hasher func() hash.Hash32) error {
-	defer run.setPhase(PhaseStopped, nil)
+	defer func() {
+		run.setPhase(PhaseStopped, nil)
+		run.log.Info("pipeline stopped")
+	}()
 	if err := sv.await(ctx, run); err != nil || ctx.Err() != nil {
 		if err != nil {
 			run.setPhase(PhaseFailed, err)
@@ -441,7 +461,15 @@ func (run *pipelineProcess) runProcessor(ctx context.Context, proc *goka.Process
 	run.mu.Lock()
 	run.proc, run.phase, run.stopProc, run.fatal = proc, PhaseRecovering, cancel, nil
 	run.mu.Unlock()
+	run.log.Info("pipeline starting", "group", run.p.Group, "input", run.p.Input.Topic, "stateful", run.p.Stateful())
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		run.watchLifecycle(ctx, pctx, proc)
+	}()
 	err := proc.Run(pctx)
+	cancel()
+	<-watched
 	run.mu.Lock()
 	defer run.mu.Unlock()
 	run.stopProc = nil

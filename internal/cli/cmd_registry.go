@@ -162,7 +162,10 @@ func (sec serverSecurity) describe() []any {
 }
 
 func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions, sec serverSecurity) error {
-	log := slog.New(slog.NewTextHandler(a.stderr, nil))
+	log, err := a.loggerAt(slog.LevelInfo)
+	if err != nil {
+		return err
+	}
 	if sec.users != nil && sec.tls == nil {
 		log.Warn("schema registry requires basic auth over plain HTTP: passwords cross the network in clear text; serve https with --tls-cert-file and --tls-key-file")
 	}
@@ -190,7 +193,7 @@ func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions, sec 
 		desc = []any{"store", "kafka", "brokers", strings.Join(brokers, ","), "topic", o.topic}
 	}
 	srv := registry.NewServer(store, registry.WithLogger(log), registry.WithMaxSchemaBytes(o.maxSchema), registry.WithUsers(sec.users))
-	err := registry.ListenAndServeTLS(ctx, o.addr, srv, sec.tls, func(addr net.Addr) {
+	err = registry.ListenAndServeTLS(ctx, o.addr, srv, sec.tls, func(addr net.Addr) {
 		log.Info("schema registry serving", append(append([]any{"addr", addr.String()}, desc...), sec.describe()...)...)
 	})
 	if err != nil {

@@ -44,7 +44,7 @@ func startRegistry(t *testing.T, args []string, env map[string]string) (string, 
 	stderr := &registryLog{}
 	code := make(chan int, 1)
 	go func() {
-		code <- runWithEnv(ctx, append([]string{"registry", "serve"}, args...), strings.NewReader(""), io.Discard, stderr,
+		code <- runWithEnv(ctx, append([]string{"--log-format", "text", "registry", "serve"}, args...), strings.NewReader(""), io.Discard, stderr,
 			func(k string) string { return env[k] })
 	}()
 	// Wait for the "serving" log line (or an early exit); the timeout only

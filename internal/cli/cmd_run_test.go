@@ -129,7 +129,8 @@ func startRun(t *testing.T, args ...string) *cliRun {
 	r := &cliRun{cancel: cancel, done: make(chan struct{}), stderr: &syncBuffer{}}
 	go func() {
 		defer close(r.done)
-		r.code = runWithEnv(ctx, args, strings.NewReader(""), &syncBuffer{}, r.stderr, func(string) string { return "" })
+		// The tests read the log as text.
+		r.code = runWithEnv(ctx, append([]string{"--log-format", "text"}, args...), strings.NewReader(""), &syncBuffer{}, r.stderr, func(string) string { return "" })
 	}()
 	t.Cleanup(func() {
 		cancel()

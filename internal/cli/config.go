@@ -29,13 +29,46 @@ func (a *app) loadConfig(path string, opts ...pipeline.LoadOption) (*pipeline.Co
 	return cfg, nil
 }
 
-// logger writes human-readable logs to stderr at level.
+// logger writes logs to stderr at level, in the format of --log-format.
 func (a *app) logger(level string) (*slog.Logger, error) {
 	var l slog.Level
 	if err := l.UnmarshalText([]byte(level)); err != nil {
 		return nil, usagef("--log-level: %q is not debug, info, warn or error", level)
 	}
-	return slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: l})), nil
+	return a.loggerAt(l)
+}
+
+// loggerAt writes logs to stderr at level, as JSON or text: --log-format,
+// else $SLUICE_LOG_FORMAT, else text on a terminal and JSON otherwise (a
+// container's or a service manager's log collector).
+func (a *app) loggerAt(level slog.Leveler) (*slog.Logger, error) {
+	format := a.flagOrEnv(a.logFormat, envLogFormat)
+	if format == "" {
+		format = logFormatJSON
+		if isTerminal(a.stderr) {
+			format = logFormatText
+		}
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch format {
+	case logFormatJSON:
+		return slog.New(slog.NewJSONHandler(a.stderr, opts)), nil
+	case logFormatText:
+		return slog.New(slog.NewTextHandler(a.stderr, opts)), nil
+	}
+	return nil, usagef("--log-format: %q is not json or text", format)
+}
+
+// Values of --log-format.
+const (
+	logFormatJSON = "json"
+	logFormatText = "text"
+	envLogFormat  = "SLUICE_LOG_FORMAT"
+)
+
+// addLogFormatFlag registers the global --log-format, which loggerAt reads.
+func addLogFormatFlag(root *cobra.Command, format *string) {
+	root.PersistentFlags().StringVar(format, "log-format", "", "log format, json or text (default $"+envLogFormat+", else text on a terminal and json otherwise)")
 }
 
 // addLogLevelFlag registers --log-level, which logger checks.

@@ -15,6 +15,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/sluicehq/sluice/internal/buildinfo"
 )
 
 // Exit codes of the CLI contract.
@@ -41,6 +43,8 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// logFormat is the global --log-format flag (see logger).
+	logFormat string
 }
 
 // Run executes the sluice CLI with args (without the program name) and returns the exit code.
@@ -73,7 +77,11 @@ func (a *app) rootCmd() *cobra.Command {
 		Short:         "Stream-processing pipelines on Apache Kafka, declared in YAML",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// --version prints what `sluice version` prints.
+		Version: buildinfo.Get().String(),
 	}
+	root.SetVersionTemplate("{{.Version}}\n")
+	addLogFormatFlag(root, &a.logFormat)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	for _, c := range a.commands() {
 		root.AddCommand(c)
@@ -93,6 +101,7 @@ func (a *app) commands() []*cobra.Command {
 		a.consumeCmd(),
 		a.registryCmd(),
 		a.dlqCmd(),
+		a.versionCmd(),
 	}
 }
 

@@ -119,7 +119,7 @@ func TestRunHidesRegistrySecret(t *testing.T) {
 			stdout := &registryLog{}
 			done := make(chan int, 1)
 			go func() {
-				done <- runWithEnv(ctx, []string{"run", "-f", file, "--registry", c.url, "--http-addr", "127.0.0.1:0", "--log-level", "debug"},
+				done <- runWithEnv(ctx, []string{"run", "-f", file, "--registry", c.url, "--http-addr", "127.0.0.1:0", "--log-level", "debug", "--log-format", "text"},
 					strings.NewReader(""), stdout, stderr, envOf(env))
 			}()
 			// Run until the log names the registry's (redacted) URL, or exits.

@@ -56,7 +56,8 @@ func start(t *testing.T, name string, env []string, args ...string) *proc {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(binary, args...)
-	cmd.Env = append(os.Environ(), env...)
+	// The tests read the log as text (opsAddrLine and others).
+	cmd.Env = append(append(os.Environ(), "SLUICE_LOG_FORMAT=text"), env...)
 	cmd.Stdout, cmd.Stderr = f, f
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting %s: %v", name, err)

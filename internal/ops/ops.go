@@ -20,7 +20,8 @@ import (
 	"github.com/sluicehq/sluice/pipeline"
 )
 
-// Source is what the endpoints read; *pipeline.Supervisor implements it.
+// Source is what the endpoints read; *pipeline.Supervisor implements it,
+// and MetricsSource too.
 type Source interface {
 	Names() []string
 	Counts(name string) (pipeline.Counts, bool)
@@ -28,10 +29,20 @@ type Source interface {
 	State(name, key string) (map[string]any, error)
 }
 
+// MetricsSource is a Source whose pipelines keep metrics of their own
+// (histograms, counters by label); /metrics serves them beside those read
+// from Status.
+type MetricsSource interface {
+	Collector() prometheus.Collector
+}
+
 // Handler returns the operations endpoints of rt.
 func Handler(rt Source) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newCollector(rt))
+	if ms, ok := rt.(MetricsSource); ok {
+		reg.MustRegister(ms.Collector())
+	}
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
