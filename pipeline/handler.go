@@ -36,8 +36,12 @@ type handler struct {
 	// decode gets the processor's context (see encoder).
 	decode  func(context.Context, []byte) (any, error)
 	outputs map[string]encoder
-	// lookupTables maps a looked-up pipeline's name to its group table.
+	// table is the codec of the group table's entries (nil when stateless).
+	table *tableCodec
+	// lookupTables maps a looked-up pipeline's name to its group table, and
+	// lookupCodecs to the codec of its entries.
 	lookupTables map[string]goka.Table
+	lookupCodecs map[string]*tableCodec
 	stats        *stats
 	// holdLogEvery limits how often a held message is logged.
 	holdLogEvery time.Duration
@@ -310,7 +314,7 @@ func (r *handler) attempt(ctx goka.Context, raw []byte, meta processors.Meta, in
 			entry = res.stored
 		}
 		if entry != nil {
-			b, err := tableCodec{schema: r.p.State.Schema}.Encode(entry)
+			b, err := r.table.Encode(entry)
 			if err != nil {
 				return nil, r.classify(deadletter.StageState, err, r.p.Retry)
 			}

@@ -55,7 +55,7 @@ pipelines:
 // goka's, sarama's or the storage's.
 func BenchmarkHotPath(b *testing.B) {
 	r, frames, keys := hotPathHandler(b)
-	ctx := newBenchContext("user-topic", tableCodec{schema: r.p.State.Schema})
+	ctx := newBenchContext("user-topic", r.table)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {

@@ -213,6 +213,7 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 		log:          log,
 		outputs:      map[string]encoder{},
 		lookupTables: map[string]goka.Table{},
+		lookupCodecs: map[string]*tableCodec{},
 		stats:        newStats(),
 		holdLogEvery: holdLogEvery,
 		breaker:      newBreaker(p.Breaker, time.Now),
@@ -238,9 +239,17 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 			run.avroOutputs = append(run.avroOutputs, a)
 		}
 	}
+	if p.Stateful() {
+		if r.table, err = newTableCodec(p.State.Schema); err != nil {
+			return nil, err
+		}
+	}
 	for _, s := range p.Steps {
 		if q := sv.cfg.Pipeline(s.Table); q != nil {
 			r.lookupTables[q.Name] = goka.GroupTable(goka.Group(q.Group))
+			if r.lookupCodecs[q.Name], err = newTableCodec(q.State.Schema); err != nil {
+				return nil, fmt.Errorf("table of pipeline %s: %w", q.Name, err)
+			}
 		}
 	}
 	return run, nil
