@@ -92,27 +92,31 @@ func (r *handler) consumerGroupBuilder(build goka.ConsumerGroupBuilder) goka.Con
 		if err != nil {
 			return nil, err
 		}
-		return notingGroup{ConsumerGroup: cg, inputs: r.inputs}, nil
+		return notingGroup{ConsumerGroup: cg, inputs: r.inputs, states: r.states}, nil
 	}
 }
 
-// notingGroup is a consumer group whose claims note their records.
+// notingGroup is a consumer group whose claims note their records, and
+// whose sessions each start with empty entry caches.
 type notingGroup struct {
 	sarama.ConsumerGroup
 	inputs *inputRecords
+	states *stateCaches
 }
 
 func (g notingGroup) Consume(ctx context.Context, topics []string, h sarama.ConsumerGroupHandler) error {
-	return g.ConsumerGroup.Consume(ctx, topics, notingHandler{ConsumerGroupHandler: h, inputs: g.inputs})
+	return g.ConsumerGroup.Consume(ctx, topics, notingHandler{ConsumerGroupHandler: h, inputs: g.inputs, states: g.states})
 }
 
 type notingHandler struct {
 	sarama.ConsumerGroupHandler
 	inputs *inputRecords
+	states *stateCaches
 }
 
 func (h notingHandler) Setup(s sarama.ConsumerGroupSession) error {
 	h.inputs.reset()
+	h.states.reset()
 	return h.ConsumerGroupHandler.Setup(s)
 }
 

@@ -243,6 +243,7 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 		if r.table, err = newTableCodec(p.State.Schema); err != nil {
 			return nil, err
 		}
+		r.states = newStateCaches(p.State.CacheEntries)
 	}
 	for _, s := range p.Steps {
 		if q := sv.cfg.Pipeline(s.Table); q != nil {

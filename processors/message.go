@@ -24,11 +24,16 @@ type LookupFunc func(table, key string) (map[string]any, error)
 
 // Message is one consumed record moving through the steps of a pipeline.
 // Records are map[string]any in the canonical form described in package codecs.
+//
+// Value and State are shared, not copies: the runtime decodes a message once
+// for all its attempts and keeps each partition's table entries decoded in a
+// cache. A step must never change them in place; it builds a new value or
+// state and sets it with SetValue or SetState.
 type Message struct {
 	Key   string
 	Value any
 	// State is the key's state in the group table (nil for a new key or a
-	// stateless pipeline). Steps that change it set StateChanged.
+	// stateless pipeline). Steps that change it call SetState with a new map.
 	State        map[string]any
 	StateChanged bool
 	// Replayed is set by the runtime when the table already holds the effect

@@ -1,0 +1,92 @@
+package pipeline
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/lovoo/goka"
+)
+
+// cacheConfig keeps one entry per partition in the cache, and rejects a
+// message after aggregate has computed its new state.
+const cacheConfig = `
+version: 1
+kafka: {brokers: tester}
+pipelines:
+  - name: stats
+    input: {topic: events, codec: json}
+    dead_letter: events-dlq
+    state: {schema: SCHEMAS/user_stats.avsc, cache: 1}
+    outputs:
+      out: {topic: stats-out, codec: json}
+    steps:
+      - aggregate:
+          init: {user_id: key}
+          set:
+            events: state.events + 1
+            last_event_type: event_type
+      - validate:
+          - check: last_event_type != "bad"
+            message: bad event
+      - emit: out
+`
+
+// TestStateCacheExact: with a cache smaller than the keys and a message
+// rejected after aggregate computed its state, every key's state is what
+// its applied messages make: the cache never holds a state the table was
+// not given.
+func TestStateCacheExact(t *testing.T) {
+	tt, rt := runConfigWithTester(t, cacheConfig, Options{})
+	dlq := tt.NewQueueTracker("events-dlq")
+	for round := range 3 {
+		for _, key := range []string{"u1", "u2", "u3"} {
+			typ := "view"
+			if key == "u2" && round == 1 {
+				typ = "bad"
+			}
+			tt.Consume("events", key, []byte(fmt.Sprintf(`{"user_id": %q, "event_type": %q, "amount": 1, "ts": 1000}`, key, typ)))
+		}
+	}
+	if _, key, _, ok := dlq.NextWithHeaders(); !ok || key != "u2" {
+		t.Fatalf("dead letter %q %v, want u2's bad event", key, ok)
+	}
+	for key, events := range map[string]int64{"u1": 3, "u2": 2, "u3": 3} {
+		e, ok := tt.TableValue(goka.GroupTable("stats"), key).(*TableEntry)
+		if !ok || e.State["events"] != events || e.State["last_event_type"] != "view" {
+			t.Errorf("state of %s: %+v, want %d events, the last a view", key, e, events)
+		}
+	}
+	caches := rt.runs[0].states
+	caches.mu.Lock()
+	defer caches.mu.Unlock()
+	for p, c := range caches.parts {
+		if len(c.entries) > 1 {
+			t.Errorf("partition %d caches %d entries, bound 1", p, len(c.entries))
+		}
+	}
+}
+
+func TestEntryCacheBoundAndReset(t *testing.T) {
+	s := newStateCaches(2)
+	c := s.partition(3)
+	for i := range 5 {
+		c.put(fmt.Sprint("k", i), &TableEntry{Offset: int64(i)})
+		if len(c.entries) > 2 {
+			t.Fatalf("%d entries after %d puts, bound 2", len(c.entries), i+1)
+		}
+	}
+	if e := c.get("k4"); e == nil || e.Offset != 4 {
+		t.Errorf("the last entry put is not cached: %+v", e)
+	}
+	c.put("k4", &TableEntry{Offset: 40})
+	if e := c.get("k4"); e.Offset != 40 {
+		t.Errorf("a rewritten key keeps %+v", e)
+	}
+	s.reset()
+	if c := s.partition(3); c.get("k4") != nil {
+		t.Error("a new session still has the entries of the previous one")
+	}
+	if newStateCaches(0).partition(1) != nil {
+		t.Error("cache 0 still caches")
+	}
+}
