@@ -36,10 +36,11 @@ type handler struct {
 	// decode gets the processor's context (see encoder).
 	decode  func(context.Context, []byte) (any, error)
 	outputs map[string]encoder
-	// table is the codec of the group table's entries (nil when stateless),
-	// states the caches of the decoded entries per partition.
-	table  *tableCodec
-	states *stateCaches
+	// table is the codec of the group table's entries (nil when stateless).
+	table *tableCodec
+	// parts is what each partition's messages reuse: scratch memory for
+	// expressions and a cache of decoded table entries.
+	parts *partitions
 	// lookupTables maps a looked-up pipeline's name to its group table, and
 	// lookupCodecs to the codec of its entries.
 	lookupTables map[string]goka.Table
@@ -85,8 +86,9 @@ type inbound struct {
 	// value is the decoded value once decoding succeeded.
 	value   any
 	decoded bool
-	// cache is the partition's entry cache; stored the key's table entry
-	// (nil for a new key), read once.
+	// part is what the partition's messages reuse, cache its entry cache;
+	// stored is the key's table entry (nil for a new key), read once.
+	part   *partitionState
 	cache  *entryCache
 	stored *TableEntry
 	read   bool
@@ -142,10 +144,8 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 	tries, holds := 1, 0
 	// breakerHeld is true once the open breaker held this message.
 	breakerHeld := false
-	inb := &inbound{raw: raw, meta: meta, in: in}
-	if r.p.Stateful() {
-		inb.cache = r.states.partition(meta.Partition)
-	}
+	part := r.parts.partition(meta.Partition)
+	inb := &inbound{raw: raw, meta: meta, in: in, part: part, cache: part.cache}
 	for {
 		began := r.breaker.now()
 		res, fail := r.attempt(ctx, inb)
@@ -282,6 +282,7 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 		inb.value, inb.decoded = value, true
 	}
 	m := processors.NewMessage(ctx.Key(), inb.value, meta)
+	m.Reuse(&inb.part.scratch)
 	res := &attemptResult{msg: m}
 	if r.p.Stateful() {
 		stored := r.stored(ctx, inb)

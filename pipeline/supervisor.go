@@ -220,6 +220,7 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 		letters:      newLetterLog(log, holdLogEvery, time.Now),
 		inputs:       newInputRecords(),
 		limit:        newSizeLimit(nil),
+		parts:        newPartitions(0),
 	}
 	run := &pipelineProcess{handler: r, phase: PhaseStarting}
 	in, err := sv.codecFor(p.Input.Endpoint, schemas)
@@ -243,7 +244,7 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 		if r.table, err = newTableCodec(p.State.Schema); err != nil {
 			return nil, err
 		}
-		r.states = newStateCaches(p.State.CacheEntries)
+		r.parts = newPartitions(p.State.CacheEntries)
 	}
 	for _, s := range p.Steps {
 		if q := sv.cfg.Pipeline(s.Table); q != nil {

@@ -47,7 +47,8 @@ type Message struct {
 	Lookup LookupFunc
 	Emits  []Emit
 
-	env map[string]any
+	env     map[string]any
+	scratch *Scratch
 }
 
 // NewMessage returns a message for key and value.
@@ -83,13 +84,24 @@ func (m *Message) Emit(output, key string, value any) {
 }
 
 // Env is what expressions see: the record's fields at top level, and key,
-// value, state, meta and the lookup variables.
+// value, state, meta and the lookup variables. The map is valid until the
+// message's value, state or variables change; with a Scratch (Reuse) it is
+// the scratch's map, rebuilt in place, so never keep it.
 func (m *Message) Env() map[string]any {
 	if m.env != nil {
 		return m.env
 	}
 	rec, _ := m.Value.(map[string]any)
-	env := make(map[string]any, len(rec)+len(m.Vars)+4)
+	var env map[string]any
+	if m.scratch != nil && m.scratch.env != nil {
+		env = m.scratch.env
+		clear(env)
+	} else {
+		env = make(map[string]any, len(rec)+len(m.Vars)+4)
+		if m.scratch != nil {
+			m.scratch.env = env
+		}
+	}
 	for k, v := range rec {
 		env[k] = v
 	}
@@ -99,7 +111,7 @@ func (m *Message) Env() map[string]any {
 	env[VarKey] = m.Key
 	env[VarValue] = m.Value
 	env[VarState] = m.State
-	env[VarMeta] = m.Meta
+	env[VarMeta] = &m.Meta // a pointer: expressions read its fields alike, and it is not copied
 	m.env = env
 	return env
 }

@@ -56,19 +56,19 @@ func TestStateCacheExact(t *testing.T) {
 			t.Errorf("state of %s: %+v, want %d events, the last a view", key, e, events)
 		}
 	}
-	caches := rt.runs[0].states
-	caches.mu.Lock()
-	defer caches.mu.Unlock()
-	for p, c := range caches.parts {
-		if len(c.entries) > 1 {
-			t.Errorf("partition %d caches %d entries, bound 1", p, len(c.entries))
+	parts := rt.runs[0].parts
+	parts.mu.Lock()
+	defer parts.mu.Unlock()
+	for p, ps := range parts.parts {
+		if len(ps.cache.entries) > 1 {
+			t.Errorf("partition %d caches %d entries, bound 1", p, len(ps.cache.entries))
 		}
 	}
 }
 
-func TestEntryCacheBoundAndReset(t *testing.T) {
-	s := newStateCaches(2)
-	c := s.partition(3)
+func TestPartitionsBoundAndReset(t *testing.T) {
+	s := newPartitions(2)
+	c := s.partition(3).cache
 	for i := range 5 {
 		c.put(fmt.Sprint("k", i), &TableEntry{Offset: int64(i)})
 		if len(c.entries) > 2 {
@@ -83,10 +83,10 @@ func TestEntryCacheBoundAndReset(t *testing.T) {
 		t.Errorf("a rewritten key keeps %+v", e)
 	}
 	s.reset()
-	if c := s.partition(3); c.get("k4") != nil {
+	if c := s.partition(3).cache; c.get("k4") != nil {
 		t.Error("a new session still has the entries of the previous one")
 	}
-	if newStateCaches(0).partition(1) != nil {
+	if newPartitions(0).partition(1).cache != nil {
 		t.Error("cache 0 still caches")
 	}
 }

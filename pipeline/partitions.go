@@ -1,10 +1,16 @@
 package pipeline
 
-import "sync"
+import (
+	"sync"
 
-// stateCaches keeps, per partition, the table entries its messages read and
-// wrote, decoded, so that a hot key is neither read from the table's
-// storage nor decoded at every message.
+	"github.com/sluicehq/sluice/processors"
+)
+
+// partitions keeps what the messages of each partition reuse one after the
+// other: the expressions' scratch memory, and the table entries they read
+// and wrote, decoded, so that a hot key is neither read from the table's
+// storage nor decoded at every message. Only the callback of a partition
+// may use its partitionState.
 //
 // A cache is coherent because a partition's entries are written only by its
 // own processor, and only through the handler: an entry goes in after
@@ -13,38 +19,40 @@ import "sync"
 // processor; its run ends, and so do the caches: every group session starts
 // with none (reset, before goka recovers the partitions' tables), so a
 // partition revoked, moved or recovered again is read from its table anew.
-type stateCaches struct {
-	max int // entries per partition; 0 turns caching off
+type partitions struct {
+	cacheEntries int // per partition; 0 turns caching off
 
 	mu    sync.Mutex
-	parts map[int32]*entryCache
+	parts map[int32]*partitionState
 }
 
-func newStateCaches(max int) *stateCaches {
-	return &stateCaches{max: max, parts: map[int32]*entryCache{}}
+// partitionState is what one partition's messages reuse.
+type partitionState struct {
+	cache   *entryCache // nil when caching is off
+	scratch processors.Scratch
 }
 
-// partition returns the cache of partition p, nil when caching is off. Only
-// the callback of p may use it.
-func (s *stateCaches) partition(p int32) *entryCache {
-	if s == nil || s.max == 0 {
-		return nil
-	}
+func newPartitions(cacheEntries int) *partitions {
+	return &partitions{cacheEntries: cacheEntries, parts: map[int32]*partitionState{}}
+}
+
+// partition returns the state of partition p.
+func (s *partitions) partition(p int32) *partitionState {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.parts[p]
-	if c == nil {
-		c = &entryCache{max: s.max, entries: map[string]*TableEntry{}}
-		s.parts[p] = c
+	ps := s.parts[p]
+	if ps == nil {
+		ps = &partitionState{}
+		if s.cacheEntries > 0 {
+			ps.cache = &entryCache{max: s.cacheEntries, entries: map[string]*TableEntry{}}
+		}
+		s.parts[p] = ps
 	}
-	return c
+	return ps
 }
 
-// reset drops every partition's cache: a group session starts.
-func (s *stateCaches) reset() {
-	if s == nil {
-		return
-	}
+// reset drops every partition's state: a group session starts.
+func (s *partitions) reset() {
 	s.mu.Lock()
 	clear(s.parts)
 	s.mu.Unlock()
