@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 
@@ -15,6 +16,9 @@ func outputHeaders(policy Headers, input []sarama.RecordHeader) []sarama.RecordH
 	if policy.Drop || len(input) == 0 {
 		return nil
 	}
+	if keepsAll(policy, input) {
+		return input // shared, never changed: no copy per message
+	}
 	var out []sarama.RecordHeader
 	for _, h := range input {
 		name := string(h.Key)
@@ -27,4 +31,14 @@ func outputHeaders(policy Headers, input []sarama.RecordHeader) []sarama.RecordH
 		out = append(out, h)
 	}
 	return out
+}
+
+// keepsAll reports whether outputHeaders keeps every one of input.
+func keepsAll(policy Headers, input []sarama.RecordHeader) bool {
+	for _, h := range input {
+		if bytes.HasPrefix(h.Key, []byte("sluice.")) || policy.Only != nil && !slices.Contains(policy.Only, string(h.Key)) {
+			return false
+		}
+	}
+	return true
 }
