@@ -2,9 +2,12 @@ package pipeline
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/lovoo/goka"
+
+	"github.com/sluicehq/sluice/internal/deadletter"
 )
 
 // cacheConfig keeps one entry per partition in the cache, and rejects a
@@ -88,5 +91,58 @@ func TestPartitionsBoundAndReset(t *testing.T) {
 	}
 	if newPartitions(0).partition(1).cache != nil {
 		t.Error("cache 0 still caches")
+	}
+}
+
+// oversizeStateConfig keeps the last country of each key in its table, and
+// writes nothing else.
+const oversizeStateConfig = `
+version: 1
+kafka: {brokers: tester}
+pipelines:
+  - name: stats
+    input: {topic: events, codec: json}
+    dead_letter: events-dlq
+    state: {schema: SCHEMAS/user_stats.avsc}
+    steps:
+      - aggregate:
+          init: {user_id: key}
+          set:
+            events: state.events + 1
+            last_country: country
+`
+
+// TestOversizeTableEntry: a table entry that would not fit its topic makes
+// an oversize dead letter at stage state (itself too large for its value,
+// which is as large as the entry), and leaves the key's state (and its
+// cached entry) as it was.
+func TestOversizeTableEntry(t *testing.T) {
+	tt, rt := runConfigWithTester(t, oversizeStateConfig, Options{})
+	rt.runs[0].limit = newSizeLimit(map[string]int{"events-dlq": 2048}) // records of at most 1536 bytes
+	dlq := tt.NewQueueTracker("events-dlq")
+	ev := func(country string) []byte {
+		return []byte(fmt.Sprintf(`{"user_id": "u1", "event_type": "view", "amount": 1, "ts": 1000, "country": %q}`, country))
+	}
+	big := ev(strings.Repeat("x", 1600))
+	tt.Consume("events", "u1", ev("KR"))
+	tt.Consume("events", "u1", big)
+	tt.Consume("events", "u1", ev("FR"))
+
+	h, key, _, ok := dlq.NextWithHeaders()
+	if !ok || key != "u1" || string(h[deadletter.HeaderSourceOffset]) != "1" {
+		t.Fatalf("dead letter %q %v %v, want the big event's", key, ok, h)
+	}
+	if msg := string(h[deadletter.HeaderMessage]); !strings.Contains(msg, fmt.Sprintf("value of %d bytes left out", len(big))) || !strings.Contains(msg, `table entry of key "u1"`) {
+		t.Errorf("dead letter message %q", msg)
+	}
+	if string(h[deadletter.HeaderStage]) != deadletter.StageState || string(h[deadletter.HeaderKind]) != deadletter.KindOversize {
+		t.Errorf("dead letter stage %s kind %s, want state/oversize (%s)", h[deadletter.HeaderStage], h[deadletter.HeaderKind], h[deadletter.HeaderMessage])
+	}
+	if _, _, _, ok := dlq.NextWithHeaders(); ok {
+		t.Error("more than one dead letter")
+	}
+	e, ok := tt.TableValue(goka.GroupTable("stats"), "u1").(*TableEntry)
+	if !ok || e.State["events"] != int64(2) || e.State["last_country"] != "FR" || e.Offset != 2 {
+		t.Errorf("entry of u1 %+v, want 2 events, the last from FR at offset 2", e)
 	}
 }
