@@ -17,12 +17,13 @@ type Binary struct {
 	api    avro.API
 	norm   normFn
 	record bool
+	read   readFn // nil when hamba's decoder must read the schema
 }
 
 // NewBinary returns the Binary of schema s. It compiles what reading needs once.
 func NewBinary(s avro.Schema) *Binary {
 	api := avro.Config{MaxSliceAllocSize: maxSliceAlloc}.Freeze()
-	return &Binary{schema: s, api: api, norm: prepare(api, s), record: derefSchema(s).Type() == avro.Record}
+	return &Binary{schema: s, api: api, norm: prepare(api, s), record: derefSchema(s).Type() == avro.Record, read: compileRead(s)}
 }
 
 // Schema returns the schema of the values.
@@ -46,6 +47,13 @@ func (b *Binary) NewReader() *avro.Reader {
 // Read reads one value at r's position into its canonical form (a record is
 // map[string]any). A failure is left in r.Error, as for hamba's own reads.
 func (b *Binary) Read(r *avro.Reader) any {
+	if b.read != nil {
+		v := b.read(r)
+		if r.Error != nil {
+			return nil
+		}
+		return v
+	}
 	var v any
 	if b.record {
 		v = readRecord(r, b.schema)
