@@ -28,8 +28,10 @@ type aggregate struct {
 	init   []fieldExpr
 	set    []fieldExpr
 	// setSchemas are the schemas of the set fields, in set's order (nil for
-	// a name the state does not have, which the loader has reported).
+	// a name the state does not have, which the loader has reported); kept
+	// are the state fields set leaves as they were.
 	setSchemas []avro.Schema
+	kept       []string
 }
 
 // NewAggregate builds an aggregate step.
@@ -65,9 +67,16 @@ func NewAggregate(spec *Spec) (Step, error) {
 	}
 	a.init = readFields("init")
 	a.set = readFields("set")
+	set := map[string]bool{}
 	for _, f := range a.set {
 		sf, _ := st.Field(f.name)
 		a.setSchemas = append(a.setSchemas, sf.Schema)
+		set[f.name] = true
+	}
+	for _, f := range a.fields {
+		if !set[f.Name] {
+			a.kept = append(a.kept, f.Name)
+		}
 	}
 	if !m.Has("set") {
 		m.Node().Errorf("missing required field %q", "set")
@@ -101,11 +110,13 @@ func (a *aggregate) Process(_ context.Context, m *Message) (Result, error) {
 		m.env = nil
 	}
 	// The next state is a new map (the previous one is shared, see
-	// Message): prev's canonical values, and the set fields coerced one by
-	// one.
-	next := make(map[string]any, len(prev))
-	for k, v := range prev {
-		next[k] = v
+	// Message): the fields set leaves as they were, and the set fields
+	// coerced one by one.
+	next := make(map[string]any, len(a.fields))
+	for _, k := range a.kept {
+		if v, ok := prev[k]; ok {
+			next[k] = v
+		}
 	}
 	for i, f := range a.set {
 		v, err := f.expr.Eval(m)
