@@ -175,9 +175,12 @@ func (c *Avro) DecodeContext(ctx context.Context, frame []byte) (any, error) {
 	r := res.readers.Get().(*avro.Reader)
 	r.Reset(frame[headerSize:])
 	var v any
-	if res.record {
+	switch {
+	case res.read != nil:
+		v = res.read(r)
+	case res.record:
 		v = readRecord(r, res.schema)
-	} else {
+	default:
 		v = readAny(r, res.schema)
 	}
 	err = r.Error
@@ -194,7 +197,7 @@ func (c *Avro) DecodeContext(ctx context.Context, frame []byte) (any, error) {
 	if err != nil {
 		return nil, poison("decode", id, fmt.Errorf("corrupt payload: %w", err))
 	}
-	if res.norm != nil {
+	if res.read == nil && res.norm != nil {
 		v = res.norm(v)
 	}
 	return v, nil

@@ -89,6 +89,10 @@ func coerce(s avro.Schema, v any) (any, error) {
 
 func coercePrimitive(s *avro.PrimitiveSchema, v any) (any, error) {
 	lt := logicalType(s)
+	if canonicalAlready(s.Type(), lt, v) {
+		// Returning v itself spares boxing a copy of it.
+		return v, nil
+	}
 	switch s.Type() {
 	case avro.Null:
 		if v != nil {
@@ -133,6 +137,34 @@ func coercePrimitive(s *avro.PrimitiveSchema, v any) (any, error) {
 		return toBytes(v)
 	}
 	return nil, fmt.Errorf("unsupported schema type %s", s.Type())
+}
+
+// canonicalAlready reports whether v is already the canonical value of a
+// primitive type t with logical type lt, so that coercing it would return an
+// equal value.
+func canonicalAlready(t avro.Type, lt avro.LogicalType, v any) bool {
+	switch x := v.(type) {
+	case string:
+		return t == avro.String && lt == ""
+	case int64:
+		return t == avro.Long && lt == ""
+	case float64:
+		return t == avro.Double && lt == ""
+	case int32:
+		return t == avro.Int && lt == ""
+	case float32:
+		return t == avro.Float && lt == ""
+	case bool:
+		return t == avro.Boolean
+	case time.Time:
+		switch {
+		case t == avro.Long && (lt == avro.TimestampMillis || lt == avro.LocalTimestampMillis):
+			return truncTime(x, unitMillis) == x
+		case t == avro.Long && (lt == avro.TimestampMicros || lt == avro.LocalTimestampMicros):
+			return truncTime(x, unitMicros) == x
+		}
+	}
+	return false
 }
 
 func coerceDecimal(d *avro.DecimalLogicalSchema, v any) (*big.Rat, error) {

@@ -23,9 +23,12 @@ import (
 // fingerprint, so a shared API hands the v2 reader the v1 decoder and country comes out
 // nil. The API also carries the union branch names prepare registers.
 type resolved struct {
-	schema  avro.Schema
-	norm    normFn
-	record  bool // the reader is a record: decode straight into map[string]any
+	schema avro.Schema
+	norm   normFn
+	record bool // the reader is a record: decode straight into map[string]any
+	// read decodes without hamba's decoder when the writer schema is the
+	// reader schema (same canonical form) and compileRead reads all of it.
+	read    readFn
 	readers sync.Pool
 }
 
@@ -185,7 +188,11 @@ func (c *writerCache) fetch(ctx context.Context, id int) (*resolved, error) {
 	if err != nil {
 		return nil, poison("decode", id, fmt.Errorf("writer schema cannot be read as %s: %w", schemaName(c.reader), err))
 	}
-	return newResolved(c.reader, res), nil
+	r := newResolved(c.reader, res)
+	if writer.Fingerprint() == c.reader.Fingerprint() {
+		r.read = compileRead(c.reader)
+	}
+	return r, nil
 }
 
 func derefSchema(s avro.Schema) avro.Schema {

@@ -123,7 +123,15 @@ type Output struct {
 type State struct {
 	SchemaFile string
 	Schema     avro.Schema
+	// CacheEntries is how many decoded table entries each partition keeps
+	// in memory (0: none), so that a hot key is not read from the table and
+	// decoded at every message.
+	CacheEntries int
 }
+
+// DefaultStateCacheEntries is the per-partition entry cache of a state that
+// does not set one: a few MB per partition for states of a few fields.
+const DefaultStateCacheEntries = 10_000
 
 // Retry is how transient failures are retried.
 type Retry struct {

@@ -37,8 +37,15 @@ type handler struct {
 	// decode gets the processor's context (see encoder).
 	decode  func(context.Context, []byte) (any, error)
 	outputs map[string]encoder
-	// lookupTables maps a looked-up pipeline's name to its group table.
+	// table is the codec of the group table's entries (nil when stateless).
+	table *tableCodec
+	// parts is what each partition's messages reuse: scratch memory for
+	// expressions and a cache of decoded table entries.
+	parts *partitions
+	// lookupTables maps a looked-up pipeline's name to its group table, and
+	// lookupCodecs to the codec of its entries.
 	lookupTables map[string]goka.Table
+	lookupCodecs map[string]*tableCodec
 	stats        *stats
 	// m are the pipeline's Prometheus instruments (metrics.go).
 	m *pipelineMetrics
@@ -70,10 +77,27 @@ type attemptResult struct {
 	emits []outRecord
 	// dropped is true when a step dropped the message.
 	dropped bool
-	// stored is the key's table entry as the attempt found it.
-	stored *TableEntry
-	// table is the encoded table entry to write, nil for none.
+	// table is the encoded table entry to write, nil for none; entry is
+	// the same entry decoded.
 	table encodedEntry
+	entry *TableEntry
+}
+
+// inbound is what every attempt at a message starts from, read once: the
+// decoded value and the key's table entry.
+type inbound struct {
+	raw  []byte
+	meta processors.Meta
+	in   inputRecord
+	// value is the decoded value once decoding succeeded.
+	value   any
+	decoded bool
+	// part is what the partition's messages reuse, cache its entry cache;
+	// stored is the key's table entry (nil for a new key), read once.
+	part   *partitionState
+	cache  *entryCache
+	stored *TableEntry
+	read   bool
 }
 
 // attemptFailure says why a try failed and how to go on.
@@ -129,9 +153,11 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 	tries, holds := 1, 0
 	// breakerHeld is true once the open breaker held this message.
 	breakerHeld := false
+	part := r.parts.partition(meta.Partition)
+	inb := &inbound{raw: raw, meta: meta, in: in, part: part, cache: part.cache}
 	for {
 		began := r.breaker.now()
-		res, fail := r.attempt(ctx, raw, meta, in)
+		res, fail := r.attempt(ctx, inb)
 		if fail != nil && ctx.Context().Err() != nil {
 			// The processor is stopping (shutdown or rebalance): the failure
 			// may be the cancellation itself, so leave the message
@@ -146,7 +172,7 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 				r.log.Info("dead-letter breaker closed: a message it held succeeded", "partition", meta.Partition, "offset", meta.Offset)
 			}
 			span.processed(res, tries)
-			r.apply(ctx, res, meta, in, consumed)
+			r.apply(ctx, res, inb, consumed)
 			r.breaker.passed()
 			return
 		}
@@ -257,19 +283,25 @@ func messageMeta(ctx goka.Context) processors.Meta {
 }
 
 // attempt runs the message through decode, the steps and the encoders. It
-// changes nothing outside the returned result, so it can be repeated.
-func (r *handler) attempt(ctx goka.Context, raw []byte, meta processors.Meta, in inputRecord) (*attemptResult, *attemptFailure) {
-	value, err := r.decode(ctx.Context(), raw)
-	if err != nil {
-		return nil, r.classify(deadletter.StageDecode, err, r.p.Retry)
+// changes nothing outside the returned result and inb's once-read inputs,
+// so it can be repeated.
+func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *attemptFailure) {
+	meta, in := inb.meta, inb.in
+	if !inb.decoded {
+		value, err := r.decode(ctx.Context(), inb.raw)
+		if err != nil {
+			return nil, r.classify(deadletter.StageDecode, err, r.p.Retry)
+		}
+		inb.value, inb.decoded = value, true
 	}
-	m := processors.NewMessage(ctx.Key(), value, meta)
+	m := processors.NewMessage(ctx.Key(), inb.value, meta)
+	m.Reuse(&inb.part.scratch)
 	res := &attemptResult{msg: m}
 	if r.p.Stateful() {
-		if e, ok := ctx.Value().(*TableEntry); ok && e != nil {
-			res.stored = e
-			m.State = e.State
-			m.Replayed = e.Partition == meta.Partition && e.Offset >= meta.Offset
+		stored := r.stored(ctx, inb)
+		if stored != nil {
+			m.State = stored.State
+			m.Replayed = stored.Partition == meta.Partition && stored.Offset >= meta.Offset
 		}
 	}
 	if len(r.lookupTables) > 0 {
@@ -319,23 +351,41 @@ func (r *handler) attempt(ctx goka.Context, raw []byte, meta processors.Meta, in
 		switch {
 		case m.StateChanged:
 			entry = &TableEntry{State: m.State, Partition: meta.Partition, Offset: meta.Offset}
-		case m.Replayed && !res.dropped && res.stored != nil:
+		case m.Replayed && !res.dropped && inb.stored != nil:
 			// Rewrite the stored state, in case the crash came between this
 			// message's table write and its commit.
-			entry = res.stored
+			entry = inb.stored
 		}
 		if entry != nil {
-			b, err := tableCodec{schema: r.p.State.Schema}.Encode(entry)
+			b, err := r.table.Encode(entry)
 			if err != nil {
 				return nil, r.classify(deadletter.StageState, err, r.p.Retry)
 			}
 			if err := r.limit.check(recordSize([]byte(ctx.Key()), b, nil)); err != nil {
 				return nil, oversize(deadletter.StageState, fmt.Errorf("table entry of key %q: %w", ctx.Key(), err))
 			}
-			res.table = b
+			res.table, res.entry = b, entry
 		}
 	}
 	return res, nil
+}
+
+// stored returns the key's table entry, from the partition's cache or else
+// from the table (then cached), read once per message.
+func (r *handler) stored(ctx goka.Context, inb *inbound) *TableEntry {
+	if inb.read {
+		return inb.stored
+	}
+	key := ctx.Key()
+	e := inb.cache.get(key)
+	if e == nil {
+		e, _ = ctx.Value().(*TableEntry)
+		if e != nil {
+			inb.cache.put(key, e)
+		}
+	}
+	inb.stored, inb.read = e, true
+	return e
 }
 
 // oversize is the failure of a record that would not fit its topic.
@@ -358,9 +408,11 @@ func (r *handler) classify(stage string, err error, retry Retry) *attemptFailure
 // apply writes the state and the outputs of a processed message, and counts
 // it once the broker has acknowledged its outputs; consumed is when its
 // callback began.
-func (r *handler) apply(ctx goka.Context, res *attemptResult, meta processors.Meta, in inputRecord, consumed time.Time) {
+func (r *handler) apply(ctx goka.Context, res *attemptResult, inb *inbound, consumed time.Time) {
 	if res.table != nil {
 		ctx.SetValue(res.table)
+		// The table holds it now (a failed SetValue fails the processor).
+		inb.cache.put(ctx.Key(), res.entry)
 	}
 	r.write(ctx, res.emits, res.outcome(), consumed)
 }

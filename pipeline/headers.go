@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 
@@ -21,6 +22,9 @@ func outputHeaders(policy Headers, input []sarama.RecordHeader) []sarama.RecordH
 	}
 	if policy.Drop {
 		return traceContext(input)
+	}
+	if keepsAll(policy, input) {
+		return input // shared, never changed: no copy per message
 	}
 	var out []sarama.RecordHeader
 	for _, h := range input {
@@ -46,4 +50,14 @@ func traceContext(input []sarama.RecordHeader) []sarama.RecordHeader {
 		}
 	}
 	return out
+}
+
+// keepsAll reports whether outputHeaders keeps every one of input.
+func keepsAll(policy Headers, input []sarama.RecordHeader) bool {
+	for _, h := range input {
+		if bytes.HasPrefix(h.Key, []byte("sluice.")) || policy.Only != nil && !slices.Contains(policy.Only, string(h.Key)) {
+			return false
+		}
+	}
+	return true
 }

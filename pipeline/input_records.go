@@ -92,27 +92,31 @@ func (r *handler) consumerGroupBuilder(build goka.ConsumerGroupBuilder) goka.Con
 		if err != nil {
 			return nil, err
 		}
-		return notingGroup{ConsumerGroup: cg, inputs: r.inputs}, nil
+		return notingGroup{ConsumerGroup: cg, inputs: r.inputs, parts: r.parts}, nil
 	}
 }
 
-// notingGroup is a consumer group whose claims note their records.
+// notingGroup is a consumer group whose claims note their records, and
+// whose sessions each start with new partition states.
 type notingGroup struct {
 	sarama.ConsumerGroup
 	inputs *inputRecords
+	parts  *partitions
 }
 
 func (g notingGroup) Consume(ctx context.Context, topics []string, h sarama.ConsumerGroupHandler) error {
-	return g.ConsumerGroup.Consume(ctx, topics, notingHandler{ConsumerGroupHandler: h, inputs: g.inputs})
+	return g.ConsumerGroup.Consume(ctx, topics, notingHandler{ConsumerGroupHandler: h, inputs: g.inputs, parts: g.parts})
 }
 
 type notingHandler struct {
 	sarama.ConsumerGroupHandler
 	inputs *inputRecords
+	parts  *partitions
 }
 
 func (h notingHandler) Setup(s sarama.ConsumerGroupSession) error {
 	h.inputs.reset()
+	h.parts.reset()
 	return h.ConsumerGroupHandler.Setup(s)
 }
 

@@ -102,6 +102,12 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 			if s := sm.Need("schema"); s != nil {
 				p.State.SchemaFile, p.State.Schema = l.schemaAt(s)
 			}
+			p.State.CacheEntries = DefaultStateCacheEntries
+			if c := sm.Get("cache"); c != nil {
+				if p.State.CacheEntries = l.int(c); p.State.CacheEntries < 0 {
+					c.Errorf("cache must be 0 (off) or more entries, got %d", p.State.CacheEntries)
+				}
+			}
 			sm.Done()
 		}
 	}

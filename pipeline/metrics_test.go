@@ -207,7 +207,7 @@ pipelines:
 	testkit.CreateTopic(t, brokers, u+"-in", 3, nil)
 	testkit.CreateTopic(t, brokers, table, 3, map[string]string{"cleanup.policy": "compact"})
 	const entries = 200_000
-	codec := pipeline.TableCodec(cfg.Pipelines[0].State.Schema)
+	codec := pipeline.TableCodec(t, cfg.Pipelines[0].State.Schema)
 	records := make([]*kgo.Record, 0, entries)
 	for i := range entries {
 		key := "user-" + strconv.Itoa(i)

@@ -105,7 +105,7 @@ func (sv *Supervisor) groupGraph(run *pipelineProcess) *goka.GroupGraph {
 		}
 	}
 	if p.Stateful() {
-		edges = append(edges, goka.Persist(tableCodec{schema: p.State.Schema}))
+		edges = append(edges, goka.Persist(run.table))
 	}
 	names := make([]string, 0, len(run.lookupTables))
 	for name := range run.lookupTables {
@@ -113,8 +113,7 @@ func (sv *Supervisor) groupGraph(run *pipelineProcess) *goka.GroupGraph {
 	}
 	sort.Strings(names)
 	for _, name := range names {
-		q := sv.cfg.Pipeline(name)
-		edges = append(edges, goka.Lookup(run.lookupTables[name], tableCodec{schema: q.State.Schema}))
+		edges = append(edges, goka.Lookup(run.lookupTables[name], run.lookupCodecs[name]))
 	}
 	return goka.DefineGroup(goka.Group(p.Group), edges...)
 }

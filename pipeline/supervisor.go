@@ -227,6 +227,7 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 		log:          log,
 		outputs:      map[string]encoder{},
 		lookupTables: map[string]goka.Table{},
+		lookupCodecs: map[string]*tableCodec{},
 		stats:        newStats(),
 		m:            sv.metrics.forPipeline(p),
 		holdLogEvery: holdLogEvery,
@@ -235,6 +236,7 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 		inputs:       newInputRecords(),
 		limit:        newSizeLimit(nil),
 		tracer:       sv.opts.Tracer,
+		parts:        newPartitions(0),
 	}
 	run := &pipelineProcess{handler: r, phase: PhaseStarting}
 	in, err := sv.codecFor(p.Input.Endpoint, schemas)
@@ -254,9 +256,18 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 			run.avroOutputs = append(run.avroOutputs, a)
 		}
 	}
+	if p.Stateful() {
+		if r.table, err = newTableCodec(p.State.Schema); err != nil {
+			return nil, err
+		}
+		r.parts = newPartitions(p.State.CacheEntries)
+	}
 	for _, s := range p.Steps {
 		if q := sv.cfg.Pipeline(s.Table); q != nil {
 			r.lookupTables[q.Name] = goka.GroupTable(goka.Group(q.Group))
+			if r.lookupCodecs[q.Name], err = newTableCodec(q.State.Schema); err != nil {
+				return nil, fmt.Errorf("table of pipeline %s: %w", q.Name, err)
+			}
 		}
 	}
 	return run, nil

@@ -55,8 +55,10 @@ func CompileExpr(node *conf.Node, env *Env, wantBool bool) *Expr {
 		reportExprError(node, src, lead, err, envNames(checkEnv))
 		return nil
 	}
-	// The run-time program works on the message's map environment.
-	run, err := expr.Compile(src)
+	// The run-time program works on the message's map environment: compiled
+	// for a map[string]any, names load straight from the map (the check
+	// above has already refused the ones that do not exist).
+	run, err := expr.Compile(src, expr.Env(map[string]any{}), expr.AllowUndefinedVariables())
 	if err != nil {
 		reportExprError(node, src, lead, err, envNames(checkEnv))
 		return nil
@@ -151,9 +153,16 @@ func envNames(env any) []string {
 	return names
 }
 
-// Eval runs the expression over the message.
+// Eval runs the expression over the message, on the message's Scratch when
+// it has one.
 func (e *Expr) Eval(m *Message) (any, error) {
-	out, err := expr.Run(e.program, m.Env())
+	var out any
+	var err error
+	if m.scratch != nil {
+		out, err = m.scratch.vm.Run(e.program, m.Env())
+	} else {
+		out, err = expr.Run(e.program, m.Env())
+	}
 	if err != nil {
 		return nil, fmt.Errorf("evaluating %s: %w", shownExpr(e.Source), err)
 	}

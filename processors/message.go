@@ -24,11 +24,16 @@ type LookupFunc func(table, key string) (map[string]any, error)
 
 // Message is one consumed record moving through the steps of a pipeline.
 // Records are map[string]any in the canonical form described in package codecs.
+//
+// Value and State are shared, not copies: the runtime decodes a message once
+// for all its attempts and keeps each partition's table entries decoded in a
+// cache. A step must never change them in place; it builds a new value or
+// state and sets it with SetValue or SetState.
 type Message struct {
 	Key   string
 	Value any
 	// State is the key's state in the group table (nil for a new key or a
-	// stateless pipeline). Steps that change it set StateChanged.
+	// stateless pipeline). Steps that change it call SetState with a new map.
 	State        map[string]any
 	StateChanged bool
 	// Replayed is set by the runtime when the table already holds the effect
@@ -42,7 +47,8 @@ type Message struct {
 	Lookup LookupFunc
 	Emits  []Emit
 
-	env map[string]any
+	env     map[string]any
+	scratch *Scratch
 }
 
 // NewMessage returns a message for key and value.
@@ -78,13 +84,24 @@ func (m *Message) Emit(output, key string, value any) {
 }
 
 // Env is what expressions see: the record's fields at top level, and key,
-// value, state, meta and the lookup variables.
+// value, state, meta and the lookup variables. The map is valid until the
+// message's value, state or variables change; with a Scratch (Reuse) it is
+// the scratch's map, rebuilt in place, so never keep it.
 func (m *Message) Env() map[string]any {
 	if m.env != nil {
 		return m.env
 	}
 	rec, _ := m.Value.(map[string]any)
-	env := make(map[string]any, len(rec)+len(m.Vars)+4)
+	var env map[string]any
+	if m.scratch != nil && m.scratch.env != nil {
+		env = m.scratch.env
+		clear(env)
+	} else {
+		env = make(map[string]any, len(rec)+len(m.Vars)+4)
+		if m.scratch != nil {
+			m.scratch.env = env
+		}
+	}
 	for k, v := range rec {
 		env[k] = v
 	}
@@ -94,7 +111,7 @@ func (m *Message) Env() map[string]any {
 	env[VarKey] = m.Key
 	env[VarValue] = m.Value
 	env[VarState] = m.State
-	env[VarMeta] = m.Meta
+	env[VarMeta] = &m.Meta // a pointer: expressions read its fields alike, and it is not copied
 	m.env = env
 	return env
 }

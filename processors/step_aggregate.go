@@ -2,6 +2,7 @@ package processors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"time"
@@ -26,6 +27,11 @@ type aggregate struct {
 	fields []Field
 	init   []fieldExpr
 	set    []fieldExpr
+	// setSchemas are the schemas of the set fields, in set's order (nil for
+	// a name the state does not have, which the loader has reported); kept
+	// are the state fields set leaves as they were.
+	setSchemas []avro.Schema
+	kept       []string
 }
 
 // NewAggregate builds an aggregate step.
@@ -61,6 +67,17 @@ func NewAggregate(spec *Spec) (Step, error) {
 	}
 	a.init = readFields("init")
 	a.set = readFields("set")
+	set := map[string]bool{}
+	for _, f := range a.set {
+		sf, _ := st.Field(f.name)
+		a.setSchemas = append(a.setSchemas, sf.Schema)
+		set[f.name] = true
+	}
+	for _, f := range a.fields {
+		if !set[f.Name] {
+			a.kept = append(a.kept, f.Name)
+		}
+	}
 	if !m.Has("set") {
 		m.Node().Errorf("missing required field %q", "set")
 	}
@@ -82,29 +99,55 @@ func (a *aggregate) Process(_ context.Context, m *Message) (Result, error) {
 		if err != nil {
 			return Drop, err
 		}
-		prev = first
+		// The first state is coerced whole: defaults and zero values are
+		// not all canonical.
+		c, err := codecs.Coerce(a.schema, first)
+		if err != nil {
+			return Drop, fmt.Errorf("new state: %w", err)
+		}
+		prev = c.(map[string]any)
 		m.State = prev
 		m.env = nil
 	}
-	next := make(map[string]any, len(prev))
-	for k, v := range prev {
-		next[k] = v
+	// The next state is a new map (the previous one is shared, see
+	// Message): the fields set leaves as they were, and the set fields
+	// coerced one by one.
+	next := make(map[string]any, len(a.fields))
+	for _, k := range a.kept {
+		if v, ok := prev[k]; ok {
+			next[k] = v
+		}
 	}
-	for _, f := range a.set {
+	for i, f := range a.set {
 		v, err := f.expr.Eval(m)
 		if err != nil {
 			return Drop, fmt.Errorf("field %s: %w", f.name, err)
 		}
-		next[f.name] = v
+		s := a.setSchemas[i]
+		if s == nil {
+			continue // not a state field: coercing the state would drop it
+		}
+		c, err := codecs.Coerce(s, v)
+		if err != nil {
+			next[f.name] = v
+			return Drop, a.coerceError(next)
+		}
+		next[f.name] = c
 	}
-	c, err := codecs.Coerce(a.schema, next)
-	if err != nil {
-		return Drop, fmt.Errorf("new state: %w", err)
-	}
-	state := c.(map[string]any)
-	m.SetState(state)
-	m.SetValue(state)
+	m.SetState(next)
+	m.SetValue(next)
 	return Continue, nil
+}
+
+// coerceError is the error of a state that does not fit the state schema,
+// with the path of the field that does not, as Coerce of the whole state
+// gives it.
+func (a *aggregate) coerceError(next map[string]any) error {
+	_, err := codecs.Coerce(a.schema, next)
+	if err == nil {
+		err = errors.New("does not fit the state schema")
+	}
+	return fmt.Errorf("new state: %w", err)
 }
 
 func (a *aggregate) initial(m *Message) (map[string]any, error) {
