@@ -45,6 +45,8 @@ type harness struct {
 	run      string // prefix of every topic and group of this run
 	v1, v2   demo.Encoder
 	schemas  *codecs.Schemas
+	// kstreamsBuilt is the jar built from bench/kstreams in this run.
+	kstreamsBuilt string
 	// codec reads outputs (UserEvents and UserStats) as the contestants do.
 	codec *contest.Codec
 	log   func(format string, args ...any)
