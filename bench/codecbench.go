@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,11 +18,10 @@ import (
 
 // codecResult is one W4 microbenchmark.
 type codecResult struct {
-	name     string
-	nsPerOp  float64
-	allocs   int64
-	bytes    int64
-	duration time.Duration
+	name    string
+	nsPerOp float64
+	allocs  int64
+	bytes   int64
 }
 
 // codecBenchmarks runs W4 in this process with testing.Benchmark: decoding
@@ -84,9 +87,52 @@ func codecBenchmarks(ctx context.Context, h *harness) ([]codecResult, error) {
 			out = append(out, codecResult{
 				name:    fmt.Sprintf("%s, %s frame -> v2 reader", d.name, writer),
 				nsPerOp: float64(res.T.Nanoseconds()) / float64(res.N), allocs: res.AllocsPerOp(), bytes: res.AllocedBytesPerOp(),
-				duration: res.T,
 			})
 		}
 	}
-	return out, nil
+	tester, err := testerBenchmarks(ctx, h)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, tester...), nil
+}
+
+// testerBenchmarks runs BenchmarkUserStatsCallback (pipeline/bench_test.go)
+// with -benchmem: the reference user-stats callback per message in goka's
+// tester, beside the tester's own floor. Its ns/op is mostly the tester's
+// polling; its allocations are the per-message path's.
+func testerBenchmarks(ctx context.Context, h *harness) ([]codecResult, error) {
+	n := "20000x"
+	if h.o.smoke {
+		n = "500x"
+	}
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "UserStatsCallback", "-benchmem", "-benchtime", n, "./pipeline")
+	cmd.Dir = h.repo
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("go test -bench UserStatsCallback ./pipeline: %w\n%s", err, tail(string(out), 3000))
+	}
+	var res []codecResult
+	for _, line := range strings.Split(string(out), "\n") {
+		// BenchmarkUserStatsCallback/sluice-2  20000  45450 ns/op  8274 B/op  163 allocs/op
+		f := strings.Fields(line)
+		if len(f) < 8 || !strings.HasPrefix(f[0], "BenchmarkUserStatsCallback/") {
+			continue
+		}
+		ns, err1 := strconv.ParseFloat(f[2], 64)
+		b, err2 := strconv.ParseInt(f[4], 10, 64)
+		allocs, err3 := strconv.ParseInt(f[6], 10, 64)
+		if err := errors.Join(err1, err2, err3); err != nil {
+			return nil, fmt.Errorf("reading %q: %w", line, err)
+		}
+		name := strings.TrimPrefix(f[0], "Benchmark")
+		if i := strings.LastIndexByte(name, '-'); i > 0 {
+			name = name[:i] // the GOMAXPROCS suffix
+		}
+		res = append(res, codecResult{name: "pipeline " + name + " (one message in goka's tester)", nsPerOp: ns, allocs: allocs, bytes: b})
+	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("go test -bench UserStatsCallback ./pipeline printed no results:\n%s", tail(string(out), 3000))
+	}
+	return res, nil
 }

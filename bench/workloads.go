@@ -113,6 +113,12 @@ func (h *harness) userTopicWorkloads(ctx context.Context, rep *report, want func
 		rep.w2 = append(rep.w2, h.drainW2(ctx, ws))
 	}
 	if want("w3") {
+		if ws.recoveryGroup == "" {
+			h.log("W3: sluice writing the user-stats changelog (W1 did not run sluice)")
+			if err := h.writeChangelog(ctx, ws); err != nil {
+				return err
+			}
+		}
 		h.log("W3: sluice recovering the user-stats table from its changelog")
 		rep.w3 = h.recoverW3(ctx, ws)
 	}
@@ -169,6 +175,23 @@ func (h *harness) drainW1(ctx context.Context, c string, ws *w1Data) (r result) 
 		r.err = fmt.Errorf("latency phase: %w", err)
 	}
 	return r
+}
+
+// writeChangelog runs sluice on the backlog until it has drained it, for
+// W3 to recover the table it wrote.
+func (h *harness) writeChangelog(ctx context.Context, ws *w1Data) error {
+	t := h.topicsFor(ws.input, cSluiceMem)
+	p, w, err := h.startContestant(ctx, cSluiceMem, t, false)
+	if err != nil {
+		return err
+	}
+	defer w.close()
+	defer p.stop(30 * time.Second)
+	if _, err := w.waitDrain(ctx, p, ws.applied, h.o.timeout); err != nil {
+		return err
+	}
+	ws.recoveryGroup, ws.recoveryTopic = t.group, t
+	return nil
 }
 
 // startContestant starts contestant c on topics t and a watcher on its
