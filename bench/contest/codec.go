@@ -103,20 +103,22 @@ type Codec struct {
 
 	mu       sync.Mutex
 	resolved map[uint32]avro.Schema // writer id -> reader resolved from it
+	cache    *avro.SchemaCache      // this codec's, not hamba's global one
 }
 
 // NewCodec parses the schemas and registers the stats schema under
 // "<output>-value" (the topic name strategy).
 func NewCodec(ctx context.Context, cfg Config) (*Codec, error) {
-	reader, err := avro.Parse(cfg.EventSchema)
+	cache := &avro.SchemaCache{}
+	reader, err := avro.ParseWithCache(cfg.EventSchema, "", cache)
 	if err != nil {
 		return nil, fmt.Errorf("parsing the event schema: %w", err)
 	}
-	stats, err := avro.Parse(cfg.StatsSchema)
+	stats, err := avro.ParseWithCache(cfg.StatsSchema, "", cache)
 	if err != nil {
 		return nil, fmt.Errorf("parsing the stats schema: %w", err)
 	}
-	c := &Codec{reg: registry{url: strings.TrimSuffix(cfg.RegistryURL, "/"), client: &http.Client{Timeout: 10 * time.Second}}, reader: reader, stats: stats, resolved: map[uint32]avro.Schema{}}
+	c := &Codec{reg: registry{url: strings.TrimSuffix(cfg.RegistryURL, "/"), client: &http.Client{Timeout: 10 * time.Second}}, reader: reader, stats: stats, resolved: map[uint32]avro.Schema{}, cache: cache}
 	if cfg.Output != "" {
 		id, err := c.reg.register(ctx, cfg.Output+"-value", cfg.StatsSchema)
 		if err != nil {
@@ -166,7 +168,7 @@ func (c *Codec) readerFor(ctx context.Context, id uint32) (avro.Schema, error) {
 	if err != nil {
 		return nil, err
 	}
-	writer, err := avro.Parse(text)
+	writer, err := avro.ParseWithCache(text, "", c.cache)
 	if err != nil {
 		return nil, fmt.Errorf("parsing writer schema %d: %w", id, err)
 	}
@@ -204,8 +206,9 @@ func (r registry) schema(ctx context.Context, id uint32) (string, error) {
 	var out struct {
 		Schema string `json:"schema"`
 	}
-	status, err := r.do(ctx, http.MethodGet, fmt.Sprintf("/schemas/ids/%d", id), nil, &out)
-	if status == http.StatusNotFound {
+	err := r.do(ctx, http.MethodGet, fmt.Sprintf("/schemas/ids/%d", id), nil, &out)
+	var re *registryError
+	if errors.As(err, &re) && re.Code == 40403 { // the registry's own "schema not found"
 		return "", fmt.Errorf("schema %d: %w", id, errUnknownSchema)
 	}
 	if err != nil {
@@ -222,29 +225,44 @@ func (r registry) register(ctx context.Context, subject, schema string) (uint32,
 	var out struct {
 		ID uint32 `json:"id"`
 	}
-	if _, err := r.do(ctx, http.MethodPost, "/subjects/"+subject+"/versions", body, &out); err != nil {
+	if err := r.do(ctx, http.MethodPost, "/subjects/"+subject+"/versions", body, &out); err != nil {
 		return 0, fmt.Errorf("registering %s: %w", subject, err)
 	}
 	return out.ID, nil
 }
 
-func (r registry) do(ctx context.Context, method, path string, body []byte, out any) (int, error) {
+// registryError is a registry's error answer.
+type registryError struct {
+	Status  string
+	Code    int    `json:"error_code"`
+	Message string `json:"message"`
+}
+
+func (e *registryError) Error() string {
+	return fmt.Sprintf("%s: error %d: %s", e.Status, e.Code, e.Message)
+}
+
+func (r registry) do(ctx context.Context, method, path string, body []byte, out any) error {
 	req, err := http.NewRequestWithContext(ctx, method, r.url+path, bytes.NewReader(body))
 	if err != nil {
-		return 0, err
+		return err
 	}
 	req.Header.Set("Content-Type", "application/vnd.schemaregistry.v1+json")
 	resp, err := r.client.Do(req)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return resp.StatusCode, err
+		return err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, fmt.Errorf("%s %s: %s: %s", method, path, resp.Status, b)
+		re := &registryError{Status: resp.Status}
+		if json.Unmarshal(b, re) != nil {
+			re.Message = string(b)
+		}
+		return fmt.Errorf("%s %s: %w", method, path, re)
 	}
-	return resp.StatusCode, json.Unmarshal(b, out)
+	return json.Unmarshal(b, out)
 }

@@ -254,7 +254,7 @@ public final class UserStatsApp {
         /** The schema of id, or null when the registry does not know it. */
         String schema(int id) {
             HttpResponse<String> resp = send(HttpRequest.newBuilder(URI.create(url + "/schemas/ids/" + id)).GET());
-            if (resp.statusCode() == 404) {
+            if (resp.statusCode() == 404 && errorCode(resp) == 40403) { // the registry's own "schema not found"
                 return null;
             }
             return field(resp, "schema").asText();
@@ -276,6 +276,15 @@ public final class UserStatsApp {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new IllegalStateException(e);
+            }
+        }
+
+        private int errorCode(HttpResponse<String> resp) {
+            try {
+                JsonNode code = json.readTree(resp.body()).get("error_code");
+                return code == null ? 0 : code.asInt();
+            } catch (IOException e) {
+                return 0; // not the registry's answer
             }
         }
 
