@@ -24,7 +24,22 @@ type child struct {
 	output *lockedWriter // its stdout and stderr, shown when it fails
 	exited chan struct{}
 	err    error // Wait's result, once exited is closed
+
+	// samples of the process's CPU time, every sampleEvery while it runs.
+	mu      sync.Mutex
+	samples []cpuSample
+	sampled chan struct{} // closed when the sampler has stopped
 }
+
+// cpuSample is the process's CPU time at a moment.
+type cpuSample struct {
+	at  time.Time
+	cpu time.Duration
+}
+
+// sampleEvery is how often a child's CPU time is sampled (its resolution is
+// 1/clockTicks anyway).
+const sampleEvery = 5 * time.Millisecond
 
 // startChild starts a contestant's process.
 func startChild(name, bin string, args []string, env []string) (*child, error) {
@@ -35,12 +50,57 @@ func startChild(name, bin string, args []string, env []string) (*child, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s: %w", name, err)
 	}
-	c := &child{name: name, cmd: cmd, output: out, exited: make(chan struct{})}
+	c := &child{name: name, cmd: cmd, output: out, exited: make(chan struct{}), sampled: make(chan struct{})}
 	go func() {
 		c.err = cmd.Wait()
 		close(c.exited)
 	}()
+	go c.sample()
 	return c, nil
+}
+
+// sample notes the process's CPU time every sampleEvery until it exits.
+func (c *child) sample() {
+	defer close(c.sampled)
+	tick := time.NewTicker(sampleEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-c.exited:
+			return
+		case <-tick.C:
+		}
+		cpu, err := c.cpu()
+		if err != nil {
+			continue // it is exiting
+		}
+		c.mu.Lock()
+		c.samples = append(c.samples, cpuSample{at: time.Now(), cpu: cpu})
+		c.mu.Unlock()
+	}
+}
+
+// cpuAt is the process's CPU time at t, interpolated between the samples
+// around it.
+func (c *child) cpuAt(t time.Time) (time.Duration, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.samples) == 0 || t.Before(c.samples[0].at) {
+		return 0, nil
+	}
+	for i := 1; i < len(c.samples); i++ {
+		a, b := c.samples[i-1], c.samples[i]
+		if t.After(b.at) {
+			continue
+		}
+		f := float64(t.Sub(a.at)) / float64(b.at.Sub(a.at))
+		return a.cpu + time.Duration(f*float64(b.cpu-a.cpu)), nil
+	}
+	last := c.samples[len(c.samples)-1]
+	if t.Sub(last.at) > 10*sampleEvery {
+		return 0, fmt.Errorf("%s: no CPU sample near %s", c.name, t.Format("15:04:05.000"))
+	}
+	return last.cpu, nil
 }
 
 // cpu returns the CPU time (user + system, all threads) the process has
@@ -100,6 +160,7 @@ func (c *child) stop(grace time.Duration) (usage, error) {
 		_ = c.cmd.Process.Kill()
 		<-c.exited
 	}
+	<-c.sampled
 	ru, ok := c.cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	if !ok {
 		return usage{}, fmt.Errorf("%s: no rusage", c.name)

@@ -126,12 +126,15 @@ const columnsDoc = `## What the columns mean
 
 - **msg/s**: input messages per second while the contestant drains a backlog
   that was on the input topic before it started, timed from its first output
-  to the output of the last input (process start, group join and table
-  recovery are outside the window).
+  to the output of the last input by the outputs' own record timestamps
+  (each contestant's client stamps a record when it produces it; the Kafka
+  Streams app stamps its outputs with the wall clock), so the contestant's
+  start (process, group join, table recovery) is outside the window and the
+  harness's own reading speed does not count.
 - **CPU µs/msg**: the contestant process's user + system CPU time
-  (/proc/<pid>/stat, all threads) over the same window, per input message.
-  Every contestant is a child process of its own; the broker and the
-  harness are not in its numbers.
+  (/proc/<pid>/stat, all threads, sampled every 5 ms and interpolated) over
+  the same window, per input message. Every contestant is a child process of
+  its own; the broker and the harness are not in its numbers.
 - **peak RSS MB**: the contestant's maximum resident set over its life until
   the harness stops it after the drain (VmHWM of /proc/<pid>/status; the
   child's ru_maxrss would include the harness's own peak, which Linux folds

@@ -14,7 +14,8 @@ import (
 type received struct {
 	key   string
 	value []byte
-	at    time.Time
+	at    time.Time // when the harness read it
+	stamp time.Time // the record's timestamp: when the contestant produced it
 }
 
 // watcher reads a contestant's output topic from the start, noting when
@@ -58,7 +59,7 @@ func (w *watcher) poll(ctx context.Context, cl *kgo.Client) error {
 		now := time.Now()
 		w.mu.Lock()
 		fs.EachRecord(func(r *kgo.Record) {
-			w.recs = append(w.recs, received{key: string(r.Key), value: r.Value, at: now})
+			w.recs = append(w.recs, received{key: string(r.Key), value: r.Value, at: now, stamp: r.Timestamp})
 		})
 		w.mu.Unlock()
 	}
@@ -86,19 +87,21 @@ func (w *watcher) close() error {
 
 // drain is what waitDrain measured.
 type drain struct {
-	first, last       time.Time     // arrival of the first and the n-th output
+	first, last       time.Time     // when the contestant produced its first and n-th output
 	cpuFirst, cpuLast time.Duration // the contestant's CPU time then
-	firstCount        int           // outputs seen when first was sampled
 }
 
-// waitDrain waits until n outputs have arrived, sampling the contestant's
-// CPU time when the first arrives and when the n-th does.
+// waitDrain waits until n outputs have arrived, and times the drain by the
+// outputs' own timestamps (the contestant's clients stamp each record when
+// it is produced), not by when the harness read them: a fast contestant
+// can be done before the harness has read much. The contestant's CPU time
+// at those moments is interpolated from its samples.
 func (w *watcher) waitDrain(ctx context.Context, c *child, n int, timeout time.Duration) (drain, error) {
 	var d drain
 	deadline := time.After(timeout)
-	tick := time.NewTicker(2 * time.Millisecond)
+	tick := time.NewTicker(5 * time.Millisecond)
 	defer tick.Stop()
-	for {
+	for w.count() < n {
 		select {
 		case <-ctx.Done():
 			return d, ctx.Err()
@@ -112,26 +115,17 @@ func (w *watcher) waitDrain(ctx context.Context, c *child, n int, timeout time.D
 		if err := c.alive(); err != nil {
 			return d, err
 		}
-		got := w.count()
-		if got == 0 {
-			continue
+	}
+	for _, r := range w.records(0)[:n] {
+		if d.first.IsZero() || r.stamp.Before(d.first) {
+			d.first = r.stamp
 		}
-		if d.first.IsZero() {
-			cpu, err := c.cpu()
-			if err != nil {
-				return d, err
-			}
-			d.cpuFirst, d.firstCount = cpu, got
-			d.first = w.records(0)[0].at
-		}
-		if got >= n {
-			cpu, err := c.cpu()
-			if err != nil {
-				return d, err
-			}
-			d.cpuLast = cpu
-			d.last = w.records(n - 1)[0].at
-			return d, nil
+		if r.stamp.After(d.last) {
+			d.last = r.stamp
 		}
 	}
+	var err1, err2 error
+	d.cpuFirst, err1 = c.cpuAt(d.first)
+	d.cpuLast, err2 = c.cpuAt(d.last)
+	return d, errors.Join(err1, err2)
 }

@@ -161,7 +161,10 @@ public final class UserStatsApp {
             }
             s.put("last_ts", e.get("ts"));
             store.put(rec.key(), s);
-            ctx.forward(rec.withValue(encode(s)), "out");
+            // Stamped with the time it is produced, as the Go clients stamp
+            // theirs (Kafka Streams would carry the input's timestamp on): the
+            // harness times the drain by the outputs' timestamps.
+            ctx.forward(rec.withValue(encode(s)).withTimestamp(System.currentTimeMillis()), "out");
         }
 
         /** Decodes a framed UserEvent, or returns null for poison. */
