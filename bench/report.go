@@ -54,6 +54,9 @@ func (r *report) markdown() string {
 	if r.o.smoke {
 		p("**Smoke run** (tiny counts: the numbers mean nothing, only that the harness works).\n\n")
 	}
+	if r.o.note != "" {
+		p("**%s**\n\n", r.o.note)
+	}
 	cmd := "go run ./bench"
 	if len(os.Args) > 1 {
 		cmd += " " + strings.Join(os.Args[1:], " ")
