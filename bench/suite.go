@@ -44,7 +44,6 @@ type harness struct {
 	self     string // this binary, run with -child
 	run      string // prefix of every topic and group of this run
 	v1, v2   demo.Encoder
-	schemas  *codecs.Schemas
 	// kstreamsBuilt is the jar built from bench/kstreams in this run.
 	kstreamsBuilt string
 	// codec reads outputs (UserEvents and UserStats) as the contestants do.
