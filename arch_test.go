@@ -35,7 +35,14 @@ var importRules = map[string][]string{
 	"internal/ops":        {module + "/internal/cli", module + "/internal/dlq"},
 	"internal/devenv":     {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka"},
 	"internal/demo":       {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka"},
+	// The hand-written contestants of the benchmark share nothing with sluice.
+	"bench/contest": {module + "/..."},
 }
+
+// testTools are commands that are tests in all but name: the benchmark
+// harness runs testing.Benchmark and checks every contestant's outputs
+// against the test kit's oracle.
+var testTools = []string{module + "/bench"}
 
 type pkgInfo struct {
 	imports []string // direct, non-test
@@ -84,8 +91,8 @@ func TestImportRules(t *testing.T) {
 		}
 	}
 	for path, info := range pkgs {
-		if path == module+"/internal/testkit" {
-			continue // the kit itself; only tests import it
+		if path == module+"/internal/testkit" || slices.Contains(testTools, path) {
+			continue // the kit itself, and the tools that are tests
 		}
 		if slices.Contains(info.imports, "testing") {
 			t.Errorf("%s (production code) imports testing", path)
