@@ -33,6 +33,10 @@ var importRules = map[string][]string{
 	"internal/ops":        {module + "/internal/cli", module + "/internal/dlq"},
 	"internal/devenv":     {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka"},
 	"internal/demo":       {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka"},
+
+	// One way to connect to Kafka for every client; sarama kept apart.
+	"internal/kafkaconn":             {module + "/pipeline", module + "/processors", module + "/codecs", module + "/registry/...", module + "/internal/cli", module + "/internal/dlq", module + "/internal/devenv", module + "/internal/demo", module + "/internal/ops", "github.com/lovoo/goka", "github.com/IBM/sarama"},
+	"internal/kafkaconn/kafkasarama": {module + "/pipeline", module + "/processors", module + "/codecs", module + "/registry/...", module + "/internal/cli", module + "/internal/dlq", module + "/internal/devenv", "github.com/lovoo/goka"},
 }
 
 type pkgInfo struct {

@@ -9,7 +9,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
-	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 )
 
 // PartitionLag is the lag of one partition of a pipeline's input.
@@ -32,19 +33,18 @@ const lagTimeout = 5 * time.Second
 // partition of the input whoever owns it, and whatever the processor does
 // (held, restarting, not started yet).
 type lagReader struct {
-	cl  *kgo.Client
 	adm *kadm.Client
 }
 
-func newLagReader(brokers []string, clientID string) (*lagReader, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ClientID(clientID))
+func newLagReader(conn kafkaconn.Config) (*lagReader, error) {
+	adm, err := conn.NewAdmin()
 	if err != nil {
 		return nil, fmt.Errorf("creating the Kafka client that reads lag: %w", err)
 	}
-	return &lagReader{cl: cl, adm: kadm.NewClient(cl)}, nil
+	return &lagReader{adm: adm}, nil
 }
 
-func (l *lagReader) close() { l.cl.Close() }
+func (l *lagReader) close() { l.adm.Close() }
 
 // lag returns the lag of every partition of topic for group, by partition.
 func (l *lagReader) lag(ctx context.Context, group, topic string) ([]PartitionLag, error) {
