@@ -23,7 +23,8 @@ func Env(t testing.TB) *devenv.Env {
 	t.Helper()
 	cfg := devenv.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0"}
 	if brokers, ok := externalBrokers(t); ok {
-		cfg = devenv.Config{Brokers: brokers, RegistryAddr: "127.0.0.1:0"}
+		k := Kafka(brokers)
+		cfg = devenv.Config{Brokers: brokers, TLS: k.TLS, SASL: k.SASL, RegistryAddr: "127.0.0.1:0"}
 	}
 	env, err := devenv.Start(t.Context(), cfg)
 	if err != nil {
