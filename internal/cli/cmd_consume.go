@@ -93,18 +93,23 @@ func (a *app) runConsume(ctx context.Context, o *consumeOptions) (err error) {
 	if o.group != "" {
 		opts = append(opts, kgo.ConsumerGroup(o.group), kgo.AutoCommitMarks())
 	}
-	cl, err := o.conn.newKafkaClient(opts...)
+	// Never auto-create here: sluice creates its topics with the right
+	// partition count, and a consumer started first must not pre-empt that.
+	adm, err := o.conn.newKafkaAdmin()
 	if err != nil {
 		return err
 	}
-	// Never auto-create here: sluice creates its topics with the right
-	// partition count, and a consumer started first must not pre-empt that.
-	switch ok, err := topicExists(ctx, cl, o.topic, false); {
+	ok, err := topicExists(ctx, adm, o.topic)
+	adm.Close()
+	switch {
 	case err != nil:
-		cl.Close()
 		return err
 	case !ok:
 		fmt.Fprintf(a.stderr, "sluice: topic %s does not exist yet; waiting for it\n", o.topic)
+	}
+	cl, err := o.conn.newKafkaClient(opts...)
+	if err != nil {
+		return err
 	}
 	defer func() {
 		if o.group != "" {

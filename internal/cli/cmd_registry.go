@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/pipeline"
 	"github.com/sluicehq/sluice/registry"
 )
@@ -26,6 +27,7 @@ type registryServeOptions struct {
 	topic       string
 	replication int16
 	maxSchema   int
+	kafkaSec    kafkaSecurityFlags
 }
 
 // registryCmd is `sluice registry`, the parent of `registry serve`.
@@ -64,6 +66,7 @@ are lost on exit. Stops cleanly on SIGINT or SIGTERM.`,
 			if o.maxSchema < 1 {
 				return usagef("--max-schema-bytes must be at least 1, got %d", o.maxSchema)
 			}
+			o.kafkaSec.resolve(a.getenv)
 			return a.runRegistryServe(cmd.Context(), o)
 		},
 	}
@@ -74,6 +77,7 @@ are lost on exit. Stops cleanly on SIGINT or SIGTERM.`,
 	f.StringVar(&o.topic, "topic", "_schemas", "schemas topic (with --brokers)")
 	f.Int16Var(&o.replication, "replication-factor", 1, "replication factor when creating the schemas topic")
 	f.IntVar(&o.maxSchema, "max-schema-bytes", registry.DefaultMaxSchemaBytes, "largest schema text accepted; larger ones get 413")
+	addKafkaSecurityFlags(cmd, &o.kafkaSec)
 	return cmd
 }
 
@@ -90,9 +94,18 @@ func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions) erro
 		if err := pipeline.CheckBrokers(brokers); err != nil {
 			return usagef("--brokers: %v", err)
 		}
+		t, s, err := o.kafkaSec.config()
+		if err != nil {
+			return err
+		}
+		kafka := kafkaconn.Config{Brokers: brokers, TLS: t, SASL: s}
+		kopts, err := kafka.Opts()
+		if err != nil {
+			return usagef("%v", err)
+		}
 		startCtx, cancel := context.WithTimeout(ctx, registryStartTimeout)
 		ks, err := registry.NewKafkaStore(startCtx, registry.KafkaStoreConfig{
-			Brokers: brokers, Topic: o.topic, ReplicationFactor: o.replication, Logger: log,
+			Brokers: brokers, ClientOpts: kopts, Topic: o.topic, ReplicationFactor: o.replication, Logger: log,
 		})
 		cancel()
 		if err != nil {
@@ -100,7 +113,7 @@ func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions) erro
 		}
 		defer closeRegistryStore(log, ks)
 		store = ks
-		desc = []any{"store", "kafka", "brokers", strings.Join(brokers, ","), "topic", o.topic}
+		desc = []any{"store", "kafka", "brokers", strings.Join(brokers, ","), "kafka_security", kafka.Protocol(), "topic", o.topic}
 	}
 	srv := registry.NewServer(store, registry.WithLogger(log), registry.WithMaxSchemaBytes(o.maxSchema))
 	err := registry.ListenAndServe(ctx, o.addr, srv, func(addr net.Addr) {
