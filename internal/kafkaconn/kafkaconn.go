@@ -17,6 +17,7 @@ package kafkaconn
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -58,6 +59,16 @@ func (c Config) Validate() error {
 		return err
 	}
 	return nil
+}
+
+// String describes c for logs and errors: brokers, protocol and SASL user,
+// never a secret.
+func (c Config) String() string {
+	s := strings.Join(c.Brokers, ",") + " over " + c.Protocol()
+	if c.SASL.Enabled() {
+		s += " with " + c.SASL.String()
+	}
+	return s
 }
 
 // Protocol is Kafka's name of the security protocol c speaks: PLAINTEXT,

@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -174,4 +175,19 @@ func TLSFiles(t testing.TB) (caFile string, server *tls.Config) {
 		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
 	}
 	return caFile, server
+}
+
+// CreateTopicWith is CreateTopic on the cluster conn connects to.
+func CreateTopicWith(t testing.TB, conn kafkaconn.Config, topic string, partitions int) {
+	t.Helper()
+	adm, err := conn.NewAdmin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := kafkaconn.CreateTopic(ctx, adm, topic, int32(partitions), 1, nil); err != nil {
+		t.Fatalf("creating topic %s: %v", topic, err)
+	}
 }
