@@ -304,7 +304,8 @@ func (sv *Supervisor) Run(ctx context.Context) error {
 			}
 		}
 	}
-	adm, err := sv.conn("-setup").NewAdmin()
+	setup := sv.conn("-setup")
+	adm, err := setup.NewAdmin()
 	if err != nil {
 		return err
 	}
@@ -313,7 +314,7 @@ func (sv *Supervisor) Run(ctx context.Context) error {
 	cancelPing()
 	if err != nil {
 		adm.Close()
-		return fmt.Errorf("connecting to Kafka at %v: %w", sv.brokers, err)
+		return fmt.Errorf("connecting to Kafka (%v): %w", setup, err)
 	}
 	ps := make([]*Pipeline, len(sv.runs))
 	for i, run := range sv.runs {

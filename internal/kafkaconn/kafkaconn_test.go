@@ -49,6 +49,9 @@ func TestLoadSASL(t *testing.T) {
 	if s, err := loadSASL(t, "sasl: {mechanism: OAUTHBEARER, token_file: "+pwFile+"}", env); err != nil || s.TokenFile != pwFile {
 		t.Fatalf("token file: %+v, %v", s, err)
 	}
+	if s, err := loadSASL(t, "sasl: {mechanism: '${NONE:-}', username: '${NONE:-}', password: '${NONE:-}'}", env); err != nil || s.Enabled() {
+		t.Fatalf("unset variables: %+v, %v", s, err)
+	}
 	for _, show := range []string{s.String(), fmt.Sprintf("%v %+v %#v", s, s, s)} {
 		if strings.Contains(show, secret) {
 			t.Errorf("%q shows the password", show)
@@ -65,7 +68,7 @@ func TestLoadSASL(t *testing.T) {
 		"sasl: {mechanism: PLAIN, username: a, password: '${PW}', pasword: x}":                    `unknown field "pasword"`,
 		"sasl: {mechanism: PLAIN, username: a, password: '${PW}', password_file: " + pwFile + "}": "password and password_file are both set",
 		"sasl: {mechanism: OAUTHBEARER, token_file: " + filepath.Join(dir, "none") + "}":          "token_file:",
-		"sasl: {username: a}": `missing required field "mechanism"`,
+		"sasl: {username: a}": "credentials without a mechanism",
 	} {
 		_, err := loadSASL(t, src, env)
 		if err == nil || !strings.Contains(err.Error(), want) {

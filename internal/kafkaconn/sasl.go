@@ -144,7 +144,9 @@ func (s SASL) mechanism() sasl.Mechanism {
 	return nil
 }
 
-// LoadSASL reads a `sasl:` block; n may be nil (no block: SASL off).
+// LoadSASL reads a `sasl:` block; n may be nil (no block: SASL off), and
+// a block without a mechanism (mechanism: ${SLUICE_SASL_MECHANISM:-} with
+// the variable unset) turns SASL off as well.
 // Secrets come from password or password_file and token or token_file
 // (${ENV} works in all of them); problems are reported at their field.
 func LoadSASL(n *conf.Node) SASL {
@@ -156,22 +158,29 @@ func LoadSASL(n *conf.Node) SASL {
 		return SASL{}
 	}
 	var s SASL
-	mech := m.Need("mechanism")
+	mech := m.Get("mechanism")
 	s.Username = m.StringOr("username", "")
 	s.Password = m.Secret("password")
 	if t := m.Get("token"); t != nil {
 		s.Token = t.String()
 	}
 	if f := m.Get("token_file"); f != nil {
-		if s.TokenFile = f.String(); s.TokenFile == "" {
-			f.Errorf("token_file is empty")
-		} else if _, err := os.Stat(s.TokenFile); err != nil {
-			f.Errorf("token_file: %v", err)
+		// Read at each authentication; checked now so that validate finds
+		// a wrong path. Empty (an unset ${VAR:-}) means none.
+		if s.TokenFile = f.String(); s.TokenFile != "" {
+			if _, err := os.Stat(s.TokenFile); err != nil {
+				f.Errorf("token_file: %v", err)
+			}
 		}
 	}
 	m.Done()
-	if mech == nil {
-		return s
+	if mech == nil || mech.String() == "" {
+		// No mechanism (or an unset ${VAR:-}): SASL is off, and credentials
+		// without a mechanism are a mistake worth reporting.
+		if err := s.Validate(); err != nil {
+			n.Errorf("%v", err)
+		}
+		return SASL{}
 	}
 	name, ok := NormalizeMechanism(mech.String())
 	if !ok {
