@@ -65,7 +65,7 @@ func envOf(env *devenv.Env) func(string) string {
 		case name == envRegistryURL:
 			return env.RegistryURL()
 		}
-		return ""
+		return securityEnv(testkit.Kafka(env.Brokers()), name)
 	}
 }
 

@@ -191,3 +191,31 @@ func CreateTopicWith(t testing.TB, conn kafkaconn.Config, topic string, partitio
 		t.Fatalf("creating topic %s: %v", topic, err)
 	}
 }
+
+// SecureConfig returns the pipelines.yaml text src with KafkaYAML's entries
+// added at the top of its `kafka:` block, so that a configuration a test
+// writes connects to the real cluster as every other client does.
+func SecureConfig(src string) string {
+	y := KafkaYAML()
+	if y == "" {
+		return src
+	}
+	if strings.HasPrefix(src, "kafka:\n") {
+		return "kafka:\n" + y + src[len("kafka:\n"):]
+	}
+	return strings.Replace(src, "\nkafka:\n", "\nkafka:\n"+y, 1)
+}
+
+// CLIEnv returns the environment ("NAME=value") that makes the sluice
+// commands, and the reference pipelines.yaml, connect as c says: the
+// variables of the CLI's TLS and SASL settings.
+func CLIEnv(c kafkaconn.Config) []string {
+	var env []string
+	if c.TLS.Enabled {
+		env = append(env, "SLUICE_KAFKA_TLS=true", "SLUICE_KAFKA_CA_FILE="+c.TLS.CAFile)
+	}
+	if s := c.SASL; s.Enabled() {
+		env = append(env, "SLUICE_SASL_MECHANISM="+s.Mechanism, "SLUICE_SASL_USERNAME="+s.Username, "SLUICE_SASL_PASSWORD="+s.Password)
+	}
+	return env
+}
