@@ -280,9 +280,6 @@ func (sv *Supervisor) codecFor(e Endpoint, schemas *codecs.Schemas, avroOpts ...
 	}
 }
 
-// connectTimeout bounds Run's first contact with the brokers.
-const connectTimeout = 30 * time.Second
-
 // conn is how the supervisor's clients connect: the brokers, the client id
 // with suffix, and kafka.tls and kafka.sasl.
 func (sv *Supervisor) conn(suffix string) kafkaconn.Config {
@@ -304,17 +301,9 @@ func (sv *Supervisor) Run(ctx context.Context) error {
 			}
 		}
 	}
-	setup := sv.conn("-setup")
-	adm, err := setup.NewAdmin()
+	adm, err := sv.conn("-setup").Dial(ctx)
 	if err != nil {
 		return err
-	}
-	pingCtx, cancelPing := context.WithTimeout(ctx, connectTimeout)
-	err = kafkaconn.Ping(pingCtx, adm)
-	cancelPing()
-	if err != nil {
-		adm.Close()
-		return fmt.Errorf("connecting to Kafka (%v): %w", setup, err)
 	}
 	ps := make([]*Pipeline, len(sv.runs))
 	for i, run := range sv.runs {

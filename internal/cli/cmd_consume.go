@@ -95,7 +95,7 @@ func (a *app) runConsume(ctx context.Context, o *consumeOptions) (err error) {
 	}
 	// Never auto-create here: sluice creates its topics with the right
 	// partition count, and a consumer started first must not pre-empt that.
-	adm, err := o.conn.newKafkaAdmin()
+	adm, err := o.conn.dialKafka(ctx)
 	if err != nil {
 		return err
 	}

@@ -104,6 +104,14 @@ func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions) erro
 			return usagef("%v", err)
 		}
 		startCtx, cancel := context.WithTimeout(ctx, registryStartTimeout)
+		// Connect first: a refused password or an unreachable broker is a
+		// clear error at once, not a store that retries its first request.
+		adm, err := kafka.Dial(startCtx)
+		if err != nil {
+			cancel()
+			return err
+		}
+		adm.Close()
 		ks, err := registry.NewKafkaStore(startCtx, registry.KafkaStoreConfig{
 			Brokers: brokers, ClientOpts: kopts, Topic: o.topic, ReplicationFactor: o.replication, Logger: log,
 		})

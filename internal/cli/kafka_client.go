@@ -89,13 +89,14 @@ func (f *connFlags) newKafkaClient(opts ...kgo.Opt) (*kgo.Client, error) {
 	return k.NewClient(opts...)
 }
 
-// newKafkaAdmin builds an admin client on the --brokers list.
-func (f *connFlags) newKafkaAdmin(opts ...kgo.Opt) (*kadm.Client, error) {
+// dialKafka returns an admin client connected to the --brokers list: an
+// unreachable broker or refused credentials are an error here.
+func (f *connFlags) dialKafka(ctx context.Context, opts ...kgo.Opt) (*kadm.Client, error) {
 	k, err := f.kafka()
 	if err != nil {
 		return nil, err
 	}
-	return k.NewAdmin(opts...)
+	return k.Dial(ctx, opts...)
 }
 
 // newRegistryClient returns a schema registry client for --registry. It does
@@ -137,7 +138,7 @@ func topicExists(ctx context.Context, adm *kadm.Client, topic string) (bool, err
 // times over about two seconds: a real broker creates topics asynchronously,
 // so a topic created a moment ago may not show in metadata yet.
 func (f *connFlags) topicExistsSoon(ctx context.Context, topic string) (bool, error) {
-	adm, err := f.newKafkaAdmin(kgo.AllowAutoTopicCreation())
+	adm, err := f.dialKafka(ctx, kgo.AllowAutoTopicCreation())
 	if err != nil {
 		return false, err
 	}

@@ -15,6 +15,7 @@
 package kafkaconn
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -137,4 +138,25 @@ func (c Config) NewAdmin(extra ...kgo.Opt) (*kadm.Client, error) {
 		return nil, err
 	}
 	return kadm.NewClient(cl), nil
+}
+
+// connectTimeout bounds Dial's first contact with the brokers.
+const connectTimeout = 30 * time.Second
+
+// Dial returns an admin client (see NewAdmin) that has connected and
+// authenticated: an unreachable broker, a TLS problem or wrong credentials
+// are an error here, within ctx and at most 30 seconds, naming the brokers,
+// the protocol and the SASL user, never a secret.
+func (c Config) Dial(ctx context.Context, extra ...kgo.Opt) (*kadm.Client, error) {
+	adm, err := c.NewAdmin(extra...)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, connectTimeout)
+	defer cancel()
+	if err := Ping(ctx, adm); err != nil {
+		adm.Close()
+		return nil, fmt.Errorf("connecting to Kafka (%v): %w", c, err)
+	}
+	return adm, nil
 }
