@@ -140,6 +140,10 @@ func TestKafkaSecurityFlagsAndEnv(t *testing.T) {
 // does not print it, and `run` with a wrong one fails at start with an
 // error and logs that do not show it.
 func TestRunKafkaPasswordHidden(t *testing.T) {
+	// The file connects to a broker of its own, not to the run's real one.
+	for _, v := range []string{testkit.TLSVar, testkit.TLSCAFileVar, testkit.SASLMechanismVar} {
+		t.Setenv(v, "")
+	}
 	conn := testkit.SecureBroker(t, false, kafkaconn.SASL{Mechanism: kafkaconn.ScramSHA256, Username: "sluice", Password: "right-" + theSecret})
 	file := secretsPipelines(t, "  brokers: "+strings.Join(conn.Brokers, ",")+"\n  sasl: {mechanism: SCRAM-SHA-256, username: sluice, password: '${KAFKA_PASSWORD}'}\n")
 	env := map[string]string{"KAFKA_PASSWORD": theSecret}
