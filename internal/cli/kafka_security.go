@@ -51,7 +51,7 @@ func addKafkaSecurityFlags(cmd *cobra.Command, f *kafkaSecurityFlags) {
 	fl.StringVar(&f.keyFile, "kafka-key-file", "", "PEM key of --kafka-cert-file (default $"+envKafkaKeyFile+")")
 	fl.StringVar(&f.serverName, "kafka-server-name", "", "name to check in the brokers' certificates (default $"+envKafkaServerName+", then the host dialled)")
 	fl.BoolVar(&f.insecure, "kafka-insecure-skip-verify", false, "accept any broker certificate; for tests only (default $"+envKafkaInsecure+")")
-	fl.StringVar(&f.mechanism, "sasl-mechanism", "", "SASL mechanism: "+strings.Join(kafkaconn.Mechanisms, ", ")+" (default $"+envSASLMechanism+")")
+	fl.StringVar(&f.mechanism, "sasl-mechanism", "", "SASL mechanism: "+strings.Join(kafkaconn.Mechanisms(), ", ")+" (default $"+envSASLMechanism+")")
 	fl.StringVar(&f.username, "sasl-username", "", "SASL username (default $"+envSASLUsername+")")
 	fl.StringVar(&f.passwordFile, "sasl-password-file", "", "file holding the SASL password (default $"+envSASLPassword+", then the file $"+envSASLPasswordFile+")")
 	fl.StringVar(&f.tokenFile, "sasl-token-file", "", "file holding the OAUTHBEARER token, re-read at each authentication (default $"+envSASLToken+", then the file $"+envSASLTokenFile+")")
@@ -106,7 +106,7 @@ func (f *kafkaSecurityFlags) config() (tlsconf.Config, kafkaconn.SASL, error) {
 	if f.mechanism != "" {
 		m, ok := kafkaconn.NormalizeMechanism(f.mechanism)
 		if !ok {
-			return t, s, usagef("--sasl-mechanism: unknown mechanism %q (%s)", f.mechanism, strings.Join(kafkaconn.Mechanisms, ", "))
+			return t, s, usagef("--sasl-mechanism: unknown mechanism %q (%s)", f.mechanism, strings.Join(kafkaconn.Mechanisms(), ", "))
 		}
 		s.Mechanism = m
 	}

@@ -25,7 +25,7 @@ const (
 )
 
 // Mechanisms lists the SASL mechanisms sluice speaks.
-var Mechanisms = []string{Plain, ScramSHA256, ScramSHA512, OAuthBearer}
+func Mechanisms() []string { return []string{Plain, ScramSHA256, ScramSHA512, OAuthBearer} }
 
 // SASL is how a client authenticates. Its String form never shows the
 // password or the token.
@@ -67,7 +67,7 @@ func (s SASL) GoString() string { return "kafkaconn.SASL{" + s.String() + "}" }
 // ("scram-sha-512" is SCRAM-SHA-512), and whether sluice knows it.
 func NormalizeMechanism(name string) (string, bool) {
 	up := strings.ToUpper(strings.TrimSpace(name))
-	for _, m := range Mechanisms {
+	for _, m := range Mechanisms() {
 		if up == m {
 			return m, true
 		}
@@ -80,7 +80,7 @@ func NormalizeMechanism(name string) (string, bool) {
 func (s SASL) Validate() error {
 	if !s.Enabled() {
 		if s.Username != "" || s.Password != "" || s.Token != "" || s.TokenFile != "" {
-			return errors.New("sasl: credentials without a mechanism (" + strings.Join(Mechanisms, ", ") + ")")
+			return errors.New("sasl: credentials without a mechanism (" + strings.Join(Mechanisms(), ", ") + ")")
 		}
 		return nil
 	}
@@ -104,7 +104,7 @@ func (s SASL) Validate() error {
 			return errors.New("sasl: OAUTHBEARER takes a token, not a username and password")
 		}
 	default:
-		return fmt.Errorf("sasl: unknown mechanism %q (%s)", s.Mechanism, strings.Join(Mechanisms, ", "))
+		return fmt.Errorf("sasl: unknown mechanism %q (%s)", s.Mechanism, strings.Join(Mechanisms(), ", "))
 	}
 	return nil
 }
@@ -184,7 +184,7 @@ func LoadSASL(n *conf.Node) SASL {
 	}
 	name, ok := NormalizeMechanism(mech.String())
 	if !ok {
-		mech.Errorf("unknown SASL mechanism %q (%s)", mech.String(), strings.Join(Mechanisms, ", "))
+		mech.Errorf("unknown SASL mechanism %q (%s)", mech.String(), strings.Join(Mechanisms(), ", "))
 		return s
 	}
 	s.Mechanism = name
