@@ -37,6 +37,10 @@ var importRules = map[string][]string{
 	"internal/demo":       {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka"},
 	// The hand-written contestants of the benchmark share nothing with sluice.
 	"bench/contest": {module + "/..."},
+
+	// One way to connect to Kafka for every client; sarama kept apart.
+	"internal/kafkaconn":             {module + "/pipeline", module + "/processors", module + "/codecs", module + "/registry/...", module + "/internal/cli", module + "/internal/dlq", module + "/internal/devenv", module + "/internal/demo", module + "/internal/ops", "github.com/lovoo/goka", "github.com/IBM/sarama"},
+	"internal/kafkaconn/kafkasarama": {module + "/pipeline", module + "/processors", module + "/codecs", module + "/registry/...", module + "/internal/cli", module + "/internal/dlq", module + "/internal/devenv", "github.com/lovoo/goka"},
 }
 
 // testTools are commands that are tests in all but name: the benchmark

@@ -6,6 +6,7 @@ import (
 	"github.com/hamba/avro/v2"
 
 	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/internal/partition"
 	"github.com/sluicehq/sluice/internal/tlsconf"
 	"github.com/sluicehq/sluice/processors"
@@ -39,6 +40,17 @@ type Kafka struct {
 	// SessionTimeout and Heartbeat tune the consumer group.
 	SessionTimeout time.Duration
 	Heartbeat      time.Duration
+	// TLS and SASL secure every connection to the brokers (kafka.tls,
+	// kafka.sasl). SASL's String form hides its secrets.
+	TLS  tlsconf.Config
+	SASL kafkaconn.SASL
+}
+
+// Conn is how every client of the pipelines connects: to brokers (the
+// configured ones, or the override of Options.Brokers) as clientID, with
+// the configured TLS and SASL.
+func (k Kafka) Conn(brokers []string, clientID string) kafkaconn.Config {
+	return kafkaconn.Config{Brokers: brokers, ClientID: clientID, TLS: k.TLS, SASL: k.SASL}
 }
 
 // Registry holds the schema registry settings.

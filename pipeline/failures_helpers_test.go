@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/pipeline"
 	"github.com/sluicehq/sluice/processors"
@@ -88,6 +89,15 @@ func (r *testRegistry) stop() {
 // come from a devenv.Env.
 func referenceConfigAt(t *testing.T, brokers []string, registryURL string) (*pipeline.Config, refNames) {
 	t.Helper()
+	return referenceConfigConn(t, testkit.Kafka(brokers), registryURL)
+}
+
+// referenceConfigConn is referenceConfigAt for a cluster that may need TLS
+// and SASL: the reference file reads them from the same variables as the
+// CLI.
+func referenceConfigConn(t *testing.T, conn kafkaconn.Config, registryURL string) (*pipeline.Config, refNames) {
+	t.Helper()
+	brokers := conn.Brokers
 	src, err := os.ReadFile("../pipelines.yaml")
 	if err != nil {
 		t.Fatal(err)
@@ -104,6 +114,16 @@ func referenceConfigAt(t *testing.T, brokers []string, registryURL string) (*pip
 			return strings.Join(brokers, ",")
 		case "SLUICE_REGISTRY_URL":
 			return registryURL
+		case "SLUICE_KAFKA_TLS":
+			return strconv.FormatBool(conn.TLS.Enabled)
+		case "SLUICE_KAFKA_CA_FILE":
+			return conn.TLS.CAFile
+		case "SLUICE_SASL_MECHANISM":
+			return conn.SASL.Mechanism
+		case "SLUICE_SASL_USERNAME":
+			return conn.SASL.Username
+		case "SLUICE_SASL_PASSWORD":
+			return conn.SASL.Password
 		}
 		return ""
 	}

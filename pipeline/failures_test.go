@@ -375,7 +375,7 @@ pipelines:
       - flaky: doomed
       - emit: out
 `, strings.Join(brokers, ","), u, input, dlqTopic, output)
-	cfg, err := pipeline.Parse("retry.yaml", []byte(src), pipeline.WithSteps(reg))
+	cfg, err := pipeline.Parse("retry.yaml", []byte(testkit.SecureConfig(src)), pipeline.WithSteps(reg))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -871,7 +871,7 @@ pipelines:
       - gate: {}
       - emit: out
 `, strings.Join(brokers, ","), u, u, u, attempts, u)
-	cfg, err := pipeline.Parse("gate.yaml", []byte(src), pipeline.WithSteps(reg))
+	cfg, err := pipeline.Parse("gate.yaml", []byte(testkit.SecureConfig(src)), pipeline.WithSteps(reg))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,8 @@ import (
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 
+	"github.com/sluicehq/sluice/internal/kafkaconn"
+	"github.com/sluicehq/sluice/internal/kafkaconn/kafkasarama"
 	"github.com/sluicehq/sluice/internal/redact"
 )
 
@@ -27,16 +29,19 @@ func CheckBrokers(addrs []string) error {
 	return nil
 }
 
-// saramaConfig builds the client configuration of one pipeline. Each
-// pipeline gets its own: goka's global config is never touched.
-func saramaConfig(k Kafka, clientID string) (*sarama.Config, error) {
+// saramaConfig builds the client configuration of one pipeline, connected
+// as conn says (client id, TLS, SASL). Each pipeline gets its own: goka's
+// global config is never touched.
+func saramaConfig(k Kafka, conn kafkaconn.Config) (*sarama.Config, error) {
 	cfg := goka.DefaultConfig()
 	v, err := parseKafkaVersion(k.Version)
 	if err != nil {
 		return nil, err
 	}
 	cfg.Version = v
-	cfg.ClientID = clientID
+	if err := kafkasarama.Apply(cfg, conn); err != nil {
+		return nil, err
+	}
 	// A new group starts from the earliest offset.
 	cfg.Consumer.Offsets.Initial = sarama.OffsetOldest
 	cfg.Consumer.Group.Session.Timeout = k.SessionTimeout

@@ -10,6 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 )
 
 // PartitionLag is the lag of one partition of a pipeline's input.
@@ -41,11 +43,10 @@ type lagReader struct {
 	adm *kadm.Client
 }
 
-func newLagReader(brokers []string, clientID string) (*lagReader, error) {
+func newLagReader(conn kafkaconn.Config) (*lagReader, error) {
 	// The client consumes directly (no group), the partitions peek adds
 	// for as long as it reads one record of each; small fetches suffice.
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ClientID(clientID),
-		kgo.FetchMaxBytes(1<<20), kgo.FetchMaxPartitionBytes(64<<10), kgo.FetchMaxWait(250*time.Millisecond))
+	cl, err := conn.NewClient(kgo.FetchMaxBytes(1<<20), kgo.FetchMaxPartitionBytes(64<<10), kgo.FetchMaxWait(250*time.Millisecond))
 	if err != nil {
 		return nil, fmt.Errorf("creating the Kafka client that reads lag: %w", err)
 	}

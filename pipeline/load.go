@@ -13,6 +13,8 @@ import (
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/bounded"
 	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/internal/kafkaconn"
+	"github.com/sluicehq/sluice/internal/tlsconf"
 	"github.com/sluicehq/sluice/processors"
 )
 
@@ -202,6 +204,8 @@ func (l *loader) kafka(n *conf.Node) Kafka {
 			v.Errorf("heartbeat must be positive and shorter than session_timeout")
 		}
 	}
+	k.TLS = tlsconf.Load(m.Get("tls"))
+	k.SASL = kafkaconn.LoadSASL(m.Get("sasl"))
 	m.Done()
 	return k
 }

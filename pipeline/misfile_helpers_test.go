@@ -96,7 +96,7 @@ pipelines:
     steps:
       - emit: out
 `, strings.Join(brokers, ","), registryURL, u, u, u, breaker, u)
-	cfg, err := pipeline.Parse("avro.yaml", []byte(src))
+	cfg, err := pipeline.Parse("avro.yaml", []byte(testkit.SecureConfig(src)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -323,7 +323,7 @@ pipelines:
       - aggregate:
           set: {events: state.events + 1}
 `, strings.Join(brokers, ","), u, u, u)
-	cfg, err := pipeline.Parse("storage.yaml", []byte(src))
+	cfg, err := pipeline.Parse("storage.yaml", []byte(testkit.SecureConfig(src)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -217,7 +217,7 @@ func TestOversizeRecords(t *testing.T) {
 		t.Fatal(err)
 	}
 	st, err := dlq.Replay(t.Context(), names.dlq, dlq.WithTarget(target), dlq.WithFilter(filter),
-		dlq.WithClientOpts(kgo.SeedBrokers(brokers...)))
+		dlq.WithClientOpts(testkit.KafkaOpts(t, brokers)...))
 	if err != nil || st.Replayed != 1 {
 		t.Fatalf("replay: %+v, %v", st, err)
 	}
@@ -271,7 +271,7 @@ pipelines:
     steps:
       - emit: out
 `, strings.Join(brokers, ","), u)
-	cfg, err := pipeline.Parse("headers.yaml", []byte(src))
+	cfg, err := pipeline.Parse("headers.yaml", []byte(testkit.SecureConfig(src)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 // processor builds the goka processor of one pipeline.
 func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32) (*goka.Processor, error) {
 	p := run.p
-	scfg, err := saramaConfig(sv.cfg.Kafka, sv.cfg.Kafka.ClientID+"-"+p.Name)
+	scfg, err := saramaConfig(sv.cfg.Kafka, sv.conn("-"+p.Name))
 	if err != nil {
 		return nil, err
 	}

@@ -100,7 +100,7 @@ func TestReplayTargetsItsPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := dlq.Replay(t.Context(), names.dlq, dlq.WithFilter(filter), dlq.WithClientOpts(kgo.SeedBrokers(brokers...)))
+	st, err := dlq.Replay(t.Context(), names.dlq, dlq.WithFilter(filter), dlq.WithClientOpts(testkit.KafkaOpts(t, brokers)...))
 	if err != nil || st.Replayed != 1 || st.Skipped != c.Negative {
 		t.Fatalf("replay: %+v, %v; want 1 replayed, %d skipped", st, err, c.Negative)
 	}

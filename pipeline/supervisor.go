@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 )
 
 // Options are the run-time settings that do not live in pipelines.yaml.
@@ -306,6 +307,12 @@ func (sv *Supervisor) codecFor(e Endpoint, schemas *codecs.Schemas, avroOpts ...
 	}
 }
 
+// conn is how the supervisor's clients connect: the brokers, the client id
+// with suffix, and kafka.tls and kafka.sasl.
+func (sv *Supervisor) conn(suffix string) kafkaconn.Config {
+	return sv.cfg.Kafka.Conn(sv.brokers, sv.cfg.Kafka.ClientID+suffix)
+}
+
 // Run creates missing topics and runs every pipeline until ctx is cancelled
 // or one fails beyond repair. Each pipeline first waits until what it needs
 // besides Kafka is there (see await), then runs its processor. A processor
@@ -321,24 +328,20 @@ func (sv *Supervisor) Run(ctx context.Context) error {
 			}
 		}
 	}
-	setupCfg, err := saramaConfig(sv.cfg.Kafka, sv.cfg.Kafka.ClientID+"-setup")
+	adm, err := sv.conn("-setup").Dial(ctx)
 	if err != nil {
 		return err
-	}
-	admin, err := sarama.NewClusterAdmin(sv.brokers, setupCfg)
-	if err != nil {
-		return fmt.Errorf("connecting to Kafka at %v: %w", sv.brokers, err)
 	}
 	ps := make([]*Pipeline, len(sv.runs))
 	for i, run := range sv.runs {
 		ps[i] = run.p
 	}
-	tp := &topics{admin: admin, k: sv.cfg.Kafka, log: sv.log}
+	tp := &topics{adm: adm, k: sv.cfg.Kafka, log: sv.log}
 	counts, err := tp.ensure(ctx, ps, sv.cfg.Pipelines)
 	if err == nil {
-		err = sv.readSizeLimits(tp)
+		err = sv.readSizeLimits(ctx, tp)
 	}
-	admin.Close()
+	adm.Close()
 	if err != nil {
 		return err
 	}
@@ -348,7 +351,7 @@ func (sv *Supervisor) Run(ctx context.Context) error {
 			return err
 		}
 	}
-	lags, err := newLagReader(sv.brokers, sv.cfg.Kafka.ClientID+"-lag")
+	lags, err := newLagReader(sv.conn("-lag"))
 	if err != nil {
 		return err
 	}
@@ -372,9 +375,9 @@ func (sv *Supervisor) Run(ctx context.Context) error {
 
 // readSizeLimits sets each pipeline's record size limit from its target
 // topics' max.message.bytes.
-func (sv *Supervisor) readSizeLimits(tp *topics) error {
+func (sv *Supervisor) readSizeLimits(ctx context.Context, tp *topics) error {
 	for _, run := range sv.runs {
-		limits, err := tp.maxMessageBytes(targetTopics(run.p))
+		limits, err := tp.maxMessageBytes(ctx, targetTopics(run.p))
 		if err != nil {
 			return fmt.Errorf("pipeline %s: %w", run.p.Name, err)
 		}

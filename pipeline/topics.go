@@ -7,63 +7,47 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
-	"time"
 
-	"github.com/IBM/sarama"
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 )
 
 // topics checks and creates the topics pipelines use before any consumer
 // starts: goka does not create output topics, and a misconfigured table
 // topic is better reported by name than discovered by a stuck consumer.
 type topics struct {
-	admin sarama.ClusterAdmin
-	k     Kafka
-	log   *slog.Logger
+	adm *kadm.Client
+	k   Kafka
+	log *slog.Logger
 }
 
 // TableTopic is the name goka gives a group's table.
 func TableTopic(group string) string { return group + "-table" }
 
-func (t *topics) partitions(name string) (int, bool, error) {
-	md, err := t.admin.DescribeTopics([]string{name})
-	if err != nil {
+func (t *topics) partitions(ctx context.Context, name string) (int, bool, error) {
+	ps, err := kafkaconn.Partitions(ctx, t.adm, name)
+	switch {
+	case errors.Is(err, kafkaconn.ErrNoTopic):
+		return 0, false, nil
+	case err != nil:
 		return 0, false, fmt.Errorf("describing topic %s: %w", name, err)
 	}
-	if len(md) == 0 || errors.Is(md[0].Err, sarama.ErrUnknownTopicOrPartition) {
-		return 0, false, nil
-	}
-	if md[0].Err != sarama.ErrNoError {
-		return 0, false, fmt.Errorf("describing topic %s: %w", name, md[0].Err)
-	}
-	return len(md[0].Partitions), true, nil
+	return len(ps), true, nil
 }
 
+// create creates a topic and waits until the broker shows it with a leader
+// for each partition, so that goka's own checks find it.
 func (t *topics) create(ctx context.Context, name string, partitions int, compact bool, why string) error {
-	detail := &sarama.TopicDetail{NumPartitions: int32(partitions), ReplicationFactor: int16(t.k.Replication)}
+	var configs map[string]string
 	if compact {
-		policy := "compact"
-		detail.ConfigEntries = map[string]*string{"cleanup.policy": &policy}
+		configs = map[string]string{"cleanup.policy": "compact"}
 	}
-	err := t.admin.CreateTopic(name, detail, false)
-	if err != nil && !errors.Is(err, sarama.ErrTopicAlreadyExists) {
-		var te *sarama.TopicError
-		if !errors.As(err, &te) || te.Err != sarama.ErrTopicAlreadyExists {
-			return fmt.Errorf("creating topic %s (%s) with %d partitions and replication %d: %w", name, why, partitions, t.k.Replication, err)
-		}
+	if err := kafkaconn.CreateTopic(ctx, t.adm, name, int32(partitions), int16(t.k.Replication), configs); err != nil {
+		return fmt.Errorf("creating topic %s (%s) with %d partitions and replication %d: %w", name, why, partitions, t.k.Replication, err)
 	}
 	t.log.Info("created topic", "topic", name, "partitions", partitions, "replication", t.k.Replication, "for", why)
-	// Wait until the broker shows it, so goka's own checks find it.
-	for {
-		_, ok, err := t.partitions(name)
-		if err == nil && ok {
-			return nil
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return nil
 }
 
 // ensure makes every topic of the pipelines exist and checks table topics.
@@ -75,7 +59,7 @@ func (t *topics) ensure(ctx context.Context, ps []*Pipeline, all []*Pipeline) (m
 		byName[p.Name] = p
 	}
 	for _, p := range ps {
-		n, ok, err := t.partitions(p.Input.Topic)
+		n, ok, err := t.partitions(ctx, p.Input.Topic)
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +75,7 @@ func (t *topics) ensure(ctx context.Context, ps []*Pipeline, all []*Pipeline) (m
 			targets = append(targets, p.Outputs[name].Topic)
 		}
 		for _, topic := range targets {
-			m, ok, err := t.partitions(topic)
+			m, ok, err := t.partitions(ctx, topic)
 			if err != nil {
 				return nil, err
 			}
@@ -131,7 +115,7 @@ func (t *topics) ensure(ctx context.Context, ps []*Pipeline, all []*Pipeline) (m
 // compacted, rather than by goka: instances starting together would race to
 // create it, and goka fails on "already exists".
 func (t *topics) checkTable(ctx context.Context, pipeline, table string, partitions int) error {
-	m, ok, err := t.partitions(table)
+	m, ok, err := t.partitions(ctx, table)
 	if err != nil {
 		return err
 	}
@@ -141,19 +125,12 @@ func (t *topics) checkTable(ctx context.Context, pipeline, table string, partiti
 	if m != partitions {
 		return fmt.Errorf("topic %s (table of pipeline %s) has %d partitions but its input has %d: a group table must be co-partitioned with its input", table, pipeline, m, partitions)
 	}
-	results, err := t.admin.DescribeConfigs([]*sarama.ConfigResource{{Type: sarama.TopicResource, Name: table, ConfigNames: []string{"cleanup.policy"}}}, sarama.DescribeConfigsOptions{})
+	configs, err := kafkaconn.TopicConfigs(ctx, t.adm, []string{"cleanup.policy"}, table)
 	if err != nil {
-		return fmt.Errorf("describing config of topic %s: %w", table, err)
+		return err
 	}
-	for _, r := range results {
-		if r.ErrorCode != sarama.ErrNoError {
-			return fmt.Errorf("describing config of topic %s: %w: %s", table, r.ErrorCode, r.ErrorMsg)
-		}
-		for _, e := range r.Configs {
-			if e.Name == "cleanup.policy" && !strings.Contains(e.Value, "compact") {
-				return fmt.Errorf("topic %s (table of pipeline %s) has cleanup.policy=%s: a group table must have cleanup.policy=compact", table, pipeline, e.Value)
-			}
-		}
+	if policy, ok := configs[table]["cleanup.policy"]; ok && !strings.Contains(policy, "compact") {
+		return fmt.Errorf("topic %s (table of pipeline %s) has cleanup.policy=%s: a group table must have cleanup.policy=compact", table, pipeline, policy)
 	}
 	return nil
 }
@@ -174,35 +151,31 @@ func targetTopics(p *Pipeline) []string {
 // maxMessageBytes reads the max.message.bytes of each topic: the topic's own
 // setting, else the broker's (DescribeConfigs answers with the value in
 // force), else Kafka's default.
-func (t *topics) maxMessageBytes(names []string) (map[string]int, error) {
+func (t *topics) maxMessageBytes(ctx context.Context, names []string) (map[string]int, error) {
 	const key = "max.message.bytes"
-	res := make([]*sarama.ConfigResource, 0, len(names))
 	out := make(map[string]int, len(names))
+	var unique []string
 	for _, name := range names {
 		if _, dup := out[name]; dup {
 			continue
 		}
 		out[name] = DefaultMaxMessageBytes
-		res = append(res, &sarama.ConfigResource{Type: sarama.TopicResource, Name: name, ConfigNames: []string{key}})
+		unique = append(unique, name)
 	}
-	results, err := t.admin.DescribeConfigs(res, sarama.DescribeConfigsOptions{})
+	configs, err := kafkaconn.TopicConfigs(ctx, t.adm, []string{key}, unique...)
 	if err != nil {
-		return nil, fmt.Errorf("describing config of topics %v: %w", names, err)
+		return nil, err
 	}
-	for _, r := range results {
-		if r.ErrorCode != sarama.ErrNoError {
-			return nil, fmt.Errorf("describing config of topic %s: %w: %s", r.Name, r.ErrorCode, r.ErrorMsg)
+	for name, vals := range configs {
+		v, ok := vals[key]
+		if !ok {
+			continue
 		}
-		for _, e := range r.Configs {
-			if e.Name != key {
-				continue
-			}
-			n, err := strconv.Atoi(e.Value)
-			if err != nil || n <= 0 {
-				return nil, fmt.Errorf("topic %s has %s=%q: want a positive number", r.Name, key, e.Value)
-			}
-			out[r.Name] = n
+		n, err := strconv.Atoi(v)
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("topic %s has %s=%q: want a positive number", name, key, v)
 		}
+		out[name] = n
 	}
 	return out, nil
 }

@@ -68,7 +68,7 @@ func BenchmarkSchemaByID(b *testing.B) {
 func BenchmarkKafkaStoreOpen10k(b *testing.B) {
 	brokers, topic := testkit.Brokers(b), testTopic()
 	openKafkaStore(b, brokers, topic).Close()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
+	cl, err := kgo.NewClient(append(testkit.KafkaOpts(b, brokers), kgo.DefaultProduceTopic(topic))...)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,7 +91,7 @@ func BenchmarkKafkaStoreOpen10k(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		s, err := registry.NewKafkaStore(context.Background(), registry.KafkaStoreConfig{Brokers: brokers, Topic: topic})
+		s, err := registry.NewKafkaStore(context.Background(), registry.KafkaStoreConfig{Brokers: brokers, ClientOpts: testkit.KafkaOpts(b, brokers), Topic: topic})
 		if err != nil {
 			b.Fatal(err)
 		}

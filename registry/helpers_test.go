@@ -30,7 +30,7 @@ func openKafkaStore(t testing.TB, brokers []string, topic string) *registry.Kafk
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	store, err := registry.NewKafkaStore(ctx, registry.KafkaStoreConfig{Brokers: brokers, Topic: topic})
+	store, err := registry.NewKafkaStore(ctx, registry.KafkaStoreConfig{Brokers: brokers, ClientOpts: testkit.KafkaOpts(t, brokers), Topic: topic})
 	if err != nil {
 		t.Fatalf("NewKafkaStore: %v", err)
 	}

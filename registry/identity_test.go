@@ -122,7 +122,7 @@ func TestSameSchemaSameIdentity(t *testing.T) {
 func TestStoredDuplicateIdsStayValid(t *testing.T) {
 	brokers, topic := testkit.Brokers(t), testTopic()
 	openKafkaStore(t, brokers, topic).Close() // creates the topic
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
+	cl, err := kgo.NewClient(append(testkit.KafkaOpts(t, brokers), kgo.DefaultProduceTopic(topic))...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,10 @@ import (
 type KafkaStoreConfig struct {
 	// Brokers are the seed brokers (host:port). Required.
 	Brokers []string
+	// ClientOpts are franz-go options applied after the seed brokers: how
+	// to connect to a secured cluster (kgo.DialTLSConfig, kgo.SASL). Sluice
+	// passes those of internal/kafkaconn, built from its kafka settings.
+	ClientOpts []kgo.Opt
 	// Topic is the schemas topic; default "_schemas".
 	Topic string
 	// ReplicationFactor of the topic when the store creates it; default 1.
@@ -84,8 +88,11 @@ func NewKafkaStore(ctx context.Context, cfg KafkaStoreConfig) (*KafkaStore, erro
 	if err := cfg.validate(); err != nil {
 		return nil, fmt.Errorf("kafka schema store: %w", err)
 	}
-	cl, err := kgo.NewClient(
-		kgo.SeedBrokers(cfg.Brokers...),
+	opts := append([]kgo.Opt{kgo.SeedBrokers(cfg.Brokers...)}, cfg.ClientOpts...)
+	cl, err := kgo.NewClient(append(opts,
+		// Admin answers come from franz-go's metadata cache: trust it only
+		// briefly, so that the topic created below shows at once.
+		kgo.MetadataMinAge(100*time.Millisecond),
 		kgo.RecordPartitioner(kgo.ManualPartitioner()),
 		kgo.ProducerLinger(0),
 		// Writes are serialised and re-applying a record is harmless, so
@@ -95,7 +102,7 @@ func NewKafkaStore(ctx context.Context, cfg KafkaStoreConfig) (*KafkaStore, erro
 		kgo.DisableIdempotentWrite(),
 		kgo.RecordDeliveryTimeout(cfg.WriteTimeout),
 		kgo.FetchMaxWait(time.Second),
-	)
+	)...)
 	if err != nil {
 		return nil, fmt.Errorf("kafka schema store: creating client: %w", err)
 	}

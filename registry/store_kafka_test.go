@@ -109,7 +109,7 @@ func TestKafkaStoreRestart(t *testing.T) {
 // consumeAll reads every record of topic.
 func consumeAll(t *testing.T, brokers []string, topic string) []*kgo.Record {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))
+	cl, err := kgo.NewClient(append(testkit.KafkaOpts(t, brokers), kgo.ConsumePartitions(map[string]map[int32]kgo.Offset{topic: {0: kgo.NewOffset().AtStart()}}))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +186,7 @@ func TestKafkaStoreTopicFormat(t *testing.T) {
 		}
 	}
 
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	cl, err := kgo.NewClient(testkit.KafkaOpts(t, brokers)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func TestKafkaStoreTopicFormat(t *testing.T) {
 func TestKafkaStoreReadsConfluentTopic(t *testing.T) {
 	brokers, topic := testkit.Brokers(t), testTopic()
 	openKafkaStore(t, brokers, topic).Close() // creates the topic
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(topic))
+	cl, err := kgo.NewClient(append(testkit.KafkaOpts(t, brokers), kgo.DefaultProduceTopic(topic))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -260,7 +260,7 @@ func TestNewKafkaStoreErrors(t *testing.T) {
 		t.Fatal("no brokers: no error")
 	}
 	brokers := testkit.Brokers(t)
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	cl, err := kgo.NewClient(testkit.KafkaOpts(t, brokers)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,7 +285,7 @@ func TestNewKafkaStoreErrors(t *testing.T) {
 	create(multi, 3, "compact")
 	create(deleting, 1, "delete")
 	for topic, want := range map[string]string{multi: "exactly 1", deleting: "cleanup.policy=delete"} {
-		_, err := registry.NewKafkaStore(ctx, registry.KafkaStoreConfig{Brokers: brokers, Topic: topic})
+		_, err := registry.NewKafkaStore(ctx, registry.KafkaStoreConfig{Brokers: brokers, ClientOpts: testkit.KafkaOpts(t, brokers), Topic: topic})
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("topic %s: error %v, want one containing %q", topic, err, want)
 		}

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
@@ -162,18 +161,23 @@ func (a *app) runConsume(ctx context.Context, o *consumeOptions) (err error) {
 	default:
 		opts = append(opts, kgo.ConsumeTopics(o.topic), kgo.ConsumeResetOffset(o.start.resetOffset()))
 	}
-	cl, err := o.conn.newKafkaClient(opts...)
+	// Never auto-create here: sluice creates its topics with the right
+	// partition count, and a consumer started first must not pre-empt that.
+	adm, err := o.conn.dialKafka(ctx)
 	if err != nil {
 		return err
 	}
-	// Never auto-create here: sluice creates its topics with the right
-	// partition count, and a consumer started first must not pre-empt that.
-	switch ok, err := topicExists(ctx, cl, o.topic, false); {
+	ok, err := topicExists(ctx, adm, o.topic)
+	adm.Close()
+	switch {
 	case err != nil:
-		cl.Close()
 		return err
 	case !ok:
 		fmt.Fprintf(a.stderr, "sluice: topic %s does not exist yet; waiting for it\n", o.topic)
+	}
+	cl, err := o.conn.newKafkaClient(opts...)
+	if err != nil {
+		return err
 	}
 	defer func() {
 		if o.group != "" {
@@ -216,12 +220,12 @@ func (a *app) runConsume(ctx context.Context, o *consumeOptions) (err error) {
 // partitionSpans resolves the start of every partition of the topic and
 // lists its end for --until-end, with a client of its own.
 func (o *consumeOptions) partitionSpans(ctx context.Context) (map[int32]span, error) {
-	cl, err := o.conn.newKafkaClient()
+	adm, err := o.conn.dialKafka(ctx)
 	if err != nil {
 		return nil, err
 	}
-	defer cl.Close()
-	switch ok, err := topicExists(ctx, cl, o.topic, false); {
+	defer adm.Close()
+	switch ok, err := topicExists(ctx, adm, o.topic); {
 	case err != nil:
 		return nil, err
 	case !ok:
@@ -229,7 +233,7 @@ func (o *consumeOptions) partitionSpans(ctx context.Context) (map[int32]span, er
 	}
 	ctx, cancel := context.WithTimeout(ctx, metadataTimeout)
 	defer cancel()
-	return o.start.partitionSpans(ctx, kadm.NewClient(cl), o.topic)
+	return o.start.partitionSpans(ctx, adm, o.topic)
 }
 
 // poll waits for the next records. stop is true when consuming must end:

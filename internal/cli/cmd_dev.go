@@ -14,6 +14,8 @@ import (
 
 	"github.com/sluicehq/sluice/internal/demo"
 	"github.com/sluicehq/sluice/internal/devenv"
+	"github.com/sluicehq/sluice/internal/kafkaconn"
+	"github.com/sluicehq/sluice/internal/tlsconf"
 	"github.com/sluicehq/sluice/pipeline"
 )
 
@@ -60,6 +62,13 @@ func (a *app) dev(ctx context.Context, f *devFlags) error {
 	if !f.noPipelines || f.demo {
 		if cfg, err = a.loadConfig(f.file); err != nil {
 			return err
+		}
+		// The embedded broker speaks plain text: kafka.tls and kafka.sasl
+		// (set by $SLUICE_KAFKA_TLS, $SLUICE_SASL_* for a real cluster) do
+		// not apply to it.
+		if cfg.Kafka.TLS.Enabled || cfg.Kafka.SASL.Enabled() {
+			log.Info("kafka.tls and kafka.sasl do not apply to the embedded broker; ignoring them")
+			cfg.Kafka.TLS, cfg.Kafka.SASL = tlsconf.Config{}, kafkaconn.SASL{}
 		}
 	}
 	var demoIn pipeline.Input

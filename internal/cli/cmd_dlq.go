@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/internal/deadletter"
 	"github.com/sluicehq/sluice/internal/dlq"
@@ -270,11 +269,15 @@ func (a *app) runDLQReplay(ctx context.Context, o *dlqReplayOptions) error {
 // dlqOptions returns the options both dlq commands share: brokers, the
 // decoder of "sluice consume" and the compiled filter.
 func (a *app) dlqOptions(conn *connFlags, filter string) ([]dlq.Option, error) {
-	seeds, err := conn.seedBrokers()
+	k, err := conn.kafka()
 	if err != nil {
 		return nil, err
 	}
-	opts := []dlq.Option{dlq.WithClientOpts(kgo.SeedBrokers(seeds...))}
+	kopts, err := k.Opts()
+	if err != nil {
+		return nil, err
+	}
+	opts := []dlq.Option{dlq.WithClientOpts(kopts...)}
 	if filter != "" {
 		f, err := dlq.CompileFilter(filter)
 		if err != nil {

@@ -193,7 +193,7 @@ func (a *app) runProduce(ctx context.Context, o *produceOptions) error {
 		return err
 	}
 	defer cl.Close()
-	switch ok, err := topicExistsSoon(ctx, cl, o.topic); {
+	switch ok, err := o.conn.topicExistsSoon(ctx, o.topic); {
 	case err != nil:
 		return err
 	case !ok:

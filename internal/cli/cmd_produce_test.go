@@ -65,7 +65,7 @@ func envOf(env *devenv.Env) func(string) string {
 		case name == envRegistryURL:
 			return env.RegistryURL()
 		}
-		return ""
+		return securityEnv(testkit.Kafka(env.Brokers()), name)
 	}
 }
 
@@ -305,7 +305,7 @@ func TestProduceFailsFastWithoutTopicOrBroker(t *testing.T) {
 	}
 	cluster.Close() // now nothing listens there
 	res = runCLI(t, nil, "{}\n", "produce", "--topic", "t", "--brokers", brokers)
-	if res.code != ExitFailure || !strings.Contains(res.stderr, "asking the brokers about topic t") {
+	if res.code != ExitFailure || !strings.Contains(res.stderr, "connecting to Kafka ("+brokers+" over PLAINTEXT): ") {
 		t.Errorf("produce to a dead broker: exit %d, stderr %q", res.code, res.stderr)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/internal/tlsconf"
 	"github.com/sluicehq/sluice/pipeline"
 	"github.com/sluicehq/sluice/registry"
@@ -32,6 +33,7 @@ type registryServeOptions struct {
 	// The server's TLS and users (see serverSecurity).
 	tlsCertFile, tlsKeyFile, tlsClientCAFile string
 	usersFile                                string
+	kafkaSec                                 kafkaSecurityFlags
 }
 
 // Environment variables of the registry server's users: a file of
@@ -86,6 +88,7 @@ clients must also present a certificate signed by one of those CAs.`,
 			if o.maxSchema < 1 {
 				return usagef("--max-schema-bytes must be at least 1, got %d", o.maxSchema)
 			}
+			o.kafkaSec.resolve(a.getenv)
 			sec, err := a.serverSecurity(o)
 			if err != nil {
 				return err
@@ -104,6 +107,7 @@ clients must also present a certificate signed by one of those CAs.`,
 	f.StringVar(&o.tlsKeyFile, "tls-key-file", "", "PEM key of --tls-cert-file")
 	f.StringVar(&o.tlsClientCAFile, "tls-client-ca-file", "", "PEM CAs a client certificate must be signed by (mutual TLS; needs --tls-cert-file)")
 	f.StringVar(&o.usersFile, "users-file", "", "require basic auth of the users in this file, user:password:role per line (default $"+envRegistryUsersFile+"; or the entries in $"+envRegistryUsers+")")
+	addKafkaSecurityFlags(cmd, &o.kafkaSec)
 	return cmd
 }
 
@@ -180,9 +184,26 @@ func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions, sec 
 		if err := pipeline.CheckBrokers(brokers); err != nil {
 			return usagef("--brokers: %v", err)
 		}
+		t, s, err := o.kafkaSec.config()
+		if err != nil {
+			return err
+		}
+		kafka := kafkaconn.Config{Brokers: brokers, TLS: t, SASL: s}
+		kopts, err := kafka.Opts()
+		if err != nil {
+			return usagef("%v", err)
+		}
 		startCtx, cancel := context.WithTimeout(ctx, registryStartTimeout)
+		// Connect first: a refused password or an unreachable broker is a
+		// clear error at once, not a store that retries its first request.
+		adm, err := kafka.Dial(startCtx)
+		if err != nil {
+			cancel()
+			return err
+		}
+		adm.Close()
 		ks, err := registry.NewKafkaStore(startCtx, registry.KafkaStoreConfig{
-			Brokers: brokers, Topic: o.topic, ReplicationFactor: o.replication, Logger: log,
+			Brokers: brokers, ClientOpts: kopts, Topic: o.topic, ReplicationFactor: o.replication, Logger: log,
 		})
 		cancel()
 		if err != nil {
@@ -190,7 +211,7 @@ func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions, sec 
 		}
 		defer closeRegistryStore(log, ks)
 		store = ks
-		desc = []any{"store", "kafka", "brokers", strings.Join(brokers, ","), "topic", o.topic}
+		desc = []any{"store", "kafka", "brokers", strings.Join(brokers, ","), "kafka_security", kafka.Protocol(), "topic", o.topic}
 	}
 	srv := registry.NewServer(store, registry.WithLogger(log), registry.WithMaxSchemaBytes(o.maxSchema), registry.WithUsers(sec.users))
 	err = registry.ListenAndServeTLS(ctx, o.addr, srv, sec.tls, func(addr net.Addr) {

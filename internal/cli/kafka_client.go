@@ -3,16 +3,15 @@ package cli
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
-	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/pipeline"
 	"github.com/sluicehq/sluice/registry/regclient"
 )
@@ -32,6 +31,7 @@ type connFlags struct {
 	brokers  string
 	registry string
 	regAuth  registryAuthFlags
+	kafkaSec kafkaSecurityFlags
 }
 
 // addConnFlags registers --brokers, --registry and the --registry-* flags.
@@ -43,6 +43,7 @@ func (a *app) addConnFlags(cmd *cobra.Command, f *connFlags) {
 	cmd.Flags().StringVar(&f.registry, "registry", "",
 		"schema registry URL (default $"+envRegistryURL+", then "+defaultRegistry+")")
 	addRegistryAuthFlags(cmd.Flags(), &f.regAuth)
+	addKafkaSecurityFlags(cmd, &f.kafkaSec)
 }
 
 // resolveConn fills in the connection flags that were not given.
@@ -54,6 +55,7 @@ func (a *app) resolveConn(f *connFlags) {
 		f.registry = a.envOr(envRegistryURL, defaultRegistry)
 	}
 	f.regAuth.resolve(a.getenv)
+	f.kafkaSec.resolve(a.getenv)
 }
 
 // seedBrokers splits the --brokers list.
@@ -68,17 +70,37 @@ func (f *connFlags) seedBrokers() ([]string, error) {
 	return seeds, nil
 }
 
+// kafka returns how to connect to the --brokers list, with the TLS and SASL
+// flags.
+func (f *connFlags) kafka() (kafkaconn.Config, error) {
+	seeds, err := f.seedBrokers()
+	if err != nil {
+		return kafkaconn.Config{}, err
+	}
+	t, s, err := f.kafkaSec.config()
+	if err != nil {
+		return kafkaconn.Config{}, err
+	}
+	return kafkaconn.Config{Brokers: seeds, TLS: t, SASL: s}, nil
+}
+
 // newKafkaClient builds a franz-go client on the --brokers list.
 func (f *connFlags) newKafkaClient(opts ...kgo.Opt) (*kgo.Client, error) {
-	seeds, err := f.seedBrokers()
+	k, err := f.kafka()
 	if err != nil {
 		return nil, err
 	}
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(seeds...)}, opts...)...)
+	return k.NewClient(opts...)
+}
+
+// dialKafka returns an admin client connected to the --brokers list: an
+// unreachable broker or refused credentials are an error here.
+func (f *connFlags) dialKafka(ctx context.Context, opts ...kgo.Opt) (*kadm.Client, error) {
+	k, err := f.kafka()
 	if err != nil {
-		return nil, fmt.Errorf("creating kafka client: %w", err)
+		return nil, err
 	}
-	return cl, nil
+	return k.Dial(ctx, opts...)
 }
 
 // newRegistryClient returns a schema registry client for --registry and the
@@ -95,15 +117,35 @@ func (f *connFlags) newRegistryClient() (*regclient.Client, error) {
 // unreachable broker shows up.
 const metadataTimeout = 15 * time.Second
 
-// topicExists asks the cluster about topic, letting the broker auto-create
-// it when autoCreate is set (and the broker allows it). It fails when the
-// brokers cannot be reached, so that the commands do not wait silently.
+// topicExists asks the cluster whether topic exists. It fails when the
+// brokers cannot be reached (or refuse the credentials), so that the
+// commands do not wait silently. An admin client made with
+// kgo.AllowAutoTopicCreation asks the broker to create the topic (when it
+// allows that).
+func topicExists(ctx context.Context, adm *kadm.Client, topic string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, metadataTimeout)
+	defer cancel()
+	_, err := kafkaconn.Partitions(ctx, adm, topic)
+	switch {
+	case errors.Is(err, kafkaconn.ErrNoTopic):
+		return false, nil
+	case err != nil:
+		return false, err
+	}
+	return true, nil
+}
+
 // topicExistsSoon is topicExists with auto-creation requested, asked a few
 // times over about two seconds: a real broker creates topics asynchronously,
 // so a topic created a moment ago may not show in metadata yet.
-func topicExistsSoon(ctx context.Context, cl *kgo.Client, topic string) (bool, error) {
+func (f *connFlags) topicExistsSoon(ctx context.Context, topic string) (bool, error) {
+	adm, err := f.dialKafka(ctx, kgo.AllowAutoTopicCreation())
+	if err != nil {
+		return false, err
+	}
+	defer adm.Close()
 	for attempt := 0; ; attempt++ {
-		ok, err := topicExists(ctx, cl, topic, true)
+		ok, err := topicExists(ctx, adm, topic)
 		if err != nil || ok || attempt == 7 {
 			return ok, err
 		}
@@ -113,32 +155,4 @@ func topicExistsSoon(ctx context.Context, cl *kgo.Client, topic string) (bool, e
 		case <-time.After(250 * time.Millisecond):
 		}
 	}
-}
-
-func topicExists(ctx context.Context, cl *kgo.Client, topic string, autoCreate bool) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, metadataTimeout)
-	defer cancel()
-	req := kmsg.NewPtrMetadataRequest()
-	req.AllowAutoTopicCreation = autoCreate
-	rt := kmsg.NewMetadataRequestTopic()
-	rt.Topic = kmsg.StringPtr(topic)
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, cl)
-	if err != nil {
-		return false, fmt.Errorf("asking the brokers about topic %s: %w", topic, err)
-	}
-	for _, t := range resp.Topics {
-		if t.Topic == nil || *t.Topic != topic {
-			continue
-		}
-		switch err := kerr.ErrorForCode(t.ErrorCode); {
-		case err == nil, errors.Is(err, kerr.LeaderNotAvailable): // being created
-			return true, nil
-		case errors.Is(err, kerr.UnknownTopicOrPartition):
-			return false, nil
-		default:
-			return false, fmt.Errorf("topic %s: %w", topic, err)
-		}
-	}
-	return false, nil
 }

@@ -186,7 +186,7 @@ kafka:
       - emit: out
 `, name, schema, kafka)
 	file := filepath.Join(t.TempDir(), "pipelines.yaml")
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(testkit.SecureConfig(src)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return file

@@ -20,12 +20,17 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/kafkaconn"
+	"github.com/sluicehq/sluice/internal/tlsconf"
 	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 // Config says where and how fast to produce.
 type Config struct {
-	Brokers     []string
+	Brokers []string
+	// TLS and SASL secure the connections to the Brokers.
+	TLS         tlsconf.Config
+	SASL        kafkaconn.SASL
 	RegistryURL string
 	Topic       string
 	// Reader is the v2 UserEvent schema; v1 is derived from it without `country`.
@@ -57,7 +62,8 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	cl, err := kgo.NewClient(kgo.SeedBrokers(cfg.Brokers...), kgo.DefaultProduceTopic(cfg.Topic), kgo.ProducerLinger(10*time.Millisecond))
+	conn := kafkaconn.Config{Brokers: cfg.Brokers, TLS: cfg.TLS, SASL: cfg.SASL}
+	cl, err := conn.NewClient(kgo.DefaultProduceTopic(cfg.Topic), kgo.ProducerLinger(10*time.Millisecond))
 	if err != nil {
 		return fmt.Errorf("demo producer: %w", err)
 	}

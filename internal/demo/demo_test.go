@@ -24,7 +24,8 @@ func TestRunProducesUntilCancelled(t *testing.T) {
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- demo.Run(ctx, demo.Config{Brokers: env.Brokers(), RegistryURL: env.RegistryURL(),
+		k := testkit.Kafka(env.Brokers())
+		done <- demo.Run(ctx, demo.Config{Brokers: env.Brokers(), TLS: k.TLS, SASL: k.SASL, RegistryURL: env.RegistryURL(),
 			Topic: topic, Reader: reader, Rate: 200, Seed: 1})
 	}()
 	testkit.ReadAll(t, env.Brokers(), topic, 60, time.Minute) // three rounds or more

@@ -20,6 +20,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/sluicehq/sluice/internal/kafkaconn"
+	"github.com/sluicehq/sluice/internal/tlsconf"
 	"github.com/sluicehq/sluice/registry"
 )
 
@@ -51,6 +53,9 @@ type Config struct {
 	// DataDir and Partitions configure the embedded broker and must then be
 	// unset.
 	Brokers []string
+	// TLS and SASL secure the connections to the Brokers cluster.
+	TLS  tlsconf.Config
+	SASL kafkaconn.SASL
 }
 
 // Env is a running set of dev services. Close stops them.
@@ -74,11 +79,17 @@ func Start(ctx context.Context, cfg Config) (*Env, error) {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.TLS.Enabled || cfg.SASL.Enabled() {
+		if len(cfg.Brokers) == 0 {
+			return nil, errors.New("TLS and SASL secure the connections to Brokers; the embedded broker speaks plain text")
+		}
+	}
 	if len(cfg.Brokers) > 0 {
 		if cfg.KafkaAddr != "" || cfg.DataDir != "" || cfg.Partitions != 0 {
 			return nil, errors.New("KafkaAddr, DataDir and Partitions configure the embedded broker and cannot be set with Brokers")
 		}
-		return startExternal(ctx, cfg.Brokers, cfg.RegistryAddr, logger)
+		conn := kafkaconn.Config{Brokers: cfg.Brokers, TLS: cfg.TLS, SASL: cfg.SASL}
+		return startExternal(ctx, conn, cfg.RegistryAddr, logger)
 	}
 	opts, err := kfakeOpts(cfg, logger)
 	if err != nil {

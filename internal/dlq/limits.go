@@ -6,9 +6,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 )
 
 // defaultBatchBytes is franz-go's default cap of a record batch, used when
@@ -20,7 +21,7 @@ const defaultBatchBytes = 1000012
 // allows (an oversize letter replayed from its source) can be published,
 // and no batch exceeds what its topic accepts.
 type batchLimits struct {
-	admin *kgo.Client
+	admin *kadm.Client
 
 	mu     sync.Mutex
 	topics map[string]int32
@@ -58,23 +59,17 @@ func (b *batchLimits) describe(topic string) (int32, bool) {
 	const key = "max.message.bytes"
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	req := kmsg.NewPtrDescribeConfigsRequest()
-	res := kmsg.NewDescribeConfigsRequestResource()
-	res.ResourceType, res.ResourceName, res.ConfigNames = kmsg.ConfigResourceTypeTopic, topic, []string{key}
-	req.Resources = append(req.Resources, res)
-	resp, err := req.RequestWith(ctx, b.admin)
-	if err != nil || len(resp.Resources) != 1 || kerr.ErrorForCode(resp.Resources[0].ErrorCode) != nil {
+	configs, err := kafkaconn.TopicConfigs(ctx, b.admin, []string{key}, topic)
+	if err != nil {
 		return 0, false
 	}
-	for _, c := range resp.Resources[0].Configs {
-		if c.Name != key || c.Value == nil {
-			continue
-		}
-		n, err := strconv.ParseInt(*c.Value, 10, 32)
-		if err != nil || n < 512 || n > 1<<30 {
-			return 0, false
-		}
-		return int32(n), true
+	v, ok := configs[topic][key]
+	if !ok {
+		return 0, false
 	}
-	return 0, false
+	n, err := strconv.ParseInt(v, 10, 32)
+	if err != nil || n < 512 || n > 1<<30 {
+		return 0, false
+	}
+	return int32(n), true
 }

@@ -4,99 +4,57 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 )
 
 // ErrNoTopic is returned when the dead-letter topic does not exist.
-var ErrNoTopic = errors.New("topic does not exist")
+var ErrNoTopic = kafkaconn.ErrNoTopic
 
 // offsets maps a partition to an offset.
 type offsets map[int32]int64
 
 // newAdminClient returns a client for metadata and offset requests.
-func newAdminClient(clientOpts []kgo.Opt) (*kgo.Client, error) {
-	cl, err := kgo.NewClient(clientOpts...)
+func newAdminClient(clientOpts []kgo.Opt) (*kadm.Client, error) {
+	cl, err := kgo.NewClient(append(append([]kgo.Opt(nil), clientOpts...), kgo.MetadataMinAge(100*time.Millisecond))...)
 	if err != nil {
 		return nil, fmt.Errorf("creating kafka client: %w", err)
 	}
-	return cl, nil
+	return kadm.NewClient(cl), nil
 }
 
 // partitions returns the partitions of topic, sorted.
-func partitions(ctx context.Context, cl *kgo.Client, topic string) ([]int32, error) {
-	req := kmsg.NewPtrMetadataRequest()
-	rt := kmsg.NewMetadataRequestTopic()
-	rt.Topic = kmsg.StringPtr(topic)
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, cl)
-	if err != nil {
-		return nil, fmt.Errorf("asking the brokers about topic %s: %w", topic, err)
-	}
-	for _, t := range resp.Topics {
-		if t.Topic == nil || *t.Topic != topic {
-			continue
-		}
-		switch err := kerr.ErrorForCode(t.ErrorCode); {
-		case errors.Is(err, kerr.UnknownTopicOrPartition):
-			return nil, fmt.Errorf("%s: %w", topic, ErrNoTopic)
-		case err != nil:
-			return nil, fmt.Errorf("topic %s: %w", topic, err)
-		}
-		ps := make([]int32, 0, len(t.Partitions))
-		for _, p := range t.Partitions {
-			ps = append(ps, p.Partition)
-		}
-		sort.Slice(ps, func(i, j int) bool { return ps[i] < ps[j] })
-		return ps, nil
-	}
-	return nil, fmt.Errorf("%s: %w", topic, ErrNoTopic)
+func partitions(ctx context.Context, adm *kadm.Client, topic string) ([]int32, error) {
+	return kafkaconn.Partitions(ctx, adm, topic)
 }
 
-// Timestamps of ListOffsets.
-const (
-	listEarliest = -2
-	listLatest   = -1
-)
-
-// listOffsets returns the earliest (at = listEarliest) or the last stable
-// (at = listLatest, read_committed: no open transaction's record is below it)
+// listOffsets returns the earliest (latest = false) or the last stable
+// (latest, read_committed: no open transaction's record is below it)
 // offset of every partition of topic.
-func listOffsets(ctx context.Context, cl *kgo.Client, topic string, ps []int32, at int64) (offsets, error) {
-	req := kmsg.NewPtrListOffsetsRequest()
-	req.ReplicaID = -1
-	req.IsolationLevel = 1 // read_committed: the latest offset is the LSO
-	rt := kmsg.NewListOffsetsRequestTopic()
-	rt.Topic = topic
-	for _, p := range ps {
-		rp := kmsg.NewListOffsetsRequestTopicPartition()
-		rp.Partition = p
-		rp.CurrentLeaderEpoch = -1
-		rp.Timestamp = at
-		rt.Partitions = append(rt.Partitions, rp)
+func listOffsets(ctx context.Context, adm *kadm.Client, topic string, ps []int32, latest bool) (offsets, error) {
+	list := adm.ListStartOffsets
+	if latest {
+		list = adm.ListCommittedOffsets
 	}
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, cl)
+	listed, err := list(ctx, topic)
 	if err != nil {
 		return nil, fmt.Errorf("listing offsets of %s: %w", topic, err)
 	}
 	out := make(offsets, len(ps))
-	for _, t := range resp.Topics {
-		for _, p := range t.Partitions {
-			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-				return nil, fmt.Errorf("listing offsets of %s[%d]: %w", topic, p.Partition, err)
-			}
-			out[p.Partition] = p.Offset
-		}
-	}
 	for _, p := range ps {
-		if _, ok := out[p]; !ok {
+		o, ok := listed.Lookup(topic, p)
+		switch {
+		case !ok:
 			return nil, fmt.Errorf("listing offsets of %s: no answer for partition %d", topic, p)
+		case o.Err != nil:
+			return nil, fmt.Errorf("listing offsets of %s[%d]: %w", topic, p, o.Err)
 		}
+		out[p] = o.Offset
 	}
 	return out, nil
 }
@@ -106,9 +64,9 @@ func listOffsets(ctx context.Context, cl *kgo.Client, topic string, ps []int32, 
 // offsets for the group is still open (KIP-447 RequireStable), as the
 // transactional consumer itself will, and while the group coordinator is
 // not ready (a fresh broker creates __consumer_offsets on first use).
-func committedOffsets(ctx context.Context, cl *kgo.Client, group, topic string, ps []int32) (offsets, error) {
+func committedOffsets(ctx context.Context, adm *kadm.Client, group, topic string, ps []int32) (offsets, error) {
 	for {
-		out, err := fetchCommitted(ctx, cl, group, topic, ps)
+		out, err := fetchCommitted(ctx, adm, group, topic, ps)
 		if !errors.Is(err, kerr.UnstableOffsetCommit) && !kerr.IsRetriable(err) {
 			return out, err
 		}
@@ -120,20 +78,10 @@ func committedOffsets(ctx context.Context, cl *kgo.Client, group, topic string, 
 	}
 }
 
-func fetchCommitted(ctx context.Context, cl *kgo.Client, group, topic string, ps []int32) (offsets, error) {
-	req := kmsg.NewPtrOffsetFetchRequest()
-	req.Group = group
-	req.RequireStable = true
-	rt := kmsg.NewOffsetFetchRequestTopic()
-	rt.Topic = topic
-	rt.Partitions = ps // listed: an empty list asks for none
-	req.Topics = append(req.Topics, rt)
-	resp, err := req.RequestWith(ctx, cl)
-	if err != nil {
-		return nil, fmt.Errorf("fetching offsets of group %s: %w", group, err)
-	}
+func fetchCommitted(ctx context.Context, adm *kadm.Client, group, topic string, ps []int32) (offsets, error) {
+	resps, err := adm.FetchOffsets(kadm.RequireStable(ctx), group)
 	out := offsets{}
-	switch err := kerr.ErrorForCode(resp.ErrorCode); {
+	switch {
 	case errors.Is(err, kerr.GroupIDNotFound):
 		// kfake answers this for a group that never committed, where
 		// Kafka answers offset -1: both mean "no committed offset".
@@ -141,17 +89,16 @@ func fetchCommitted(ctx context.Context, cl *kgo.Client, group, topic string, ps
 	case err != nil:
 		return nil, fmt.Errorf("fetching offsets of group %s: %w", group, err)
 	}
-	for _, t := range resp.Topics {
-		if t.Topic != topic {
+	for _, p := range ps {
+		r, ok := resps.Lookup(topic, p)
+		if !ok {
 			continue
 		}
-		for _, p := range t.Partitions {
-			if err := kerr.ErrorForCode(p.ErrorCode); err != nil {
-				return nil, fmt.Errorf("fetching offsets of group %s for %s[%d]: %w", group, topic, p.Partition, err)
-			}
-			if p.Offset >= 0 {
-				out[p.Partition] = p.Offset
-			}
+		if r.Err != nil {
+			return nil, fmt.Errorf("fetching offsets of group %s for %s[%d]: %w", group, topic, p, r.Err)
+		}
+		if r.At >= 0 {
+			out[p] = r.At
 		}
 	}
 	return out, nil
@@ -195,17 +142,17 @@ func (s span) open() map[int32]bool {
 // group) up to the end offsets observed now or, when following, from the end
 // onwards.
 func (c *config) readSpan(ctx context.Context, topic, group string, follow bool) (span, error) {
-	cl, err := newAdminClient(c.clientOpts)
+	adm, err := newAdminClient(c.clientOpts)
 	if err != nil {
 		return span{}, err
 	}
-	defer cl.Close()
-	ps, err := partitions(ctx, cl, topic)
+	defer adm.Close()
+	ps, err := partitions(ctx, adm, topic)
 	if err != nil {
 		return span{}, err
 	}
 	if follow {
-		end, err := listOffsets(ctx, cl, topic, ps, listLatest)
+		end, err := listOffsets(ctx, adm, topic, ps, true)
 		if err != nil {
 			return span{}, err
 		}
@@ -213,22 +160,22 @@ func (c *config) readSpan(ctx context.Context, topic, group string, follow bool)
 	}
 	var committed offsets
 	if group != "" {
-		if committed, err = committedOffsets(ctx, cl, group, topic, ps); err != nil {
+		if committed, err = committedOffsets(ctx, adm, group, topic, ps); err != nil {
 			return span{}, err
 		}
 	}
-	return boundedSpan(ctx, cl, topic, ps, committed)
+	return boundedSpan(ctx, adm, topic, ps, committed)
 }
 
 // boundedSpan returns the span from start (per partition: the committed
 // offset when there is one, else the earliest offset) to the end offsets
 // observed now.
-func boundedSpan(ctx context.Context, cl *kgo.Client, topic string, ps []int32, committed offsets) (span, error) {
-	earliest, err := listOffsets(ctx, cl, topic, ps, listEarliest)
+func boundedSpan(ctx context.Context, adm *kadm.Client, topic string, ps []int32, committed offsets) (span, error) {
+	earliest, err := listOffsets(ctx, adm, topic, ps, false)
 	if err != nil {
 		return span{}, err
 	}
-	end, err := listOffsets(ctx, cl, topic, ps, listLatest)
+	end, err := listOffsets(ctx, adm, topic, ps, true)
 	if err != nil {
 		return span{}, err
 	}

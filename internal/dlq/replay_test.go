@@ -38,7 +38,7 @@ func TestReplayDoesNotChaseItsOwnOutput(t *testing.T) {
 	testkit.Produce(t, brokers, letters(topic, 30))
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	opts := []dlq.Option{dlq.WithClientOpts(kgo.SeedBrokers(brokers...)), dlq.WithTarget(topic)}
+	opts := []dlq.Option{dlq.WithClientOpts(testkit.KafkaOpts(t, brokers)...), dlq.WithTarget(topic)}
 
 	for pass, wantCount := range []int{1, 2} {
 		var last dlq.Progress
@@ -58,7 +58,7 @@ func TestReplayDoesNotChaseItsOwnOutput(t *testing.T) {
 				_, err := dlq.Inspect(ctx, topic, func(e *dlq.Entry) error {
 					counts[e.ReplayCount]++
 					return nil
-				}, dlq.WithClientOpts(kgo.SeedBrokers(brokers...)))
+				}, dlq.WithClientOpts(testkit.KafkaOpts(t, brokers)...))
 				if err != nil {
 					t.Fatalf("pass %d: inspecting %s: %v", pass, topic, err)
 				}
@@ -73,11 +73,11 @@ func TestReplayNeedsATarget(t *testing.T) {
 	topic := testkit.Unique("nosource")
 	testkit.CreateTopic(t, brokers, topic, 1, nil)
 	testkit.Produce(t, brokers, []*kgo.Record{{Topic: topic, Value: []byte("x")}})
-	_, err := dlq.Replay(t.Context(), topic, dlq.WithClientOpts(kgo.SeedBrokers(brokers...)))
+	_, err := dlq.Replay(t.Context(), topic, dlq.WithClientOpts(testkit.KafkaOpts(t, brokers)...))
 	if !errors.Is(err, dlq.ErrNoSourceTopic) {
 		t.Fatalf("Replay of a letter without a source topic = %v, want ErrNoSourceTopic", err)
 	}
-	_, err = dlq.Replay(t.Context(), testkit.Unique("missing"), dlq.WithClientOpts(kgo.SeedBrokers(brokers...)))
+	_, err = dlq.Replay(t.Context(), testkit.Unique("missing"), dlq.WithClientOpts(testkit.KafkaOpts(t, brokers)...))
 	if !errors.Is(err, dlq.ErrNoTopic) {
 		t.Fatalf("Replay of a missing topic = %v, want ErrNoTopic", err)
 	}
@@ -102,7 +102,7 @@ func TestInspectFollow(t *testing.T) {
 		_, err := dlq.Inspect(ctx, topic, func(e *dlq.Entry) error {
 			keys = append(keys, string(e.Record.Key))
 			return nil
-		}, dlq.WithClientOpts(kgo.SeedBrokers(brokers...)), dlq.Follow(), dlq.WithMax(1))
+		}, dlq.WithClientOpts(testkit.KafkaOpts(t, brokers)...), dlq.Follow(), dlq.WithMax(1))
 		done <- result{keys, err}
 	}()
 	// Follow resolves "the end" when it starts: produce a record every

@@ -292,7 +292,7 @@ func sameBig(a, b testkit.BigPurchase) bool {
 // produceSteadily writes records in batches every 50ms, at about rate
 // records per second.
 func produceSteadily(ctx context.Context, brokers []string, records []*kgo.Record, rate int) error {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ProducerLinger(5*time.Millisecond))
+	cl, err := testkit.Kafka(brokers).NewClient(kgo.ProducerLinger(5 * time.Millisecond))
 	if err != nil {
 		return err
 	}

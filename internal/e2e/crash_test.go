@@ -79,7 +79,7 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	defer stopProducing()
 	go func() {
 		defer close(produced)
-		cl, err := kgo.NewClient(kgo.SeedBrokers(svc.brokers...), kgo.ProducerLinger(5*time.Millisecond))
+		cl, err := kgo.NewClient(append(testkit.KafkaOpts(t, svc.brokers), kgo.ProducerLinger(5*time.Millisecond))...)
 		if err != nil {
 			prodErr = err
 			return

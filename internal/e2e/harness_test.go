@@ -186,7 +186,8 @@ var (
 )
 
 func (s *services) env() []string {
-	return []string{"SLUICE_BROKERS=" + strings.Join(s.brokers, ","), "SLUICE_REGISTRY_URL=" + s.registry}
+	env := []string{"SLUICE_BROKERS=" + strings.Join(s.brokers, ","), "SLUICE_REGISTRY_URL=" + s.registry}
+	return append(env, testkit.CLIEnv(testkit.Kafka(s.brokers))...)
 }
 
 // waitHTTP polls url until it answers 200.

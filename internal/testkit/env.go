@@ -15,7 +15,8 @@ import (
 const BrokersVar = "SLUICE_TEST_BROKERS"
 
 // Env starts the services a broker test needs and closes them when the test
-// ends. When $SLUICE_TEST_BROKERS is set it uses that cluster and runs only
+// ends. When $SLUICE_TEST_BROKERS is set it uses that cluster (secured as
+// the SLUICE_TEST_KAFKA_* variables say, see Kafka) and runs only
 // the registry, on 127.0.0.1:0, stored in a per-test `_schemas-<random>`
 // topic that is deleted afterwards; otherwise it starts kfake and the
 // registry on random loopback ports.
@@ -23,7 +24,8 @@ func Env(t testing.TB) *devenv.Env {
 	t.Helper()
 	cfg := devenv.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0"}
 	if brokers, ok := externalBrokers(t); ok {
-		cfg = devenv.Config{Brokers: brokers, RegistryAddr: "127.0.0.1:0"}
+		k := Kafka(brokers)
+		cfg = devenv.Config{Brokers: brokers, TLS: k.TLS, SASL: k.SASL, RegistryAddr: "127.0.0.1:0"}
 	}
 	env, err := devenv.Start(t.Context(), cfg)
 	if err != nil {

@@ -40,6 +40,10 @@ func TestEnvWithExternalBrokerRunsOnlyTheRegistry(t *testing.T) {
 	}
 	defer cluster.Close()
 	t.Setenv(testkit.BrokersVar, strings.Join(cluster.ListenAddrs(), ","))
+	// It speaks plain text, whatever the real cluster of the run needs.
+	for _, v := range []string{testkit.TLSVar, testkit.TLSCAFileVar, testkit.SASLMechanismVar} {
+		t.Setenv(v, "")
+	}
 	cl := testkit.Client(t, cluster.ListenAddrs())
 
 	var schemasTopic string

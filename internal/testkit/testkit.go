@@ -13,14 +13,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/sluicehq/sluice/internal/kafkaconn"
 )
 
 // Unique returns prefix with a random suffix, so tests on a shared real
@@ -29,10 +29,11 @@ func Unique(prefix string) string {
 	return prefix + "-" + strings.ToLower(rand.Text()[:8])
 }
 
-// Client returns a franz-go client closed when the test ends.
+// Client returns a franz-go client closed when the test ends, connected as
+// Kafka(brokers) says.
 func Client(t testing.TB, brokers []string, opts ...kgo.Opt) *kgo.Client {
 	t.Helper()
-	cl, err := kgo.NewClient(append([]kgo.Opt{kgo.SeedBrokers(brokers...)}, opts...)...)
+	cl, err := Kafka(brokers).NewClient(opts...)
 	if err != nil {
 		t.Fatalf("kafka client: %v", err)
 	}
@@ -40,61 +41,28 @@ func Client(t testing.TB, brokers []string, opts ...kgo.Opt) *kgo.Client {
 	return cl
 }
 
-// CreateTopic creates a topic with partitions and replication factor 1.
+// Admin returns an admin client closed when the test ends, connected as
+// Kafka(brokers) says.
+func Admin(t testing.TB, brokers []string) *kadm.Client {
+	t.Helper()
+	adm, err := Kafka(brokers).NewAdmin()
+	if err != nil {
+		t.Fatalf("kafka admin client: %v", err)
+	}
+	t.Cleanup(adm.Close)
+	return adm
+}
+
+// CreateTopic creates a topic with partitions and replication factor 1, and
+// waits until each partition has a leader (a real broker creates topics
+// asynchronously), so that what the test does next finds it.
 func CreateTopic(t testing.TB, brokers []string, topic string, partitions int, configs map[string]string) {
 	t.Helper()
-	cl := Client(t, brokers)
-	req := kmsg.NewPtrCreateTopicsRequest()
-	req.TimeoutMillis = 30000
-	rt := kmsg.NewCreateTopicsRequestTopic()
-	rt.Topic = topic
-	rt.NumPartitions = int32(partitions)
-	rt.ReplicationFactor = 1
-	for k, v := range configs {
-		c := kmsg.NewCreateTopicsRequestTopicConfig()
-		c.Name = k
-		c.Value = kmsg.StringPtr(v)
-		rt.Configs = append(rt.Configs, c)
-	}
-	req.Topics = append(req.Topics, rt)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	resp, err := req.RequestWith(ctx, cl)
-	if err != nil {
+	if err := kafkaconn.CreateTopic(ctx, Admin(t, brokers), topic, int32(partitions), 1, configs); err != nil {
 		t.Fatalf("creating topic %s: %v", topic, err)
 	}
-	for _, r := range resp.Topics {
-		if err := kerr.ErrorForCode(r.ErrorCode); err != nil && !errors.Is(err, kerr.TopicAlreadyExists) {
-			t.Fatalf("creating topic %s: %v", topic, err)
-		}
-	}
-	// A real broker creates topics asynchronously: wait until every partition
-	// has a leader, so that what the test does next finds the topic.
-	EventuallyValue(t, 30*time.Second, "topic "+topic+" to have a leader for each of its "+strconv.Itoa(partitions)+" partitions", func() (string, bool) {
-		meta := kmsg.NewPtrMetadataRequest()
-		mt := kmsg.NewMetadataRequestTopic()
-		mt.Topic = kmsg.StringPtr(topic)
-		meta.Topics = append(meta.Topics, mt)
-		mctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		mresp, err := meta.RequestWith(mctx, cl)
-		switch {
-		case err != nil:
-			return "no metadata: " + err.Error(), false
-		case len(mresp.Topics) != 1:
-			return fmt.Sprintf("%d topics in the metadata", len(mresp.Topics)), false
-		case mresp.Topics[0].ErrorCode != 0:
-			return "topic error: " + kerr.ErrorForCode(mresp.Topics[0].ErrorCode).Error(), false
-		}
-		led := 0
-		for _, p := range mresp.Topics[0].Partitions {
-			if p.ErrorCode == 0 && p.Leader >= 0 {
-				led++
-			}
-		}
-		return fmt.Sprintf("%d partitions, %d with a leader", len(mresp.Topics[0].Partitions), led),
-			len(mresp.Topics[0].Partitions) == partitions && led == partitions
-	})
 }
 
 // Produce writes records synchronously (the murmur2 partitioner of the Java
@@ -124,7 +92,7 @@ func ReadAll(t testing.TB, brokers []string, topic string, n int, timeout time.D
 // Read is ReadAll without a test: it returns the records read so far with an
 // error when fewer than n arrived in time.
 func Read(brokers []string, topic string, n int, timeout time.Duration) ([]*kgo.Record, error) {
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(topic),
+	cl, err := Kafka(brokers).NewClient(kgo.ConsumeTopics(topic),
 		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchMaxWait(100*time.Millisecond))
 	if err != nil {
 		return nil, err

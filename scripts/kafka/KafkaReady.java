@@ -1,6 +1,9 @@
 // Readiness probe for scripts/kafka.sh start, run as a single-file source program on the Kafka
-// classpath:  java -cp 'libs/*' KafkaReady.java BOOTSTRAP NODES TIMEOUT_SECONDS
+// classpath:  java -cp 'libs/*' KafkaReady.java BOOTSTRAP NODES TIMEOUT_SECONDS [CLIENT_PROPERTIES]
 // Exits 0 once describeCluster reports NODES brokers and a controller, 1 on timeout.
+// CLIENT_PROPERTIES (may be empty) holds the client's security settings (SASL_SSL...).
+import java.io.FileReader;
+import java.io.Reader;
 import java.time.Duration;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
@@ -11,14 +14,19 @@ import org.apache.kafka.common.Node;
 
 public class KafkaReady {
   public static void main(String[] args) throws Exception {
-    if (args.length != 3) {
-      System.err.println("usage: KafkaReady BOOTSTRAP NODES TIMEOUT_SECONDS");
+    if (args.length != 3 && args.length != 4) {
+      System.err.println("usage: KafkaReady BOOTSTRAP NODES TIMEOUT_SECONDS [CLIENT_PROPERTIES]");
       System.exit(2);
     }
     String bootstrap = args[0];
     int want = Integer.parseInt(args[1]);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(Long.parseLong(args[2]));
     Properties p = new Properties();
+    if (args.length == 4) {
+      try (Reader r = new FileReader(args[3])) {
+        p.load(r);
+      }
+    }
     p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     p.put(AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, "2000");
     p.put(AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, "3000");
