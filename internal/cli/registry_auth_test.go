@@ -165,7 +165,7 @@ func TestRegistryAuth(t *testing.T) {
 	var runOut, runErr syncBuffer
 	runDone := make(chan int, 1)
 	go func() {
-		runDone <- runWithEnv(ctx, []string{"run", "-f", basicFile, "--http-addr", "127.0.0.1:0", "--log-level", "debug"}, strings.NewReader(""), &runOut, &runErr,
+		runDone <- runWithEnv(ctx, []string{"run", "-f", basicFile, "--http-addr", "127.0.0.1:0", "--log-level", "debug", "--log-format", "text"}, strings.NewReader(""), &runOut, &runErr,
 			func(k string) string { return map[string]string{envBrokers: brokers, "SR_PASSWORD": theSecret}[k] })
 	}()
 	consumed := show(cliWith(t, map[string]string{envBrokers: brokers},
