@@ -130,6 +130,12 @@ func TestReferencePipelinesOnSecuredCluster(t *testing.T) {
 
 	t.Logf("%d events: the state and last output of %d users, %d users' big purchases as the oracle says", len(events), len(want), len(wantBig))
 
+	var ready struct {
+		Ready bool `json:"ready"`
+	}
+	if code, err := getJSON(base+"/readyz", &ready); err != nil || code != http.StatusOK || !ready.Ready {
+		t.Errorf("/readyz: %d %v %+v, want 200 and ready", code, err, ready)
+	}
 	for _, path := range []string{"/pipelines", "/readyz", "/metrics"} {
 		printed = append(printed, httpGet(t, base+path))
 	}
