@@ -282,7 +282,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	ae := storeError(err)
 	if ae.status >= 500 {
-		s.log.Error("schema registry request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		s.log.Error("schema registry request failed", "method", r.Method, "path", r.URL.Path, "error", err)
 	}
 	writeJSON(w, ae.status, struct {
 		ErrorCode int    `json:"error_code"`

@@ -156,7 +156,7 @@ func (k *KafkaStore) follow(ctx context.Context) {
 		var failed bool
 		fetches.EachError(func(topic string, p int32, err error) {
 			failed = true
-			k.cfg.Logger.Warn("reading schemas topic", "topic", topic, "partition", p, "err", err)
+			k.cfg.Logger.Warn("reading schemas topic", "topic", topic, "partition", p, "error", err)
 		})
 		var recs []*kgo.Record
 		fetches.EachRecord(func(r *kgo.Record) { recs = append(recs, r) })
@@ -174,7 +174,7 @@ func (k *KafkaStore) follow(ctx context.Context) {
 		for _, r := range recs {
 			e, ok, err := decodeRecord(r.Key, r.Value)
 			if err != nil {
-				k.cfg.Logger.Warn("skipping undecodable schemas record", "topic", r.Topic, "offset", r.Offset, "err", err)
+				k.cfg.Logger.Warn("skipping undecodable schemas record", "topic", r.Topic, "offset", r.Offset, "error", err)
 			} else if ok {
 				k.st.apply(e)
 			}

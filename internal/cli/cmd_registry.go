@@ -226,6 +226,6 @@ func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions, sec 
 
 func closeRegistryStore(log *slog.Logger, c io.Closer) {
 	if err := c.Close(); err != nil {
-		log.Error("closing schema store", "err", err)
+		log.Error("closing schema store", "error", err)
 	}
 }
