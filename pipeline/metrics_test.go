@@ -199,7 +199,7 @@ pipelines:
     steps:
       - filter: 'true'
 `, strings.Join(brokers, ","), u, u, u)
-	cfg, err := pipeline.Parse("recover.yaml", []byte(src))
+	cfg, err := pipeline.Parse("recover.yaml", []byte(testkit.SecureConfig(src)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -66,7 +66,7 @@ pipelines:
             message: amount must not be negative
       - emit: out
 `, strings.Join(brokers, ","), u)
-	cfg, err := pipeline.Parse("trace.yaml", []byte(src))
+	cfg, err := pipeline.Parse("trace.yaml", []byte(testkit.SecureConfig(src)))
 	if err != nil {
 		t.Fatal(err)
 	}

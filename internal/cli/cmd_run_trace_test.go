@@ -52,7 +52,7 @@ pipelines:
     steps:
       - emit: out
 `, strings.Join(brokers, ","), u, in, u, u)
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(testkit.SecureConfig(src)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	testkit.CreateTopic(t, brokers, in, 1, nil)

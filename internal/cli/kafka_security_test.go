@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -39,11 +38,29 @@ func securityEnv(conn kafkaconn.Config, name string) string {
 // runSecured runs the CLI with env as its whole environment.
 func runSecured(t *testing.T, env map[string]string, stdin string, args ...string) cliResult {
 	t.Helper()
+	return runGetenv(t, func(k string) string { return env[k] }, stdin, args...)
+}
+
+// runGetenv runs the CLI with getenv as its environment, bounded by
+// cliTimeout.
+func runGetenv(t *testing.T, getenv func(string) string, stdin string, args ...string) cliResult {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), cliTimeout)
 	defer cancel()
-	var stdout, stderr bytes.Buffer
-	code := runWithEnv(ctx, args, strings.NewReader(stdin), &stdout, &stderr, func(k string) string { return env[k] })
+	var stdout, stderr syncBuffer
+	code := runWithEnv(ctx, args, strings.NewReader(stdin), &stdout, &stderr, getenv)
 	return cliResult{code, stdout.String(), stderr.String()}
+}
+
+// envWith is env, then the Kafka security settings of the test cluster
+// (testkit.Kafka) for the variables env does not set.
+func envWith(env map[string]string) func(string) string {
+	return func(k string) string {
+		if v, ok := env[k]; ok {
+			return v
+		}
+		return securityEnv(testkit.Kafka(nil), k)
+	}
 }
 
 // TestKafkaSecurityFlagsAndEnv: produce and consume reach a SASL_SSL broker

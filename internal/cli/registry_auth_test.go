@@ -80,21 +80,18 @@ pipelines:
       - emit: out
 `, name, schema, registry)
 	file := filepath.Join(t.TempDir(), "pipelines.yaml")
-	if err := os.WriteFile(file, []byte(src), 0o644); err != nil {
+	if err := os.WriteFile(file, []byte(testkit.SecureConfig(src)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return file
 }
 
-// cliWith runs the CLI with env as its whole environment, bounded by
-// cliTimeout.
+// cliWith runs the CLI with env as its environment, bounded by cliTimeout.
+// A Kafka security variable env does not set comes from the test cluster's
+// settings (testkit.Kafka), as with runCLI.
 func cliWith(t *testing.T, env map[string]string, stdin string, args ...string) cliResult {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), cliTimeout)
-	defer cancel()
-	var stdout, stderr syncBuffer
-	code := runWithEnv(ctx, args, strings.NewReader(stdin), &stdout, &stderr, func(k string) string { return env[k] })
-	return cliResult{code, stdout.String(), stderr.String()}
+	return runGetenv(t, envWith(env), stdin, args...)
 }
 
 // TestRegistryAuth runs pipelines against a registry that requires
@@ -166,7 +163,7 @@ func TestRegistryAuth(t *testing.T) {
 	runDone := make(chan int, 1)
 	go func() {
 		runDone <- runWithEnv(ctx, []string{"run", "-f", basicFile, "--http-addr", "127.0.0.1:0", "--log-level", "debug", "--log-format", "text"}, strings.NewReader(""), &runOut, &runErr,
-			func(k string) string { return map[string]string{envBrokers: brokers, "SR_PASSWORD": theSecret}[k] })
+			envWith(map[string]string{envBrokers: brokers, "SR_PASSWORD": theSecret}))
 	}()
 	consumed := show(cliWith(t, map[string]string{envBrokers: brokers},
 		"", "consume", "--topic", name+"-out", "--from-beginning", "--max", "1", safety,
