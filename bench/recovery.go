@@ -169,24 +169,7 @@ func (h *harness) manyKeys(ctx context.Context, rep *report) error {
 		}
 		h.log("W5: %s draining %d keys", c, o.w5Keys)
 		r := result{workload: "W5", contestant: c, msgs: len(events)}
-		func() {
-			p, w, err := h.startContestant(ctx, c, h.topicsFor(input, "w5-"+c), true)
-			if err != nil {
-				r.err = err
-				return
-			}
-			defer w.close()
-			defer func() {
-				if u, err := p.stop(30 * time.Second); err == nil {
-					r.peakRSS = u.peakRSS
-				}
-			}()
-			if err := h.measureDrain(ctx, p, w, ws.applied, &r); err != nil {
-				r.err = err
-				return
-			}
-			r.exact = h.check(statsOutputs, w.records(0)[:ws.applied], ws)
-		}()
+		h.drainOnce(ctx, c, h.topicsFor(input, "w5-"+c), true, statsOutputs, ws.applied, ws, &r)
 		rep.w5 = append(rep.w5, r)
 		if ctx.Err() != nil {
 			return ctx.Err()

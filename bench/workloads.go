@@ -137,6 +137,28 @@ type w1Data struct {
 	recoveryTopic topics
 }
 
+// drainOnce starts contestant c on the topics t (with LevelDB state when
+// leveldb is set), measures how it drains the backlog into r until want
+// outputs of kind came, checks them against the oracle, and stops it.
+func (h *harness) drainOnce(ctx context.Context, c string, t topics, leveldb bool, kind outputKind, want int, ws *w1Data, r *result) {
+	p, w, err := h.startContestant(ctx, c, t, leveldb)
+	if err != nil {
+		r.err = err
+		return
+	}
+	defer w.close()
+	defer func() {
+		if u, err := p.stop(30 * time.Second); err == nil {
+			r.peakRSS = u.peakRSS
+		}
+	}()
+	if err := h.measureDrain(ctx, p, w, want, r); err != nil {
+		r.err = err
+		return
+	}
+	r.exact = h.check(kind, w.records(0)[:want], ws)
+}
+
 // drainW1 runs contestant c on the backlog, then measures its latency at
 // the fixed rate on an input of its own (so that the shared backlog stays
 // as it is for the next contestant).
@@ -147,24 +169,7 @@ func (h *harness) drainW1(ctx context.Context, c string, ws *w1Data) (r result) 
 		kind, want = pipeOutputs, len(ws.events)
 	}
 	t := h.topicsFor(ws.input, c)
-	func() {
-		p, w, err := h.startContestant(ctx, c, t, false)
-		if err != nil {
-			r.err = err
-			return
-		}
-		defer w.close()
-		defer func() {
-			if u, err := p.stop(30 * time.Second); err == nil {
-				r.peakRSS = u.peakRSS
-			}
-		}()
-		if err := h.measureDrain(ctx, p, w, want, &r); err != nil {
-			r.err = err
-			return
-		}
-		r.exact = h.check(kind, w.records(0)[:want], ws)
-	}()
+	h.drainOnce(ctx, c, t, false, kind, want, ws, &r)
 	if r.err != nil {
 		return r
 	}
