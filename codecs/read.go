@@ -49,44 +49,13 @@ func (c *readCompiler) compile(s avro.Schema) readFn {
 		if item == nil {
 			return nil
 		}
-		return func(r *avro.Reader) any {
-			out := []any{}
-			for r.Error == nil {
-				n, _ := r.ReadBlockHeader()
-				if n == 0 || !blockFits(r, n, len(out)) {
-					break
-				}
-				for range n {
-					out = append(out, item(r))
-					if r.Error != nil {
-						break
-					}
-				}
-			}
-			return out
-		}
+		return readArray(item)
 	case *avro.MapSchema:
 		value := c.compile(sch.Values())
 		if value == nil {
 			return nil
 		}
-		return func(r *avro.Reader) any {
-			out := map[string]any{}
-			for r.Error == nil {
-				n, _ := r.ReadBlockHeader()
-				if n == 0 || !blockFits(r, n, len(out)) {
-					break
-				}
-				for range n {
-					k := r.ReadString()
-					out[k] = value(r)
-					if r.Error != nil {
-						break
-					}
-				}
-			}
-			return out
-		}
+		return readMap(value)
 	case *avro.UnionSchema:
 		branches := make([]readFn, len(sch.Types()))
 		for i, t := range sch.Types() {
@@ -94,14 +63,7 @@ func (c *readCompiler) compile(s avro.Schema) readFn {
 				return nil
 			}
 		}
-		return func(r *avro.Reader) any {
-			i := r.ReadLong()
-			if i < 0 || i >= int64(len(branches)) {
-				r.ReportError("ReadUnion", "branch index "+strconv.FormatInt(i, 10)+" out of range")
-				return nil
-			}
-			return branches[i](r)
-		}
+		return readUnion(branches)
 	case *avro.RecordSchema:
 		if fn, ok := c.seen[sch.FullName()]; ok {
 			return func(r *avro.Reader) any { return (*fn)(r) }
@@ -131,6 +93,59 @@ func (c *readCompiler) compile(s avro.Schema) readFn {
 		return *fn
 	}
 	return nil
+}
+
+// readArray reads an array of items.
+func readArray(item readFn) readFn {
+	return func(r *avro.Reader) any {
+		out := []any{}
+		for r.Error == nil {
+			n, _ := r.ReadBlockHeader()
+			if n == 0 || !blockFits(r, n, len(out)) {
+				break
+			}
+			for range n {
+				out = append(out, item(r))
+				if r.Error != nil {
+					break
+				}
+			}
+		}
+		return out
+	}
+}
+
+// readMap reads a map of values.
+func readMap(value readFn) readFn {
+	return func(r *avro.Reader) any {
+		out := map[string]any{}
+		for r.Error == nil {
+			n, _ := r.ReadBlockHeader()
+			if n == 0 || !blockFits(r, n, len(out)) {
+				break
+			}
+			for range n {
+				k := r.ReadString()
+				out[k] = value(r)
+				if r.Error != nil {
+					break
+				}
+			}
+		}
+		return out
+	}
+}
+
+// readUnion reads a branch index and the branch.
+func readUnion(branches []readFn) readFn {
+	return func(r *avro.Reader) any {
+		i := r.ReadLong()
+		if i < 0 || i >= int64(len(branches)) {
+			r.ReportError("ReadUnion", "branch index "+strconv.FormatInt(i, 10)+" out of range")
+			return nil
+		}
+		return branches[i](r)
+	}
 }
 
 // blockFits reports whether an array or map block of n more items may be read after have,
