@@ -81,6 +81,9 @@ type attemptResult struct {
 	// the same entry decoded.
 	table encodedEntry
 	entry *TableEntry
+	// one holds the emits of a message with a single output record, which
+	// is most: no slice of its own.
+	one [1]outRecord
 }
 
 // inbound is what every attempt at a message starts from, read once: the
@@ -297,6 +300,7 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 	m := processors.NewMessage(ctx.Key(), inb.value, meta)
 	m.Reuse(&inb.part.scratch)
 	res := &attemptResult{msg: m}
+	res.emits = res.one[:0]
 	if r.p.Stateful() {
 		stored := r.stored(ctx, inb)
 		if stored != nil {
@@ -410,7 +414,7 @@ func (r *handler) classify(stage string, err error, retry Retry) *attemptFailure
 // callback began.
 func (r *handler) apply(ctx goka.Context, res *attemptResult, inb *inbound, consumed time.Time) {
 	if res.table != nil {
-		ctx.SetValue(res.table)
+		ctx.SetValue(&res.table) // a pointer: boxing it copies nothing
 		// The table holds it now (a failed SetValue fails the processor).
 		inb.cache.put(ctx.Key(), res.entry)
 	}

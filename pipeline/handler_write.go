@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"hash"
 	"slices"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -59,26 +59,34 @@ func (r *handler) write(ctx goka.Context, recs []outRecord, o outcome, consumed 
 		return
 	}
 	s := r.currentSender()
-	var mu sync.Mutex
-	pending := len(recs)
+	w := &pendingWrite{r: r, o: o, consumed: consumed}
+	w.left.Store(int32(len(recs)))
 	for _, rec := range recs {
 		done := ctx.DeferCommit()
-		s.send(rec).Then(func(err error) {
-			if err != nil {
-				done(fmt.Errorf("writing to %s: %w", rec.topic, err))
-				return
-			}
-			r.m.acked(rec, o)
-			mu.Lock()
-			pending--
-			last := pending == 0
-			mu.Unlock()
-			if last {
-				r.finish(o, consumed)
-			}
-			done(nil)
-		})
+		s.send(rec, func(err error) { w.acked(rec, err, done) })
 	}
+}
+
+// pendingWrite is a message's records on their way to the broker.
+type pendingWrite struct {
+	r        *handler
+	o        outcome
+	consumed time.Time
+	left     atomic.Int32 // records not acknowledged yet
+}
+
+// acked counts rec's acknowledgement, and the message's outcome with its
+// last one, then releases the commit rec held (done).
+func (w *pendingWrite) acked(rec outRecord, err error, done func(error)) {
+	if err != nil {
+		done(fmt.Errorf("writing to %s: %w", rec.topic, err))
+		return
+	}
+	w.r.m.acked(rec, w.o)
+	if w.left.Add(-1) == 0 {
+		w.r.finish(w.o, w.consumed)
+	}
+	done(nil)
 }
 
 // setSender makes the handler write through p, the producer of the
