@@ -18,12 +18,13 @@ type readFn func(r *avro.Reader) any
 // those). It must only
 // be used when the writer schema is s itself (the same canonical form): it resolves nothing.
 func compileRead(s avro.Schema) readFn {
-	c := readCompiler{seen: map[string]*readFn{}}
+	c := readCompiler{seen: map[string]*readFn{}, strs: newInternTable()}
 	return c.compile(s)
 }
 
 type readCompiler struct {
 	seen map[string]*readFn // records by full name, for recursive types
+	strs *internTable       // boxes the strings read
 }
 
 func (c *readCompiler) compile(s avro.Schema) readFn {
@@ -33,9 +34,9 @@ func (c *readCompiler) compile(s avro.Schema) readFn {
 	case *avro.NullSchema:
 		return func(*avro.Reader) any { return nil }
 	case *avro.PrimitiveSchema:
-		return compilePrimitive(sch)
+		return compilePrimitive(sch, c.strs)
 	case *avro.EnumSchema:
-		symbols := sch.Symbols()
+		symbols := boxed(sch.Symbols())
 		return func(r *avro.Reader) any {
 			i := r.ReadInt()
 			if i < 0 || int(i) >= len(symbols) {
@@ -159,7 +160,17 @@ func blockFits(r *avro.Reader, n int64, have int) bool {
 	return true
 }
 
-func compilePrimitive(s *avro.PrimitiveSchema) readFn {
+// boxed returns each of symbols in an any, boxed once rather than at each read.
+func boxed(symbols []string) []any {
+	out := make([]any, len(symbols))
+	for i, s := range symbols {
+		out[i] = s
+	}
+	return out
+}
+
+// compilePrimitive returns the readFn of s; strs boxes its strings.
+func compilePrimitive(s *avro.PrimitiveSchema, strs *internTable) readFn {
 	lt := logicalType(s)
 	switch s.Type() {
 	case avro.Null:
@@ -191,7 +202,7 @@ func compilePrimitive(s *avro.PrimitiveSchema) readFn {
 	case avro.Double:
 		return func(r *avro.Reader) any { return r.ReadDouble() }
 	case avro.String:
-		return func(r *avro.Reader) any { return r.ReadString() }
+		return func(r *avro.Reader) any { return strs.box(r.ReadString()) }
 	case avro.Bytes:
 		if lt == "" {
 			return func(r *avro.Reader) any { return r.ReadBytes() }

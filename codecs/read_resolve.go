@@ -15,7 +15,7 @@ import (
 // strings are promoted, union branches and enum symbols are matched. It must only be used
 // once Resolve accepted the pair.
 func compileResolve(reader, writer avro.Schema) readFn {
-	c := resolveCompiler{readCompiler: readCompiler{seen: map[string]*readFn{}}, seen: map[[2]string]*readFn{}}
+	c := resolveCompiler{readCompiler: readCompiler{seen: map[string]*readFn{}, strs: newInternTable()}, seen: map[[2]string]*readFn{}}
 	return c.resolve(reader, writer)
 }
 
@@ -39,7 +39,7 @@ func (c *resolveCompiler) resolve(reader, writer avro.Schema) readFn {
 		case writer.Type() == avro.Union:
 			return c.writerUnion(reader, writer.(*avro.UnionSchema))
 		}
-		return promote(reader, writer)
+		return promote(reader, writer, c.strs)
 	}
 	switch w := writer.(type) {
 	case *avro.NullSchema, *avro.PrimitiveSchema:
@@ -79,7 +79,7 @@ func (c *resolveCompiler) writerUnion(reader avro.Schema, w *avro.UnionSchema) r
 }
 
 // promote reads a number as a wider one, a string as bytes and bytes as a string.
-func promote(reader, writer avro.Schema) readFn {
+func promote(reader, writer avro.Schema, strs *internTable) readFn {
 	r, okR := reader.(*avro.PrimitiveSchema)
 	w, okW := writer.(*avro.PrimitiveSchema)
 	if !okR || !okW || logicalType(r) != "" || logicalType(w) != "" {
@@ -101,7 +101,7 @@ func promote(reader, writer avro.Schema) readFn {
 	case [2]avro.Type{avro.String, avro.Bytes}:
 		return func(r *avro.Reader) any { return r.ReadBytes() }
 	case [2]avro.Type{avro.Bytes, avro.String}:
-		return func(r *avro.Reader) any { return r.ReadString() }
+		return func(r *avro.Reader) any { return strs.box(r.ReadString()) }
 	}
 	return nil
 }
@@ -109,7 +109,7 @@ func promote(reader, writer avro.Schema) readFn {
 // resolveEnum reads a writer symbol as the reader's, or as the reader's default when the
 // reader lacks it.
 func resolveEnum(reader, writer *avro.EnumSchema) readFn {
-	symbols := make([]string, len(writer.Symbols()))
+	symbols := make([]any, len(writer.Symbols()))
 	known := make([]bool, len(symbols))
 	for i, s := range writer.Symbols() {
 		for _, rs := range reader.Symbols() {
