@@ -61,9 +61,13 @@ func (r *handler) write(ctx goka.Context, recs []outRecord, o outcome, consumed 
 	s := r.currentSender()
 	w := &pendingWrite{r: r, o: o, consumed: consumed}
 	w.left.Store(int32(len(recs)))
+	acks := w.one[:0]
+	if len(recs) > 1 {
+		acks = make([]recordAck, 0, len(recs))
+	}
 	for _, rec := range recs {
-		done := ctx.DeferCommit()
-		s.send(rec, func(err error) { w.acked(rec, err, done) })
+		acks = append(acks, recordAck{w: w, rec: rec, done: ctx.DeferCommit()})
+		s.send(rec, &acks[len(acks)-1])
 	}
 }
 
@@ -73,20 +77,32 @@ type pendingWrite struct {
 	o        outcome
 	consumed time.Time
 	left     atomic.Int32 // records not acknowledged yet
+	// one is the acknowledgement of a message with a single record, which
+	// is most: no allocation of its own.
+	one [1]recordAck
 }
 
-// acked counts rec's acknowledgement, and the message's outcome with its
-// last one, then releases the commit rec held (done).
-func (w *pendingWrite) acked(rec outRecord, err error, done func(error)) {
+// recordAck is one record of a pendingWrite, and the commit it holds
+// (goka's DeferCommit) until the broker acknowledged it.
+type recordAck struct {
+	w    *pendingWrite
+	rec  outRecord
+	done func(error)
+}
+
+// acked counts the record's acknowledgement, and the message's outcome with
+// its last one, then releases the commit the record held.
+func (a *recordAck) acked(err error) {
 	if err != nil {
-		done(fmt.Errorf("writing to %s: %w", rec.topic, err))
+		a.done(fmt.Errorf("writing to %s: %w", a.rec.topic, err))
 		return
 	}
-	w.r.m.acked(rec, w.o)
+	w := a.w
+	w.r.m.acked(a.rec, w.o)
 	if w.left.Add(-1) == 0 {
 		w.r.finish(w.o, w.consumed)
 	}
-	done(nil)
+	a.done(nil)
 }
 
 // setSender makes the handler write through p, the producer of the

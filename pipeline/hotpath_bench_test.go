@@ -133,7 +133,7 @@ func hotPathHandler(b *testing.B) (*handler, [][]byte, []string) {
 // ackSender acknowledges every record at once.
 type ackSender struct{}
 
-func (ackSender) send(_ outRecord, done func(error)) { done(nil) }
+func (ackSender) send(_ outRecord, ack acker) { ack.acked(nil) }
 
 // unusedContext names goka.Context for embedding beside a Context method.
 type unusedContext = goka.Context

@@ -18,10 +18,16 @@ type outRecord struct {
 	headers []sarama.RecordHeader
 }
 
-// sender writes the handler's records. It calls done once, when the broker
-// acknowledged the record or with the error that kept it from doing so.
+// sender writes the handler's records. It calls ack.acked once, when the
+// broker acknowledged the record or with the error that kept it from doing
+// so.
 type sender interface {
-	send(rec outRecord, done func(error))
+	send(rec outRecord, ack acker)
+}
+
+// acker is told the outcome of a record's write.
+type acker interface {
+	acked(err error)
 }
 
 // producer is the Kafka producer of one processor run. goka writes its
@@ -84,10 +90,10 @@ func (p *producer) EmitWithHeaders(topic string, key string, value []byte, heade
 	})
 }
 
-// send writes an output or a dead letter. Its acknowledgement calls done
+// send writes an output or a dead letter. Its acknowledgement calls ack
 // straight from the producer's goroutine: no goka.Promise per record.
-func (p *producer) send(rec outRecord, done func(error)) {
-	msg := &sarama.ProducerMessage{Topic: rec.topic, Value: sarama.ByteEncoder(rec.value), Headers: rec.headers, Metadata: done}
+func (p *producer) send(rec outRecord, ack acker) {
+	msg := &sarama.ProducerMessage{Topic: rec.topic, Value: sarama.ByteEncoder(rec.value), Headers: rec.headers, Metadata: ack}
 	if rec.key != nil {
 		msg.Key = sarama.ByteEncoder(rec.key)
 	}
@@ -102,13 +108,13 @@ func (p *producer) produce(msg *sarama.ProducerMessage) *goka.Promise {
 }
 
 // acknowledge passes a record's outcome to whoever wrote it: goka (a
-// promise) or the handler (send's done).
+// promise) or the handler (send's ack).
 func acknowledge(msg *sarama.ProducerMessage, err error) {
 	switch done := msg.Metadata.(type) {
 	case goka.PromiseFinisher:
 		done(msg, err)
-	case func(error):
-		done(err)
+	case acker:
+		done.acked(err)
 	}
 }
 
@@ -136,7 +142,7 @@ func (p *producer) Close() error {
 // goka's producer can do no better.
 type gokaSender struct{ goka.Producer }
 
-func (s gokaSender) send(rec outRecord, done func(error)) {
+func (s gokaSender) send(rec outRecord, ack acker) {
 	var h goka.Headers
 	if len(rec.headers) > 0 {
 		h = make(goka.Headers, len(rec.headers))
@@ -144,7 +150,7 @@ func (s gokaSender) send(rec outRecord, done func(error)) {
 			h[string(rh.Key)] = rh.Value
 		}
 	}
-	s.EmitWithHeaders(rec.topic, string(rec.key), rec.value, h).Then(done)
+	s.EmitWithHeaders(rec.topic, string(rec.key), rec.value, h).Then(ack.acked)
 }
 
 // senderOf returns the sender of a processor's producer.
