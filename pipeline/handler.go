@@ -73,8 +73,11 @@ type handler struct {
 
 // attemptResult is the outcome of one try at a message.
 type attemptResult struct {
-	msg   *processors.Message
-	emits []outRecord
+	msg *processors.Message
+	// message is what msg points to: the message lives in its result, one
+	// allocation for both.
+	message processors.Message
+	emits   []outRecord
 	// dropped is true when a step dropped the message.
 	dropped bool
 	// table is the encoded table entry to write, nil for none; entry is
@@ -297,9 +300,10 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 		}
 		inb.value, inb.decoded = value, true
 	}
-	m := processors.NewMessage(ctx.Key(), inb.value, meta)
+	res := &attemptResult{message: *processors.NewMessage(ctx.Key(), inb.value, meta)}
+	m := &res.message
+	res.msg = m
 	m.Reuse(&inb.part.scratch)
-	res := &attemptResult{msg: m}
 	res.emits = res.one[:0]
 	if r.p.Stateful() {
 		stored := r.stored(ctx, inb)
