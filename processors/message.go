@@ -119,6 +119,7 @@ func (m *Message) Env() map[string]any {
 	env[VarValue] = m.Value
 	env[VarState] = m.State
 	env[VarMeta] = &m.Meta // a pointer: expressions read its fields alike, and it is not copied
+	env[varFetch] = fetch
 	m.env = env
 	return env
 }
