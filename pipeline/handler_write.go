@@ -133,10 +133,14 @@ func (r *handler) producerBuilder(build goka.ProducerBuilder) goka.ProducerBuild
 }
 
 // outputKey is the key of an output record: null when the input's key was
-// null and the step kept it.
+// null and the step kept it, the input's own bytes when it is the input's
+// key (they are only read), else a copy of key.
 func outputKey(key string, inputKey []byte) []byte {
 	if key == "" && inputKey == nil {
 		return nil
+	}
+	if inputKey != nil && string(inputKey) == key {
+		return inputKey
 	}
 	return []byte(key)
 }
