@@ -18,12 +18,13 @@ type readFn func(r *avro.Reader) any
 // those). It must only
 // be used when the writer schema is s itself (the same canonical form): it resolves nothing.
 func compileRead(s avro.Schema) readFn {
-	c := readCompiler{seen: map[string]*readFn{}}
+	c := readCompiler{seen: map[string]*readFn{}, strs: newInternTable()}
 	return c.compile(s)
 }
 
 type readCompiler struct {
 	seen map[string]*readFn // records by full name, for recursive types
+	strs *internTable       // boxes the strings read
 }
 
 func (c *readCompiler) compile(s avro.Schema) readFn {
@@ -33,9 +34,9 @@ func (c *readCompiler) compile(s avro.Schema) readFn {
 	case *avro.NullSchema:
 		return func(*avro.Reader) any { return nil }
 	case *avro.PrimitiveSchema:
-		return compilePrimitive(sch)
+		return compilePrimitive(sch, c.strs)
 	case *avro.EnumSchema:
-		symbols := sch.Symbols()
+		symbols := boxed(sch.Symbols())
 		return func(r *avro.Reader) any {
 			i := r.ReadInt()
 			if i < 0 || int(i) >= len(symbols) {
@@ -49,44 +50,13 @@ func (c *readCompiler) compile(s avro.Schema) readFn {
 		if item == nil {
 			return nil
 		}
-		return func(r *avro.Reader) any {
-			out := []any{}
-			for r.Error == nil {
-				n, _ := r.ReadBlockHeader()
-				if n == 0 || !blockFits(r, n, len(out)) {
-					break
-				}
-				for range n {
-					out = append(out, item(r))
-					if r.Error != nil {
-						break
-					}
-				}
-			}
-			return out
-		}
+		return readArray(item)
 	case *avro.MapSchema:
 		value := c.compile(sch.Values())
 		if value == nil {
 			return nil
 		}
-		return func(r *avro.Reader) any {
-			out := map[string]any{}
-			for r.Error == nil {
-				n, _ := r.ReadBlockHeader()
-				if n == 0 || !blockFits(r, n, len(out)) {
-					break
-				}
-				for range n {
-					k := r.ReadString()
-					out[k] = value(r)
-					if r.Error != nil {
-						break
-					}
-				}
-			}
-			return out
-		}
+		return readMap(value)
 	case *avro.UnionSchema:
 		branches := make([]readFn, len(sch.Types()))
 		for i, t := range sch.Types() {
@@ -94,14 +64,7 @@ func (c *readCompiler) compile(s avro.Schema) readFn {
 				return nil
 			}
 		}
-		return func(r *avro.Reader) any {
-			i := r.ReadLong()
-			if i < 0 || i >= int64(len(branches)) {
-				r.ReportError("ReadUnion", "branch index "+strconv.FormatInt(i, 10)+" out of range")
-				return nil
-			}
-			return branches[i](r)
-		}
+		return readUnion(branches)
 	case *avro.RecordSchema:
 		if fn, ok := c.seen[sch.FullName()]; ok {
 			return func(r *avro.Reader) any { return (*fn)(r) }
@@ -133,6 +96,59 @@ func (c *readCompiler) compile(s avro.Schema) readFn {
 	return nil
 }
 
+// readArray reads an array of items.
+func readArray(item readFn) readFn {
+	return func(r *avro.Reader) any {
+		out := []any{}
+		for r.Error == nil {
+			n, _ := r.ReadBlockHeader()
+			if n == 0 || !blockFits(r, n, len(out)) {
+				break
+			}
+			for range n {
+				out = append(out, item(r))
+				if r.Error != nil {
+					break
+				}
+			}
+		}
+		return out
+	}
+}
+
+// readMap reads a map of values.
+func readMap(value readFn) readFn {
+	return func(r *avro.Reader) any {
+		out := map[string]any{}
+		for r.Error == nil {
+			n, _ := r.ReadBlockHeader()
+			if n == 0 || !blockFits(r, n, len(out)) {
+				break
+			}
+			for range n {
+				k := r.ReadString()
+				out[k] = value(r)
+				if r.Error != nil {
+					break
+				}
+			}
+		}
+		return out
+	}
+}
+
+// readUnion reads a branch index and the branch.
+func readUnion(branches []readFn) readFn {
+	return func(r *avro.Reader) any {
+		i := r.ReadLong()
+		if i < 0 || i >= int64(len(branches)) {
+			r.ReportError("ReadUnion", "branch index "+strconv.FormatInt(i, 10)+" out of range")
+			return nil
+		}
+		return branches[i](r)
+	}
+}
+
 // blockFits reports whether an array or map block of n more items may be read after have,
 // reporting the error in r when not: a corrupt count must not make the reader loop or
 // allocate without bound.
@@ -144,7 +160,17 @@ func blockFits(r *avro.Reader, n int64, have int) bool {
 	return true
 }
 
-func compilePrimitive(s *avro.PrimitiveSchema) readFn {
+// boxed returns each of symbols in an any, boxed once rather than at each read.
+func boxed(symbols []string) []any {
+	out := make([]any, len(symbols))
+	for i, s := range symbols {
+		out[i] = s
+	}
+	return out
+}
+
+// compilePrimitive returns the readFn of s; strs boxes its strings.
+func compilePrimitive(s *avro.PrimitiveSchema, strs *internTable) readFn {
 	lt := logicalType(s)
 	switch s.Type() {
 	case avro.Null:
@@ -176,7 +202,7 @@ func compilePrimitive(s *avro.PrimitiveSchema) readFn {
 	case avro.Double:
 		return func(r *avro.Reader) any { return r.ReadDouble() }
 	case avro.String:
-		return func(r *avro.Reader) any { return r.ReadString() }
+		return func(r *avro.Reader) any { return strs.box(r.ReadString()) }
 	case avro.Bytes:
 		if lt == "" {
 			return func(r *avro.Reader) any { return r.ReadBytes() }

@@ -26,8 +26,8 @@ type resolved struct {
 	schema avro.Schema
 	norm   normFn
 	record bool // the reader is a record: decode straight into map[string]any
-	// read decodes without hamba's decoder when the writer schema is the
-	// reader schema (same canonical form) and compileRead reads all of it.
+	// read decodes without hamba's decoder when compileRead (the writer
+	// schema is the reader schema) or compileResolve reads all of it.
 	read    readFn
 	readers sync.Pool
 }
@@ -191,6 +191,8 @@ func (c *writerCache) fetch(ctx context.Context, id int) (*resolved, error) {
 	r := newResolved(c.reader, res)
 	if writer.Fingerprint() == c.reader.Fingerprint() {
 		r.read = compileRead(c.reader)
+	} else {
+		r.read = compileResolve(c.reader, writer)
 	}
 	return r, nil
 }

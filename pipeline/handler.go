@@ -73,14 +73,20 @@ type handler struct {
 
 // attemptResult is the outcome of one try at a message.
 type attemptResult struct {
-	msg   *processors.Message
-	emits []outRecord
+	msg *processors.Message
+	// message is what msg points to: the message lives in its result, one
+	// allocation for both.
+	message processors.Message
+	emits   []outRecord
 	// dropped is true when a step dropped the message.
 	dropped bool
 	// table is the encoded table entry to write, nil for none; entry is
 	// the same entry decoded.
 	table encodedEntry
 	entry *TableEntry
+	// one holds the emits of a message with a single output record, which
+	// is most: no slice of its own.
+	one [1]outRecord
 }
 
 // inbound is what every attempt at a message starts from, read once: the
@@ -294,9 +300,11 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 		}
 		inb.value, inb.decoded = value, true
 	}
-	m := processors.NewMessage(ctx.Key(), inb.value, meta)
+	res := &attemptResult{message: *processors.NewMessage(ctx.Key(), inb.value, meta)}
+	m := &res.message
+	res.msg = m
 	m.Reuse(&inb.part.scratch)
-	res := &attemptResult{msg: m}
+	res.emits = res.one[:0]
 	if r.p.Stateful() {
 		stored := r.stored(ctx, inb)
 		if stored != nil {
@@ -410,7 +418,7 @@ func (r *handler) classify(stage string, err error, retry Retry) *attemptFailure
 // callback began.
 func (r *handler) apply(ctx goka.Context, res *attemptResult, inb *inbound, consumed time.Time) {
 	if res.table != nil {
-		ctx.SetValue(res.table)
+		ctx.SetValue(&res.table) // a pointer: boxing it copies nothing
 		// The table holds it now (a failed SetValue fails the processor).
 		inb.cache.put(ctx.Key(), res.entry)
 	}

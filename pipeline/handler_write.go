@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"hash"
 	"slices"
-	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/IBM/sarama"
@@ -59,26 +59,50 @@ func (r *handler) write(ctx goka.Context, recs []outRecord, o outcome, consumed 
 		return
 	}
 	s := r.currentSender()
-	var mu sync.Mutex
-	pending := len(recs)
-	for _, rec := range recs {
-		done := ctx.DeferCommit()
-		s.send(rec).Then(func(err error) {
-			if err != nil {
-				done(fmt.Errorf("writing to %s: %w", rec.topic, err))
-				return
-			}
-			r.m.acked(rec, o)
-			mu.Lock()
-			pending--
-			last := pending == 0
-			mu.Unlock()
-			if last {
-				r.finish(o, consumed)
-			}
-			done(nil)
-		})
+	w := &pendingWrite{r: r, o: o, consumed: consumed}
+	w.left.Store(int32(len(recs)))
+	acks := w.one[:0]
+	if len(recs) > 1 {
+		acks = make([]recordAck, 0, len(recs))
 	}
+	for _, rec := range recs {
+		acks = append(acks, recordAck{w: w, rec: rec, done: ctx.DeferCommit()})
+		s.send(rec, &acks[len(acks)-1])
+	}
+}
+
+// pendingWrite is a message's records on their way to the broker.
+type pendingWrite struct {
+	r        *handler
+	o        outcome
+	consumed time.Time
+	left     atomic.Int32 // records not acknowledged yet
+	// one is the acknowledgement of a message with a single record, which
+	// is most: no allocation of its own.
+	one [1]recordAck
+}
+
+// recordAck is one record of a pendingWrite, and the commit it holds
+// (goka's DeferCommit) until the broker acknowledged it.
+type recordAck struct {
+	w    *pendingWrite
+	rec  outRecord
+	done func(error)
+}
+
+// acked counts the record's acknowledgement, and the message's outcome with
+// its last one, then releases the commit the record held.
+func (a *recordAck) acked(err error) {
+	if err != nil {
+		a.done(fmt.Errorf("writing to %s: %w", a.rec.topic, err))
+		return
+	}
+	w := a.w
+	w.r.m.acked(a.rec, w.o)
+	if w.left.Add(-1) == 0 {
+		w.r.finish(w.o, w.consumed)
+	}
+	a.done(nil)
 }
 
 // setSender makes the handler write through p, the producer of the
@@ -109,10 +133,14 @@ func (r *handler) producerBuilder(build goka.ProducerBuilder) goka.ProducerBuild
 }
 
 // outputKey is the key of an output record: null when the input's key was
-// null and the step kept it.
+// null and the step kept it, the input's own bytes when it is the input's
+// key (they are only read), else a copy of key.
 func outputKey(key string, inputKey []byte) []byte {
 	if key == "" && inputKey == nil {
 		return nil
+	}
+	if inputKey != nil && string(inputKey) == key {
+		return inputKey
 	}
 	return []byte(key)
 }

@@ -121,9 +121,11 @@ func (h notingHandler) Setup(s sarama.ConsumerGroupSession) error {
 }
 
 // ConsumeClaim hands goka a claim whose messages pass through a goroutine
-// that notes each one; the goroutine ends with the claim.
+// that notes each one; the goroutine ends with the claim. The channel goka
+// reads is buffered like the claim's own, so that the goroutine passes
+// messages on in runs rather than waking goka for each one.
 func (h notingHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.ConsumerGroupClaim) error {
-	out := make(chan *sarama.ConsumerMessage)
+	out := make(chan *sarama.ConsumerMessage, cap(c.Messages()))
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)

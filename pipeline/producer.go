@@ -18,10 +18,16 @@ type outRecord struct {
 	headers []sarama.RecordHeader
 }
 
-// sender writes the handler's records. The promise resolves when the broker
-// acknowledged the record, or with the error that kept it from doing so.
+// sender writes the handler's records. It calls ack.acked once, when the
+// broker acknowledged the record or with the error that kept it from doing
+// so.
 type sender interface {
-	send(rec outRecord) *goka.Promise
+	send(rec outRecord, ack acker)
+}
+
+// acker is told the outcome of a record's write.
+type acker interface {
+	acked(err error)
 }
 
 // producer is the Kafka producer of one processor run. goka writes its
@@ -58,13 +64,13 @@ func newProducer(brokers []string, cfg *sarama.Config) (*producer, error) {
 	go func() {
 		defer p.wg.Done()
 		for e := range ap.Errors() {
-			e.Msg.Metadata.(goka.PromiseFinisher)(e.Msg, e.Err)
+			acknowledge(e.Msg, e.Err)
 		}
 	}()
 	go func() {
 		defer p.wg.Done()
 		for m := range ap.Successes() {
-			m.Metadata.(goka.PromiseFinisher)(m, nil)
+			acknowledge(m, nil)
 		}
 	}()
 	return p, nil
@@ -84,12 +90,14 @@ func (p *producer) EmitWithHeaders(topic string, key string, value []byte, heade
 	})
 }
 
-func (p *producer) send(rec outRecord) *goka.Promise {
-	msg := &sarama.ProducerMessage{Topic: rec.topic, Value: sarama.ByteEncoder(rec.value), Headers: rec.headers}
+// send writes an output or a dead letter. Its acknowledgement calls ack
+// straight from the producer's goroutine: no goka.Promise per record.
+func (p *producer) send(rec outRecord, ack acker) {
+	msg := &sarama.ProducerMessage{Topic: rec.topic, Value: sarama.ByteEncoder(rec.value), Headers: rec.headers, Metadata: ack}
 	if rec.key != nil {
 		msg.Key = sarama.ByteEncoder(rec.key)
 	}
-	return p.produce(msg)
+	p.ap.Input() <- msg
 }
 
 func (p *producer) produce(msg *sarama.ProducerMessage) *goka.Promise {
@@ -97,6 +105,17 @@ func (p *producer) produce(msg *sarama.ProducerMessage) *goka.Promise {
 	msg.Metadata = finish
 	p.ap.Input() <- msg
 	return promise
+}
+
+// acknowledge passes a record's outcome to whoever wrote it: goka (a
+// promise) or the handler (send's ack).
+func acknowledge(msg *sarama.ProducerMessage, err error) {
+	switch done := msg.Metadata.(type) {
+	case goka.PromiseFinisher:
+		done(msg, err)
+	case acker:
+		done.acked(err)
+	}
 }
 
 // Close flushes the records in flight and waits (a bounded time) for their
@@ -123,7 +142,7 @@ func (p *producer) Close() error {
 // goka's producer can do no better.
 type gokaSender struct{ goka.Producer }
 
-func (s gokaSender) send(rec outRecord) *goka.Promise {
+func (s gokaSender) send(rec outRecord, ack acker) {
 	var h goka.Headers
 	if len(rec.headers) > 0 {
 		h = make(goka.Headers, len(rec.headers))
@@ -131,7 +150,7 @@ func (s gokaSender) send(rec outRecord) *goka.Promise {
 			h[string(rh.Key)] = rh.Value
 		}
 	}
-	return s.EmitWithHeaders(rec.topic, string(rec.key), rec.value, h)
+	s.EmitWithHeaders(rec.topic, string(rec.key), rec.value, h).Then(ack.acked)
 }
 
 // senderOf returns the sender of a processor's producer.

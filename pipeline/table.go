@@ -121,13 +121,15 @@ func entrySchema(s avro.Schema) (avro.Schema, error) {
 }
 
 // encodedEntry is a table entry the handler has encoded already (to check its
-// size before it writes it); the codec passes it through.
+// size before it writes it); the codec passes it (or a pointer to it) through.
 type encodedEntry []byte
 
 func (c *tableCodec) Encode(value any) ([]byte, error) {
 	switch v := value.(type) {
 	case encodedEntry:
 		return v, nil
+	case *encodedEntry:
+		return *v, nil
 	case *TableEntry:
 		return c.encode(v)
 	}

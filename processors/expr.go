@@ -9,8 +9,10 @@ import (
 	"strings"
 
 	"github.com/expr-lang/expr"
+	"github.com/expr-lang/expr/ast"
 	"github.com/expr-lang/expr/file"
 	"github.com/expr-lang/expr/vm"
+	"github.com/expr-lang/expr/vm/runtime"
 
 	"github.com/sluicehq/sluice/internal/conf"
 )
@@ -57,8 +59,9 @@ func CompileExpr(node *conf.Node, env *Env, wantBool bool) *Expr {
 	}
 	// The run-time program works on the message's map environment: compiled
 	// for a map[string]any, names load straight from the map (the check
-	// above has already refused the ones that do not exist).
-	run, err := expr.Compile(src, expr.Env(map[string]any{}), expr.AllowUndefinedVariables())
+	// above has already refused the ones that do not exist), and members
+	// (state.events) through fetch.
+	run, err := expr.Compile(src, expr.Env(map[string]any{varFetch: fetch}), expr.AllowUndefinedVariables(), expr.Patch(fetchPatch{}))
 	if err != nil {
 		reportExprError(node, src, lead, err, envNames(checkEnv))
 		return nil
@@ -68,6 +71,37 @@ func CompileExpr(node *conf.Node, env *Env, wantBool bool) *Expr {
 		t = n.Type()
 	}
 	return &Expr{Source: src, Type: t, program: run}
+}
+
+// varFetch names fetch in the run-time environment; no record field or
+// variable can be named so.
+const varFetch = "$fetch"
+
+// fetch is from.name in run-time programs: a field of a record read straight
+// from its map, anything else read as expr reads it. expr reads every member
+// through reflection, which for a map costs an allocation.
+func fetch(from, name any) any {
+	if m, ok := from.(map[string]any); ok {
+		if s, ok := name.(string); ok {
+			return m[s]
+		}
+	}
+	return runtime.Fetch(from, name)
+}
+
+// fetchPatch rewrites from.name and from["name"] into $fetch(from, "name").
+// Its type, func(any, any) any, is one the virtual machine calls directly.
+type fetchPatch struct{}
+
+func (fetchPatch) Visit(node *ast.Node) {
+	m, ok := (*node).(*ast.MemberNode)
+	if !ok || m.Optional || m.Method {
+		return
+	}
+	if _, ok := m.Property.(*ast.StringNode); !ok {
+		return
+	}
+	ast.Patch(node, &ast.CallNode{Callee: &ast.IdentifierNode{Value: varFetch}, Arguments: []ast.Node{m.Node, m.Property}})
 }
 
 // srcOffset is the byte offset of line (1-based) and column (0-based) in src.

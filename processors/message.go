@@ -49,6 +49,10 @@ type Message struct {
 
 	env     map[string]any
 	scratch *Scratch
+	// emits holds the first Emit, so that a message emitting one record (most
+	// do) needs no slice of its own. Emits points into it: a Message in use
+	// is not copied.
+	emits [1]Emit
 }
 
 // NewMessage returns a message for key and value.
@@ -80,6 +84,9 @@ func (m *Message) SetVar(name string, v any) {
 
 // Emit queues a record for an output.
 func (m *Message) Emit(output, key string, value any) {
+	if m.Emits == nil {
+		m.Emits = m.emits[:0]
+	}
 	m.Emits = append(m.Emits, Emit{Output: output, Key: key, Value: value})
 }
 
@@ -112,6 +119,7 @@ func (m *Message) Env() map[string]any {
 	env[VarValue] = m.Value
 	env[VarState] = m.State
 	env[VarMeta] = &m.Meta // a pointer: expressions read its fields alike, and it is not copied
+	env[varFetch] = fetch
 	m.env = env
 	return env
 }
