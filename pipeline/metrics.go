@@ -45,8 +45,8 @@ func newMetrics() *metrics {
 			Help: "Records written to each output topic, counted when the broker acknowledged them.",
 		}, []string{"pipeline", "topic"}),
 		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "sluice_dead_letters_total",
-			Help: "Dead letters written, by the stage and kind in their sluice.stage and sluice.error.kind headers, counted when the broker acknowledged them.",
+			Name: "sluice_dlq_records_total",
+			Help: "Dead letters written, by the stage and kind in their sluice.error.stage and sluice.error.kind headers, counted when the broker acknowledged them.",
 		}, []string{"pipeline", "stage", "kind"}),
 		stageRetries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "sluice_stage_retries_total",

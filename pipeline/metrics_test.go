@@ -133,7 +133,7 @@ func TestMetricsHeldThenProcessed(t *testing.T) {
 	want := map[string]float64{
 		`sluice_messages_consumed_total`:                          float64(total),
 		`sluice_records_emitted_total{topic="` + u + `-out"}`:     float64(len(records)),
-		`sluice_dead_letters_total{stage="decode",kind="poison"}`: poison,
+		`sluice_dlq_records_total{stage="decode",kind="poison"}`: poison,
 		`sluice_messages_dead_letter_total`:                       poison,
 		`sluice_stage_retries_total{stage="gate"}`:                float64(len(records)),
 		`sluice_retries_total`:                                    float64(len(records)),
@@ -341,7 +341,7 @@ func TestRegistryMetrics(t *testing.T) {
 		s.Hits, _ = value(m, "sluice_schema_cache_hits_total", nil)
 		s.Misses, _ = value(m, "sluice_schema_cache_misses_total", nil)
 		s.Emitted, _ = value(m, "sluice_records_emitted_total", map[string]string{"topic": u + "-out"})
-		s.DeadLetters, _ = value(m, "sluice_dead_letters_total", map[string]string{"stage": "decode", "kind": "poison"})
+		s.DeadLetters, _ = value(m, "sluice_dlq_records_total", map[string]string{"stage": "decode", "kind": "poison"})
 		// One fetch per id (the known one, the unknown one); a lookup per
 		// frame that names an id, and a miss at least for each id.
 		return s, s.OK == 1 && s.NotFound == 1 && s.Errors == 0 && s.Hits+s.Misses == n+poison/2 && s.Misses >= 2 &&
