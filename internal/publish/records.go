@@ -79,10 +79,15 @@ func parseRecords(format int, body []byte) ([]any, []recordError) {
 	return values, nil
 }
 
-// lineAt is the line (from 1) of byte offset off of body.
+// lineAt is the line (from 1) of the first value at or after byte offset
+// off of body (a decoder's offset is the end of the last value it read).
 func lineAt(body []byte, off int64) int {
-	if off > int64(len(body)) {
-		off = int64(len(body))
+	i := min(int(off), len(body))
+	for i < len(body) && strings.IndexByte(" \t\r\n", body[i]) >= 0 {
+		i++
 	}
-	return bytes.Count(body[:off], []byte{'\n'}) + 1
+	if i == len(body) && i > 0 && body[i-1] == '\n' {
+		i-- // an error at the end is on the last line
+	}
+	return bytes.Count(body[:i], []byte{'\n'}) + 1
 }
