@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/sluicehq/sluice/codecs"
@@ -303,5 +304,48 @@ func TestPublishRegistryDown(t *testing.T) {
 	}
 	if n := testkit.TopicSize(t, brokers, topic); n != 0 {
 		t.Errorf("%d records produced without the registry", n)
+	}
+}
+
+// TestPublishOnSecuredCluster: the gateway connects as its kafkaconn.Config
+// says, here SCRAM-SHA-512 over TLS with a private CA (SASL_SSL), and a
+// wrong password is a 503, not a hang.
+func TestPublishOnSecuredCluster(t *testing.T) {
+	conn := testkit.SecureBroker(t, true, kafkaconn.SASL{Mechanism: kafkaconn.ScramSHA512, Username: "sluice", Password: "k4fka-Pa55"})
+	topic := testkit.Unique("publish")
+	testkit.CreateTopicWith(t, conn, topic, 2)
+	_, reg := newRegistry(t)
+	schema := userEventSchemaParsed(t)
+	body := `{"user_id":"u1","event_type":"click","amount":1,"ts":1700000000000}`
+
+	route := userEventsRoute(schema, topic)
+	route.Path = "/publish/right"
+	right := httptest.NewServer(startGateway(t, conn, reg, route).Handler())
+	defer right.Close()
+	if r := post(t, right.URL+route.Path, "application/json", body); r.code != 200 {
+		t.Errorf("SASL_SSL with the right password: %d %s", r.code, r.body)
+	}
+
+	wrongConn := conn
+	wrongConn.SASL.Password = "wr0ng"
+	route.Path, route.Timeout = "/publish/wrong", 2*time.Second
+	wrong := httptest.NewServer(startGateway(t, wrongConn, reg, route).Handler())
+	defer wrong.Close()
+	if r := post(t, wrong.URL+route.Path, "application/json", body); r.code != 503 {
+		t.Errorf("SASL_SSL with a wrong password: %d %s, want 503", r.code, r.body)
+	}
+	adm, err := conn.NewAdmin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer adm.Close()
+	ends, err := adm.ListEndOffsets(t.Context(), topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var total int64
+	ends.Each(func(o kadm.ListedOffset) { total += o.Offset })
+	if total != 1 {
+		t.Errorf("the topic holds %d records, want the 1 produced with the right password", total)
 	}
 }
