@@ -1,5 +1,7 @@
 // Package ops serves a running sluice's operations endpoints: Prometheus
-// metrics, liveness, readiness, pipeline status and table state queries.
+// metrics, liveness, readiness, pipeline status and table state queries;
+// extensions (the HTTP publish gateway) serve beside them on the same
+// server, their metrics in the same /metrics.
 //
 // It reads the pipelines through pipeline.Supervisor and must not import the
 // CLI or the DLQ tooling.
