@@ -137,7 +137,7 @@ func newRoute(g *Gateway, r Route, cfg Config, schemas *codecs.Schemas) (*route,
 	if err != nil {
 		return nil, fmt.Errorf("publish gateway: route %s: %w", r.Path, err)
 	}
-	return &route{Route: r, g: g, codec: codec}, nil
+	return &route{Route: r, g: g, codec: codec, schemaName: rec.FullName()}, nil
 }
 
 func hasField(rec *avro.RecordSchema, name string) bool {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"time"
@@ -18,11 +19,16 @@ import (
 	"github.com/sluicehq/sluice/codecs"
 )
 
+// bodyReadTimeout bounds the reading of a request body (or the route's
+// timeout, when longer).
+const bodyReadTimeout = 30 * time.Second
+
 // route serves one Route.
 type route struct {
 	Route
-	g     *Gateway
-	codec *codecs.Avro
+	g          *Gateway
+	codec      *codecs.Avro
+	schemaName string
 }
 
 // Position is where the broker wrote one record.
@@ -66,10 +72,15 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request) (code, produced i
 	if code, msg := rt.authorize(w, r); code != 0 {
 		return fail(w, code, msg)
 	}
+	// A body that trickles in must not hold the request forever.
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(max(bodyReadTimeout, rt.Timeout)))
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, rt.MaxBodyBytes))
 	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return fail(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", rt.MaxBodyBytes))
+		}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return fail(w, http.StatusRequestTimeout, "the request body did not arrive in time")
 		}
 		return fail(w, http.StatusBadRequest, "reading the request body: "+err.Error())
 	}
@@ -79,7 +90,7 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request) (code, produced i
 	}
 	pending, errs := rt.records(values)
 	if errs != nil {
-		msg := fmt.Sprintf("%d of %d records do not match schema %s; nothing was produced", countIndexes(errs), len(values), rt.Schema.(interface{ FullName() string }).FullName())
+		msg := fmt.Sprintf("%d of %d records do not match schema %s; nothing was produced", countIndexes(errs), len(values), rt.schemaName)
 		return writeJSON(w, http.StatusUnprocessableEntity, errorBody{Error: msg, Errors: errs}), 0
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), rt.Timeout)
