@@ -29,10 +29,11 @@ var importRules = map[string][]string{
 	"registry":            {module + "/codecs", module + "/pipeline", module + "/registry/regclient", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"codecs":              {module + "/pipeline", module + "/processors", module + "/registry", module + "/internal/cli", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"processors":          {module + "/pipeline", "github.com/lovoo/goka", "github.com/IBM/sarama", "github.com/twmb/franz-go/pkg/kgo"},
-	"pipeline":            {module + "/internal/cli", module + "/internal/ops", module + "/internal/dlq", module + "/internal/devenv", module + "/internal/demo", module + "/registry"},
+	"pipeline":            {module + "/internal/cli", module + "/internal/ops", module + "/internal/publish", module + "/internal/dlq", module + "/internal/devenv", module + "/internal/demo", module + "/registry"},
 	"internal/render":     {module + "/pipeline", module + "/internal/cli", module + "/internal/dlq", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"internal/dlq":        {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"internal/ops":        {module + "/internal/cli", module + "/internal/dlq"},
+	"internal/publish":    {module + "/pipeline", module + "/processors", module + "/internal/cli", module + "/internal/ops", module + "/internal/dlq", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"internal/devenv":     {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka"},
 	"internal/demo":       {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka"},
 	// The hand-written contestants of the benchmark share nothing with sluice.

@@ -20,6 +20,8 @@ type Config struct {
 	Kafka     Kafka
 	Registry  Registry
 	Pipelines []*Pipeline
+	// Publish are the HTTP publish routes (the top-level publish list).
+	Publish []*PublishRoute
 }
 
 // Kafka holds the connection and topic-creation settings shared by all pipelines.

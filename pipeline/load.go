@@ -143,6 +143,7 @@ func (l *loader) config(root *conf.Node) *Config {
 	if n := m.Need("pipelines"); n != nil {
 		cfg.Pipelines = l.pipelines(n, retry)
 	}
+	cfg.Publish = l.publish(m.Get("publish"))
 	m.Done()
 	l.crossCheck(cfg)
 	return cfg

@@ -33,6 +33,11 @@ func TestValidateBoundsInput(t *testing.T) {
 	lineOf := func(s string) string {
 		return strconv.Itoa(1 + strings.Count(reference[:strings.Index(reference, s)], "\n"))
 	}
+	// colOf is the column of the first s in the reference file.
+	colOf := func(s string) string {
+		before := reference[:strings.Index(reference, s)]
+		return strconv.Itoa(len(before) - strings.LastIndex(before, "\n"))
+	}
 	for _, c := range []struct {
 		name, src, want string
 	}{
@@ -42,7 +47,7 @@ func TestValidateBoundsInput(t *testing.T) {
 			"- filter: "+strings.Repeat("(", 500_000)+"true"+strings.Repeat(")", 500_000), 1),
 			":" + lineOf(filter) + ":65553: the expression is longer than 64 KiB"},
 		{"schema a device", strings.Replace(reference, schemas+"/user_event.avsc", "/dev/zero", 1),
-			":" + lineOf(schemas+"/user_event.avsc") + ":15: reading schema: /dev/zero: not a regular file (a character device)"},
+			":" + lineOf(schemas+"/user_event.avsc") + ":" + colOf(schemas+"/user_event.avsc") + ": reading schema: /dev/zero: not a regular file (a character device)"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			file := filepath.Join(dir, strings.ReplaceAll(c.name, " ", "_")+".yaml")

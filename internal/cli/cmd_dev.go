@@ -47,7 +47,7 @@ tables) across restarts; without it everything starts empty.`,
 	cmd.Flags().BoolVar(&f.noPipelines, "no-pipelines", false, "serve only the broker and the registry")
 	cmd.Flags().BoolVar(&f.demo, "demo", false, "produce realistic UserEvents (with some poison) to the pipelines' input")
 	cmd.Flags().IntVar(&f.demoRate, "demo-rate", 50, "demo events per second")
-	cmd.Flags().StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "operations endpoints (empty: off)")
+	cmd.Flags().StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "operations endpoints and publish routes (empty: off)")
 	addLogLevelFlag(cmd, &f.logLevel, "warn")
 	return cmd
 }
@@ -127,9 +127,19 @@ func (a *app) dev(ctx context.Context, f *devFlags) error {
 		if err != nil {
 			return err
 		}
+		gw, err := newGateway(cfg, opts.Brokers, opts.RegistryURL, log)
+		if err != nil {
+			return err
+		}
+		defer closeGateway(gw, log)
 		goSupervisor(gctx, g, rt, f.httpAddr, func(addr string) {
 			fmt.Fprintf(a.stdout, "ops       http://%s/pipelines  /metrics  /readyz\n", addr)
-		})
+			if gw != nil {
+				for _, p := range gw.Paths() {
+					fmt.Fprintf(a.stdout, "publish   POST http://%s%s\n", addr, p)
+				}
+			}
+		}, extensions(gw)...)
 		g.Go(func() error { return statusLines(gctx, rt, a.stdout) })
 	}
 	err = g.Wait()

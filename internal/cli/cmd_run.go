@@ -55,7 +55,7 @@ commits and exits 0. Missing output and dead-letter topics are created first.`,
 	cmd.Flags().StringVar(&f.stateDir, "state-dir", "", "keep group tables in LevelDB under this folder (default: in memory, recovered from Kafka at start)")
 	cmd.Flags().StringVar(&f.instance, "instance-id", "", "static group membership: this instance's stable id, kept across restarts (default $SLUICE_INSTANCE_ID; empty: dynamic)")
 	cmd.Flags().BoolVar(&f.instanceHost, "instance-id-from-hostname", false, "static group membership with the host name as the instance id, when neither --instance-id nor $SLUICE_INSTANCE_ID is set (only where host names are stable: a StatefulSet pod's, a compose service's hostname:)")
-	cmd.Flags().StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz, /pipelines on this address (off when empty)")
+	cmd.Flags().StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz, /pipelines and the publish routes on this address (off when empty)")
 	addLogLevelFlag(cmd, &f.logLevel, "info")
 	registerCompletions(cmd, map[string]cobra.CompletionFunc{"pipeline": a.completePipelines(&f.file)})
 	return cmd
@@ -96,6 +96,14 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 	if err != nil {
 		return usagef("%v", err)
 	}
+	gw, err := newGateway(cfg, opts.Brokers, opts.RegistryURL, log)
+	if err != nil {
+		return usagef("%v", err)
+	}
+	defer closeGateway(gw, log)
+	if gw != nil && f.httpAddr == "" {
+		log.Warn("publish routes are declared but --http-addr is empty: not serving them", "routes", gw.Paths())
+	}
 	if instance == "" {
 		log.Info("starting", "pipelines", rt.Names(), "file", f.file, "membership", "dynamic")
 	} else {
@@ -104,7 +112,10 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 	g, gctx := errgroup.WithContext(ctx)
 	goSupervisor(gctx, g, rt, f.httpAddr, func(addr string) {
 		log.Info("serving operations endpoints", "addr", addr)
-	})
+		if gw != nil {
+			log.Info("serving publish routes", "addr", addr, "routes", gw.Paths())
+		}
+	}, extensions(gw)...)
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("running pipelines: %w", err)
 	}
@@ -135,15 +146,15 @@ func instanceID(flag, env string, fromHostname bool, hostname func() (string, er
 }
 
 // goSupervisor runs the supervisor rt in g and, when httpAddr is set, its operations
-// endpoints, which stop when rt does; serving is told their address.
-func goSupervisor(ctx context.Context, g *errgroup.Group, rt *pipeline.Supervisor, httpAddr string, serving func(addr string)) {
+// endpoints with exts beside them, which stop when rt does; serving is told their address.
+func goSupervisor(ctx context.Context, g *errgroup.Group, rt *pipeline.Supervisor, httpAddr string, serving func(addr string), exts ...ops.Extension) {
 	opsCtx, stopOps := context.WithCancel(ctx)
 	g.Go(func() error {
 		defer stopOps()
 		return rt.Run(ctx)
 	})
 	if httpAddr != "" {
-		g.Go(func() error { return ops.Serve(opsCtx, httpAddr, ops.Handler(rt), serving) })
+		g.Go(func() error { return ops.Serve(opsCtx, httpAddr, ops.Handler(rt, exts...), serving) })
 	}
 }
 

@@ -128,7 +128,8 @@ func exportedMetrics(text string, list map[string]listedMetric) map[string][]str
 
 // TestMetricsMatchTheList: a `run` that has processed good messages,
 // dead-lettered poison and a failed check, retried a message, opened a
-// dead-letter breaker, recovered a table and timed its steps exports
+// dead-letter breaker, recovered a table, timed its steps and answered a
+// publish request exports
 // exactly the metrics of deploy/metrics.txt, the documented contract, each
 // with its type and labels.
 func TestMetricsMatchTheList(t *testing.T) {
@@ -175,6 +176,13 @@ func TestMetricsMatchTheList(t *testing.T) {
 		}
 		return m[1], true
 	})
+
+	// The publish route of the reference pipelines exports its metrics
+	// once it answered a request.
+	if code, answer := postPublish(t, "http://"+addr+"/publish/user-events",
+		`{"user_id":"u9","event_type":"click","amount":1,"ts":1700000002000}`, ""); code != 200 {
+		t.Fatalf("POST /publish/user-events: %d %s", code, answer)
+	}
 
 	list := readMetricsList(t)
 	var got map[string][]string

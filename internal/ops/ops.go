@@ -1,5 +1,7 @@
 // Package ops serves a running sluice's operations endpoints: Prometheus
-// metrics, liveness, readiness, pipeline status and table state queries.
+// metrics, liveness, readiness, pipeline status and table state queries;
+// extensions (the HTTP publish gateway) serve beside them on the same
+// server, their metrics in the same /metrics.
 //
 // It reads the pipelines through pipeline.Supervisor and must not import the
 // CLI or the DLQ tooling.
@@ -36,14 +38,29 @@ type MetricsSource interface {
 	Collector() prometheus.Collector
 }
 
-// Handler returns the operations endpoints of rt.
-func Handler(rt Source) http.Handler {
+// Extension serves endpoints beside the operations endpoints, on the same
+// server, with metrics of their own in /metrics; the HTTP publish gateway
+// (*publish.Gateway) is one.
+type Extension interface {
+	// Mount adds the extension's endpoints to mux.
+	Mount(mux *http.ServeMux)
+	// Collector returns the extension's metrics.
+	Collector() prometheus.Collector
+}
+
+// Handler returns the operations endpoints of rt, and those of each
+// extension.
+func Handler(rt Source, exts ...Extension) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newCollector(rt))
 	if ms, ok := rt.(MetricsSource); ok {
 		reg.MustRegister(ms.Collector())
 	}
 	mux := http.NewServeMux()
+	for _, e := range exts {
+		reg.MustRegister(e.Collector())
+		e.Mount(mux)
+	}
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
