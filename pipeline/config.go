@@ -9,6 +9,7 @@ import (
 	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/internal/partition"
 	"github.com/sluicehq/sluice/internal/tlsconf"
+	"github.com/sluicehq/sluice/outbox"
 	"github.com/sluicehq/sluice/processors"
 )
 
@@ -20,6 +21,8 @@ type Config struct {
 	Kafka     Kafka
 	Registry  Registry
 	Pipelines []*Pipeline
+	// Outbox is the transactional outbox relay (`outbox:`), nil when none.
+	Outbox *outbox.Config
 }
 
 // Kafka holds the connection and topic-creation settings shared by all pipelines.

@@ -16,11 +16,13 @@ import (
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/internal/tlsconf"
+	"github.com/sluicehq/sluice/outbox"
 	"github.com/sluicehq/sluice/pipeline"
 )
 
 type devFlags struct {
 	file, kafkaAddr, registryAddr, dataDir, httpAddr, logLevel string
+	outboxDSN                                                  string
 	noPipelines, demo                                          bool
 	demoRate                                                   int
 }
@@ -48,6 +50,7 @@ tables) across restarts; without it everything starts empty.`,
 	cmd.Flags().BoolVar(&f.demo, "demo", false, "produce realistic UserEvents (with some poison) to the pipelines' input")
 	cmd.Flags().IntVar(&f.demoRate, "demo-rate", 50, "demo events per second")
 	cmd.Flags().StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "operations endpoints (empty: off)")
+	cmd.Flags().StringVar(&f.outboxDSN, "outbox-dsn", "", "PostgreSQL DSN of the outbox: relays the file's `outbox:` (default $SLUICE_OUTBOX_DSN, then outbox.dsn; without one the outbox is not available in dev)")
 	addLogLevelFlag(cmd, &f.logLevel, "warn")
 	return cmd
 }
@@ -127,9 +130,24 @@ func (a *app) dev(ctx context.Context, f *devFlags) error {
 		if err != nil {
 			return err
 		}
+		metrics := outbox.NewMetrics()
+		dsn := a.flagOrEnv(f.outboxDSN, envOutboxDSN)
+		if dsn == "" && cfg.Outbox != nil {
+			dsn = cfg.Outbox.DSN
+		}
+		switch {
+		case cfg.Outbox == nil:
+		case dsn == "":
+			fmt.Fprintf(a.stdout, "outbox    not available in dev: no PostgreSQL DSN (--outbox-dsn or $%s)\n", envOutboxDSN)
+		default:
+			if err := goOutbox(gctx, g, cfg, env.Brokers(), env.RegistryURL(), dsn, metrics, log); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "outbox    relaying %s\n", cfg.Outbox.Table)
+		}
 		goSupervisor(gctx, g, rt, f.httpAddr, func(addr string) {
 			fmt.Fprintf(a.stdout, "ops       http://%s/pipelines  /metrics  /readyz\n", addr)
-		})
+		}, metrics.Collectors()...)
 		g.Go(func() error { return statusLines(gctx, rt, a.stdout) })
 	}
 	err = g.Wait()

@@ -8,6 +8,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"go.opentelemetry.io/otel"
 	"golang.org/x/sync/errgroup"
@@ -15,6 +16,7 @@ import (
 	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/ops"
 	"github.com/sluicehq/sluice/internal/tracing"
+	"github.com/sluicehq/sluice/outbox"
 	"github.com/sluicehq/sluice/pipeline"
 )
 
@@ -102,9 +104,13 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 		log.Info("starting", "pipelines", rt.Names(), "file", f.file, "membership", "static", "instance_id", instance, "instance_id_from", from)
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	metrics := outbox.NewMetrics()
+	if err := goOutbox(gctx, g, cfg, opts.Brokers, opts.RegistryURL, a.getenv(envOutboxDSN), metrics, log); err != nil {
+		return usagef("%v", err)
+	}
 	goSupervisor(gctx, g, rt, f.httpAddr, func(addr string) {
 		log.Info("serving operations endpoints", "addr", addr)
-	})
+	}, metrics.Collectors()...)
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("running pipelines: %w", err)
 	}
@@ -135,15 +141,16 @@ func instanceID(flag, env string, fromHostname bool, hostname func() (string, er
 }
 
 // goSupervisor runs the supervisor rt in g and, when httpAddr is set, its operations
-// endpoints, which stop when rt does; serving is told their address.
-func goSupervisor(ctx context.Context, g *errgroup.Group, rt *pipeline.Supervisor, httpAddr string, serving func(addr string)) {
+// endpoints (which also serve the extra metrics), which stop when rt does; serving is
+// told their address.
+func goSupervisor(ctx context.Context, g *errgroup.Group, rt *pipeline.Supervisor, httpAddr string, serving func(addr string), extra ...prometheus.Collector) {
 	opsCtx, stopOps := context.WithCancel(ctx)
 	g.Go(func() error {
 		defer stopOps()
 		return rt.Run(ctx)
 	})
 	if httpAddr != "" {
-		g.Go(func() error { return ops.Serve(opsCtx, httpAddr, ops.Handler(rt), serving) })
+		g.Go(func() error { return ops.Serve(opsCtx, httpAddr, ops.Handler(rt, extra...), serving) })
 	}
 }
 

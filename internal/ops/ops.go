@@ -36,10 +36,12 @@ type MetricsSource interface {
 	Collector() prometheus.Collector
 }
 
-// Handler returns the operations endpoints of rt.
-func Handler(rt Source) http.Handler {
+// Handler returns the operations endpoints of rt; /metrics serves extra
+// (the outbox relay's metrics) as well.
+func Handler(rt Source, extra ...prometheus.Collector) http.Handler {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}), newCollector(rt))
+	reg.MustRegister(extra...)
 	if ms, ok := rt.(MetricsSource); ok {
 		reg.MustRegister(ms.Collector())
 	}
