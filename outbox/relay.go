@@ -60,6 +60,9 @@ type Relay struct {
 	metrics *Metrics
 	codecs  map[string]*codecs.Avro // by event type, Avro events only
 	sql     statements
+	// afterProduce, when set, runs after the broker acknowledged a batch and
+	// before its rows are removed (tests: a kill at the worst moment).
+	afterProduce func(ids []string)
 }
 
 // New checks opts and builds a relay; it does no I/O.
@@ -271,6 +274,9 @@ func (r *Relay) batch(ctx context.Context, pool *pgxpool.Pool, client *kgo.Clien
 	for i, row := range rows {
 		ids[i] = row.id
 	}
+	if r.afterProduce != nil {
+		r.afterProduce(ids)
+	}
 	if _, err := tx.Exec(bctx, r.sql.done, ids); err != nil {
 		return 0, fmt.Errorf("removing %d published rows: %w", len(ids), err)
 	}
@@ -283,39 +289,46 @@ func (r *Relay) batch(ctx context.Context, pool *pgxpool.Pool, client *kgo.Clien
 	return len(rows), nil
 }
 
+// candidateFactor is how many times batch_size pending rows a relay looks at
+// for aggregates to lock: the first ones may be held by other relays.
+const candidateFactor = 4
+
 // claim locks the aggregates of the oldest pending rows that no other relay
 // holds, then the oldest rows of those aggregates (see the package doc).
 func (r *Relay) claim(ctx context.Context, tx pgx.Tx) ([]row, error) {
-	var candidates []string
-	rs, err := tx.Query(ctx, r.sql.candidates, r.cfg.BatchSize)
+	rs, err := tx.Query(ctx, r.sql.candidates, candidateFactor*r.cfg.BatchSize)
 	if err != nil {
 		return nil, fmt.Errorf("reading pending rows: %w", err)
 	}
-	seen := map[string]bool{}
-	for rs.Next() {
-		var agg string
-		if err := rs.Scan(&agg); err != nil {
-			rs.Close()
-			return nil, fmt.Errorf("reading pending rows: %w", err)
-		}
+	aggs, err := pgx.CollectRows(rs, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("reading pending rows: %w", err)
+	}
+	// As many aggregates as the oldest batch_size rows have: about one
+	// batch's worth, and a bound on the advisory locks a batch holds.
+	var candidates []string
+	seen, want := map[string]bool{}, 0
+	for i, agg := range aggs {
 		if !seen[agg] {
 			seen[agg] = true
 			candidates = append(candidates, agg)
+			if i < r.cfg.BatchSize {
+				want++
+			}
 		}
-	}
-	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("reading pending rows: %w", err)
 	}
 	if len(candidates) == 0 {
 		return nil, nil
 	}
-	var locked []string
-	rs, err = tx.Query(ctx, `SELECT a FROM unnest($1::text[]) AS a WHERE pg_try_advisory_xact_lock(hashtext($2), hashtext(a))`,
-		candidates, r.sql.lockKey)
+	// The CTE keeps the candidates in order and LIMIT stops locking once it
+	// has want of them, so that a second relay finds the later ones free.
+	rs, err = tx.Query(ctx, `WITH c AS MATERIALIZED (SELECT a FROM unnest($1::text[]) AS a)
+SELECT a FROM c WHERE pg_try_advisory_xact_lock(hashtext($2), hashtext(a)) LIMIT $3`,
+		candidates, r.sql.lockKey, want)
 	if err != nil {
 		return nil, fmt.Errorf("locking aggregates: %w", err)
 	}
-	locked, err = pgx.CollectRows(rs, pgx.RowTo[string])
+	locked, err := pgx.CollectRows(rs, pgx.RowTo[string])
 	if err != nil {
 		return nil, fmt.Errorf("locking aggregates: %w", err)
 	}

@@ -1,0 +1,5 @@
+package outbox
+
+// SetAfterProduce makes r call f with the row ids of each batch the broker
+// acknowledged, before the rows are removed.
+func SetAfterProduce(r *Relay, f func(ids []string)) { r.afterProduce = f }
