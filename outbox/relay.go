@@ -63,6 +63,9 @@ type Relay struct {
 	// afterProduce, when set, runs after the broker acknowledged a batch and
 	// before its rows are removed (tests: a kill at the worst moment).
 	afterProduce func(ids []string)
+	// afterClaim, when set, runs after a batch was claimed (tests: a slow
+	// relay that another one must not overtake).
+	afterClaim func()
 }
 
 // New checks opts and builds a relay; it does no I/O.
@@ -256,6 +259,9 @@ func (r *Relay) batch(ctx context.Context, pool *pgxpool.Pool, client *kgo.Clien
 	rows, err := r.claim(bctx, tx)
 	if err != nil || len(rows) == 0 {
 		return 0, err
+	}
+	if r.afterClaim != nil {
+		r.afterClaim()
 	}
 	records := make([]*kgo.Record, len(rows))
 	published, poisoned := 0, 0

@@ -41,9 +41,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-// runChild runs a relay until SIGTERM, printing "acked <ids>" after the
-// broker acknowledged each batch and then pausing before the rows are
-// removed, so that the parent's SIGKILL lands between the two.
+// runChild runs a slow relay until SIGTERM: it pauses after each claim, and
+// it prints "acked <ids>" after the broker acknowledged each batch and then
+// pauses before the rows are removed, so that the parent's SIGKILL lands
+// between the two.
 func runChild(spec string) int {
 	var c childConfig
 	if err := json.Unmarshal([]byte(spec), &c); err != nil {
@@ -56,6 +57,9 @@ func runChild(spec string) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
+	// A slow relay: the other one must not publish later rows of the
+	// aggregates it claimed meanwhile.
+	outbox.SetAfterClaim(relay, func() { time.Sleep(50 * time.Millisecond) })
 	outbox.SetAfterProduce(relay, func(ids []string) {
 		fmt.Printf("acked %s\n", strings.Join(ids, ","))
 		time.Sleep(300 * time.Millisecond)
