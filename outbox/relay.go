@@ -13,6 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/internal/deadletter"
 	"github.com/sluicehq/sluice/internal/kafkaconn"
 )
 
@@ -21,12 +22,8 @@ const (
 	// HeaderID carries the outbox row's id: consumers deduplicate by it.
 	HeaderID        = "sluice.outbox.id"
 	HeaderEventType = "sluice.outbox.event_type"
-	// The dead-letter headers of a poison row, as the pipelines' dead
-	// letters name them.
-	headerStage   = "sluice.error.stage"
-	headerKind    = "sluice.error.kind"
-	headerMessage = "sluice.error.message"
-	headerTable   = "sluice.outbox.table"
+	// HeaderTable names the outbox table on a poison row's dead letter.
+	HeaderTable = "sluice.outbox.table"
 )
 
 // batchTimeout bounds one batch: claim, produce, delete, commit. A batch that
@@ -370,10 +367,10 @@ func (r *Relay) record(ctx context.Context, x row) *kgo.Record {
 	}
 	r.log.Warn("outbox row is poison: dead-lettered", "id", x.id, "event_type", x.eventType, "error", err)
 	headers = append(headers,
-		kgo.RecordHeader{Key: headerStage, Value: []byte("encode")},
-		kgo.RecordHeader{Key: headerKind, Value: []byte("poison")},
-		kgo.RecordHeader{Key: headerMessage, Value: []byte(err.Error())},
-		kgo.RecordHeader{Key: headerTable, Value: []byte(r.cfg.Table)},
+		kgo.RecordHeader{Key: deadletter.HeaderStage, Value: []byte(deadletter.StageEncode)},
+		kgo.RecordHeader{Key: deadletter.HeaderKind, Value: []byte(deadletter.KindPoison)},
+		kgo.RecordHeader{Key: deadletter.HeaderMessage, Value: []byte(err.Error())},
+		kgo.RecordHeader{Key: HeaderTable, Value: []byte(r.cfg.Table)},
 	)
 	return &kgo.Record{Topic: r.cfg.DeadLetter, Key: []byte(x.aggregate), Value: []byte(x.payload), Headers: headers}
 }
