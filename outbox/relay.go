@@ -142,8 +142,19 @@ type row struct {
 }
 
 // Run connects to PostgreSQL and Kafka and relays rows until ctx ends; the
-// batch in flight then finishes (or rolls back) before Run returns nil.
+// batch in flight then finishes (or rolls back) before Run returns nil. It
+// fails when it cannot connect, register the schemas or create the topics
+// at the start (a wrong DSN or a database that is down stops sluice run);
+// later failures are logged and retried with a backoff.
 func (r *Relay) Run(ctx context.Context) error {
+	err := r.run(ctx)
+	if ctx.Err() != nil {
+		return nil // stopped, maybe while starting
+	}
+	return err
+}
+
+func (r *Relay) run(ctx context.Context) error {
 	pool, err := pgxpool.New(ctx, r.cfg.DSN)
 	if err != nil {
 		return fmt.Errorf("outbox: connecting to PostgreSQL: %w", err)
