@@ -115,17 +115,19 @@ func newStatements(c *Config) statements {
 	}
 	var done string
 	if c.After == Mark {
+		// id = ANY($1) lets PostgreSQL type $1 as the id column's array
+		// (uuid[]), so that the primary key's index finds the rows.
 		done = fmt.Sprintf("UPDATE %s SET %s = now() WHERE %s = ANY($1)", c.Table, col.Published, col.ID)
 	} else {
 		done = fmt.Sprintf("DELETE FROM %s WHERE %s = ANY($1)", c.Table, col.ID)
 	}
 	return statements{
 		// The aggregates of the oldest pending rows, oldest first.
-		candidates: fmt.Sprintf(`SELECT %[2]s FROM %[1]s WHERE %[5]s ORDER BY %[3]s, %[4]s LIMIT $1`,
+		candidates: fmt.Sprintf(`SELECT %[2]s::text FROM %[1]s WHERE %[5]s ORDER BY %[3]s, %[4]s LIMIT $1`,
 			c.Table, col.AggregateID, col.CreatedAt, col.ID, pending),
 		// The oldest pending rows of the aggregates this relay locked.
-		claim: fmt.Sprintf(`SELECT %[2]s::text, %[3]s, %[4]s, %[5]s::text FROM %[1]s
-WHERE %[7]s AND %[3]s = ANY($1) ORDER BY %[6]s, %[2]s LIMIT $2 FOR UPDATE SKIP LOCKED`,
+		claim: fmt.Sprintf(`SELECT %[2]s::text, %[3]s::text, %[4]s::text, %[5]s::text FROM %[1]s
+WHERE %[7]s AND %[3]s::text = ANY($1::text[]) ORDER BY %[6]s, %[2]s LIMIT $2 FOR UPDATE SKIP LOCKED`,
 			c.Table, col.ID, col.AggregateID, col.EventType, col.Payload, col.CreatedAt, pending),
 		done:    done,
 		pending: fmt.Sprintf("SELECT count(*) FROM %s WHERE %s", c.Table, pending),
