@@ -152,3 +152,44 @@ outbox:
 		}
 	}
 }
+
+// TestRelayWakesOnNotify: with polling every hour, a row still goes out at
+// once: the table's trigger notifies the channel the relay listens on.
+func TestRelayWakesOnNotify(t *testing.T) {
+	brokers := testkit.Brokers(t)
+	dsn := testkit.Postgres(t)
+	pool := connect(t, dsn)
+	table := strings.ReplaceAll(testkit.Unique("outbox"), "-", "_")
+	createTable(t, pool, table)
+	topic := testkit.Unique("outbox-notified")
+	cfg := jsonConfig(dsn, table, topic, 10)
+	cfg.PollInterval = time.Hour
+	relay, err := outbox.New(outbox.Options{Config: cfg, Kafka: testkit.Kafka(brokers), Partitions: 1, Replication: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- relay.Run(ctx) }()
+	defer func() {
+		stop()
+		if err := testkit.Await(t, 30*time.Second, "the relay to stop", done); err != nil {
+			t.Error(err)
+		}
+	}()
+	// Insert once the relay listens, or the notification would go unheard.
+	testkit.Eventually(t, 30*time.Second, "the relay to LISTEN on "+table, func() bool {
+		var n int
+		err := pool.QueryRow(t.Context(), `SELECT count(*) FROM pg_stat_activity WHERE query = $1`, `LISTEN "`+table+`"`).Scan(&n)
+		return err == nil && n == 1
+	})
+	// A notification during the first batch is kept: the wait after it
+	// ends at once.
+	if _, err := pool.Exec(t.Context(), "INSERT INTO "+table+" (aggregate_id, event_type, payload) VALUES ('a', 'order', '{\"n\": 1}')"); err != nil {
+		t.Fatal(err)
+	}
+	got := testkit.ReadAll(t, brokers, topic, 1, 20*time.Second)
+	if string(got[0].Key) != "a" || string(got[0].Value) != `{"n": 1}` {
+		t.Errorf("record: key %q value %q", got[0].Key, got[0].Value)
+	}
+}
