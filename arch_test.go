@@ -36,6 +36,8 @@ var importRules = map[string][]string{
 	"internal/publish":    {module + "/pipeline", module + "/processors", module + "/internal/cli", module + "/internal/ops", module + "/internal/dlq", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"internal/devenv":     {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka"},
 	"internal/demo":       {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka"},
+	// The outbox relay reaches Kafka through franz-go, never the engine.
+	"outbox": {module + "/pipeline", module + "/processors", module + "/internal/cli", module + "/internal/ops", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	// The hand-written contestants of the benchmark share nothing with sluice.
 	"bench/contest": {module + "/..."},
 

@@ -9,6 +9,7 @@ import (
 	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/internal/partition"
 	"github.com/sluicehq/sluice/internal/tlsconf"
+	"github.com/sluicehq/sluice/outbox"
 	"github.com/sluicehq/sluice/processors"
 )
 
@@ -22,6 +23,8 @@ type Config struct {
 	Pipelines []*Pipeline
 	// Publish are the HTTP publish routes (the top-level publish list).
 	Publish []*PublishRoute
+	// Outbox is the transactional outbox relay (`outbox:`), nil when none.
+	Outbox *outbox.Config
 }
 
 // Kafka holds the connection and topic-creation settings shared by all pipelines.

@@ -133,6 +133,7 @@ func (l *loader) config(root *conf.Node) *Config {
 	}
 	cfg.Kafka = l.kafka(m.Get("kafka"))
 	cfg.Registry = l.registry(m.Get("registry"))
+	cfg.Outbox = l.outbox(m.Get("outbox"))
 	retry := DefaultRetry()
 	if d := m.Get("defaults"); d != nil {
 		if dm := d.Map(); dm != nil {

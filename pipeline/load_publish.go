@@ -7,7 +7,6 @@ import (
 
 	"github.com/hamba/avro/v2"
 
-	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/conf"
 )
 
@@ -58,15 +57,6 @@ func (r PublishRoute) String() string {
 
 // GoString is String, for %#v.
 func (r PublishRoute) GoString() string { return r.String() }
-
-// Strategy is the subject strategy registry.subject_strategy names (topic
-// name when unset).
-func (r Registry) Strategy() codecs.SubjectStrategy {
-	if s, ok := subjectStrategies[r.SubjectStrategy]; ok {
-		return s
-	}
-	return codecs.TopicNameStrategy
-}
 
 // reservedPaths are the operations endpoints publish routes share a server
 // with.

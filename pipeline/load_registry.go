@@ -104,3 +104,12 @@ var subjectStrategies = map[string]codecs.SubjectStrategy{
 	"record_name":       codecs.RecordNameStrategy,
 	"topic_record_name": codecs.TopicRecordNameStrategy,
 }
+
+// Strategy is the subject strategy registry.subject_strategy names (topic
+// name when unset).
+func (r Registry) Strategy() codecs.SubjectStrategy {
+	if s, ok := subjectStrategies[r.SubjectStrategy]; ok {
+		return s
+	}
+	return codecs.TopicNameStrategy
+}

@@ -15,12 +15,15 @@ import (
 	"github.com/sluicehq/sluice/internal/demo"
 	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/kafkaconn"
+	"github.com/sluicehq/sluice/internal/ops"
 	"github.com/sluicehq/sluice/internal/tlsconf"
+	"github.com/sluicehq/sluice/outbox"
 	"github.com/sluicehq/sluice/pipeline"
 )
 
 type devFlags struct {
 	file, kafkaAddr, registryAddr, dataDir, httpAddr, logLevel string
+	outboxDSN                                                  string
 	noPipelines, demo                                          bool
 	demoRate                                                   int
 }
@@ -48,6 +51,7 @@ tables) across restarts; without it everything starts empty.`,
 	cmd.Flags().BoolVar(&f.demo, "demo", false, "produce realistic UserEvents (with some poison) to the pipelines' input")
 	cmd.Flags().IntVar(&f.demoRate, "demo-rate", 50, "demo events per second")
 	cmd.Flags().StringVar(&f.httpAddr, "http-addr", "127.0.0.1:8080", "operations endpoints and publish routes (empty: off)")
+	cmd.Flags().StringVar(&f.outboxDSN, "outbox-dsn", "", "PostgreSQL DSN of the outbox: relays the file's `outbox:` (default $SLUICE_OUTBOX_DSN, then outbox.dsn; without one the outbox is not available in dev)")
 	addLogLevelFlag(cmd, &f.logLevel, "warn")
 	return cmd
 }
@@ -127,6 +131,21 @@ func (a *app) dev(ctx context.Context, f *devFlags) error {
 		if err != nil {
 			return err
 		}
+		metrics := outbox.NewMetrics()
+		dsn := a.flagOrEnv(f.outboxDSN, envOutboxDSN)
+		if dsn == "" && cfg.Outbox != nil {
+			dsn = cfg.Outbox.DSN
+		}
+		switch {
+		case cfg.Outbox == nil:
+		case dsn == "":
+			fmt.Fprintf(a.stdout, "outbox    not available in dev: no PostgreSQL DSN (--outbox-dsn or $%s)\n", envOutboxDSN)
+		default:
+			if err := goOutbox(gctx, g, cfg, env.Brokers(), env.RegistryURL(), dsn, metrics, log); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "outbox    relaying %s\n", cfg.Outbox.Table)
+		}
 		gw, err := newGateway(cfg, opts.Brokers, opts.RegistryURL, log)
 		if err != nil {
 			return err
@@ -139,7 +158,7 @@ func (a *app) dev(ctx context.Context, f *devFlags) error {
 					fmt.Fprintf(a.stdout, "publish   POST http://%s%s\n", addr, p)
 				}
 			}
-		}, extensions(gw)...)
+		}, append(extensions(gw), ops.MetricsOnly(metrics.Collectors()))...)
 		g.Go(func() error { return statusLines(gctx, rt, a.stdout) })
 	}
 	err = g.Wait()

@@ -15,6 +15,7 @@ import (
 	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/ops"
 	"github.com/sluicehq/sluice/internal/tracing"
+	"github.com/sluicehq/sluice/outbox"
 	"github.com/sluicehq/sluice/pipeline"
 )
 
@@ -110,12 +111,16 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 		log.Info("starting", "pipelines", rt.Names(), "file", f.file, "membership", "static", "instance_id", instance, "instance_id_from", from)
 	}
 	g, gctx := errgroup.WithContext(ctx)
+	metrics := outbox.NewMetrics()
+	if err := goOutbox(gctx, g, cfg, opts.Brokers, opts.RegistryURL, a.getenv(envOutboxDSN), metrics, log); err != nil {
+		return usagef("%v", err)
+	}
 	goSupervisor(gctx, g, rt, f.httpAddr, func(addr string) {
 		log.Info("serving operations endpoints", "addr", addr)
 		if gw != nil {
 			log.Info("serving publish routes", "addr", addr, "routes", gw.Paths())
 		}
-	}, extensions(gw)...)
+	}, append(extensions(gw), ops.MetricsOnly(metrics.Collectors()))...)
 	if err := g.Wait(); err != nil {
 		return fmt.Errorf("running pipelines: %w", err)
 	}

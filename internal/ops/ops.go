@@ -48,6 +48,30 @@ type Extension interface {
 	Collector() prometheus.Collector
 }
 
+// MetricsOnly is an Extension with metrics and no endpoints: the outbox
+// relay's.
+type MetricsOnly []prometheus.Collector
+
+// Mount adds nothing.
+func (MetricsOnly) Mount(*http.ServeMux) {}
+
+// Collector returns m itself.
+func (m MetricsOnly) Collector() prometheus.Collector { return m }
+
+// Describe describes every collector of m.
+func (m MetricsOnly) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range m {
+		c.Describe(ch)
+	}
+}
+
+// Collect collects every collector of m.
+func (m MetricsOnly) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range m {
+		c.Collect(ch)
+	}
+}
+
 // Handler returns the operations endpoints of rt, and those of each
 // extension.
 func Handler(rt Source, exts ...Extension) http.Handler {
