@@ -131,18 +131,18 @@ func TestMetricsHeldThenProcessed(t *testing.T) {
 	testkit.WaitLagZero(t, brokers, u, u+"-in", time.Minute)
 
 	want := map[string]float64{
-		`sluice_messages_consumed_total`:                          float64(total),
-		`sluice_records_emitted_total{topic="` + u + `-out"}`:     float64(len(records)),
+		`sluice_messages_consumed_total`:                         float64(total),
+		`sluice_records_emitted_total{topic="` + u + `-out"}`:    float64(len(records)),
 		`sluice_dlq_records_total{stage="decode",kind="poison"}`: poison,
-		`sluice_messages_dead_letter_total`:                       poison,
-		`sluice_stage_retries_total{stage="gate"}`:                float64(len(records)),
-		`sluice_retries_total`:                                    float64(len(records)),
-		`sluice_message_duration_seconds_count`:                   float64(total),
-		`sluice_step_duration_seconds_count{step="1:emit"}`:       float64(len(records)),
-		`sluice_step_duration_seconds_count{step="0:gate"}`:       float64(gate.calls()),
-		`sluice_consumer_lag_seconds{partition="0"}`:              0,
-		`sluice_consumer_lag_seconds{partition="1"}`:              0,
-		`sluice_consumer_lag_seconds{partition="2"}`:              0,
+		`sluice_messages_dead_letter_total`:                      poison,
+		`sluice_stage_retries_total{stage="gate"}`:               float64(len(records)),
+		`sluice_retries_total`:                                   float64(len(records)),
+		`sluice_message_duration_seconds_count`:                  float64(total),
+		`sluice_step_duration_seconds_count{step="1:emit"}`:      float64(len(records)),
+		`sluice_step_duration_seconds_count{step="0:gate"}`:      float64(gate.calls()),
+		`sluice_consumer_lag_seconds{partition="0"}`:             0,
+		`sluice_consumer_lag_seconds{partition="1"}`:             0,
+		`sluice_consumer_lag_seconds{partition="2"}`:             0,
 	}
 	if deadletter.StageDecode != "decode" || deadletter.KindPoison != "poison" {
 		t.Fatalf("dead-letter stage %q and kind %q: the test expects decode and poison", deadletter.StageDecode, deadletter.KindPoison)
