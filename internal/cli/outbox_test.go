@@ -34,6 +34,8 @@ func outboxPipelines(t *testing.T, table, topic string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The head's publish route names its schema relative to the repository.
+	head = strings.ReplaceAll(head, "schema: schemas/", "schema: "+abs+"/")
 	text := head + fmt.Sprintf(`
 pipelines:
   - name: %[3]s
@@ -160,7 +162,7 @@ func TestOutboxDevWithoutDSN(t *testing.T) {
 			strings.NewReader(""), &out, &errb, func(string) string { return "" })
 	}()
 	testkit.EventuallyValue(t, time.Minute, "dev to say the outbox is not available", func() (string, bool) {
-		return out.String(), strings.Contains(out.String(), "outbox    not available in dev: no PostgreSQL DSN (--outbox-dsn or $SLUICE_OUTBOX_DSN)")
+		return out.String() + errb.String(), strings.Contains(out.String(), "outbox    not available in dev: no PostgreSQL DSN (--outbox-dsn or $SLUICE_OUTBOX_DSN)")
 	})
 	cancel()
 	if code := testkit.Await(t, time.Minute, "dev to stop", done); code != ExitOK {
