@@ -127,7 +127,7 @@ func (a *app) dev(ctx context.Context, f *devFlags) error {
 		if err != nil {
 			return err
 		}
-		goSupervisor(gctx, g, rt, f.httpAddr, func(addr string) {
+		goSupervisor(gctx, g, rt, f.httpAddr, false, func(addr string) {
 			fmt.Fprintf(a.stdout, "ops       http://%s/pipelines  /metrics  /readyz\n", addr)
 		})
 		g.Go(func() error { return statusLines(gctx, rt, a.stdout) })
