@@ -225,7 +225,7 @@ func (h *harness) startContestant(ctx context.Context, c string, t topics, w5 bo
 		p, err = startChild(c, h.sluice, args, nil)
 	case cGoka, cFranz, cPipe:
 		opts := childOptions{name: c, brokers: joinList(h.brokers), registry: h.env.RegistryURL(),
-			input: t.input, output: t.output, dlq: t.dlq, group: t.group, stateDir: state}
+			input: t.input, output: t.output, dlq: t.dlq, group: t.group, stateDir: state, pprof: h.o.childOptions.pprof}
 		p, err = startChild(c, h.self, opts.args(), nil)
 	case cKStreams:
 		p, err = h.startKStreams(ctx, t, state)
