@@ -4,9 +4,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"net"
+	"net/http"
+	"time"
 
 	"github.com/sluicehq/sluice/bench/contest"
 	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/internal/ops"
 	"github.com/sluicehq/sluice/schemas"
 )
 
@@ -21,6 +25,7 @@ type childOptions struct {
 	dlq      string
 	group    string
 	stateDir string
+	pprof    string
 }
 
 func (c *childOptions) register(fs *flag.FlagSet) {
@@ -32,17 +37,27 @@ func (c *childOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.dlq, "child-dlq", "", "contestant: dead-letter topic")
 	fs.StringVar(&c.group, "child-group", "", "contestant: consumer group")
 	fs.StringVar(&c.stateDir, "child-state-dir", "", "contestant: LevelDB folder (goka)")
+	fs.StringVar(&c.pprof, "child-pprof", "", "serve the hand-written W1 contestants' Go profiles on this address under /debug/pprof/ (as sluice run --pprof does), to compare what they wait on")
 }
 
 // args are the command line that runs the contestant c.
 func (c childOptions) args() []string {
 	return []string{"-child=" + c.name, "-child-brokers=" + c.brokers, "-child-registry=" + c.registry,
 		"-child-input=" + c.input, "-child-output=" + c.output, "-child-dlq=" + c.dlq,
-		"-child-group=" + c.group, "-child-state-dir=" + c.stateDir}
+		"-child-group=" + c.group, "-child-state-dir=" + c.stateDir, "-child-pprof=" + c.pprof}
 }
 
 // runChild runs one hand-written contestant until ctx ends (SIGTERM).
 func runChild(ctx context.Context, o childOptions) error {
+	if o.pprof != "" {
+		ln, err := net.Listen("tcp", o.pprof)
+		if err != nil {
+			return fmt.Errorf("serving profiles: %w", err)
+		}
+		srv := &http.Server{Handler: ops.WithProfiling(http.NotFoundHandler()), ReadHeaderTimeout: 10 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+	}
 	event, err := schemas.ReadFile(schemas.UserEventFile)
 	if err != nil {
 		return err

@@ -44,6 +44,7 @@ type options struct {
 	timeout      time.Duration
 	seed         uint64
 	note         string
+	sluiceArgs   string
 	childOptions childOptions
 }
 
@@ -62,6 +63,7 @@ func parseOptions(args []string) (options, error) {
 	fs.StringVar(&o.kstreams, "kstreams-jar", "", "the Kafka Streams contestant's jar (default: build bench/kstreams with Maven when the broker is real)")
 	fs.DurationVar(&o.timeout, "timeout", 5*time.Minute, "longest wait for one contestant to drain a backlog")
 	fs.Uint64Var(&o.seed, "seed", 13, "seed of the generated events")
+	fs.StringVar(&o.sluiceArgs, "sluice-args", "", "extra arguments for the W1 sluice contestants' `sluice run`, space-separated (e.g. \"--http-addr 127.0.0.1:6060 --pprof\" to profile the drain)")
 	fs.StringVar(&o.note, "note", "", "a remark for the top of the report, e.g. that the machine was shared")
 	o.childOptions.register(fs)
 	if err := fs.Parse(args); err != nil {

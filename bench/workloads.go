@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hamba/avro/v2"
@@ -220,10 +221,11 @@ func (h *harness) startContestant(ctx context.Context, c string, t topics, w5 bo
 		if c == cSluiceLevelDB || w5 {
 			args = append(args, "--state-dir", state)
 		}
+		args = append(args, strings.Fields(h.o.sluiceArgs)...)
 		p, err = startChild(c, h.sluice, args, nil)
 	case cGoka, cFranz, cPipe:
 		opts := childOptions{name: c, brokers: joinList(h.brokers), registry: h.env.RegistryURL(),
-			input: t.input, output: t.output, dlq: t.dlq, group: t.group, stateDir: state}
+			input: t.input, output: t.output, dlq: t.dlq, group: t.group, stateDir: state, pprof: h.o.childOptions.pprof}
 		p, err = startChild(c, h.self, opts.args(), nil)
 	case cKStreams:
 		p, err = h.startKStreams(ctx, t, state)

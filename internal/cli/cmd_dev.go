@@ -151,7 +151,7 @@ func (a *app) dev(ctx context.Context, f *devFlags) error {
 			return err
 		}
 		defer closeGateway(gw, log)
-		goSupervisor(gctx, g, rt, f.httpAddr, func(addr string) {
+		goSupervisor(gctx, g, rt, f.httpAddr, false, func(addr string) {
 			fmt.Fprintf(a.stdout, "ops       http://%s/pipelines  /metrics  /readyz\n", addr)
 			if gw != nil {
 				for _, p := range gw.Paths() {

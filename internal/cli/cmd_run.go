@@ -28,6 +28,7 @@ type runFlags struct {
 	instance     string
 	instanceHost bool
 	httpAddr     string
+	pprof        bool
 	logLevel     string
 	regAuth      registryAuthFlags
 }
@@ -57,6 +58,7 @@ commits and exits 0. Missing output and dead-letter topics are created first.`,
 	cmd.Flags().StringVar(&f.instance, "instance-id", "", "static group membership: this instance's stable id, kept across restarts (default $SLUICE_INSTANCE_ID; empty: dynamic)")
 	cmd.Flags().BoolVar(&f.instanceHost, "instance-id-from-hostname", false, "static group membership with the host name as the instance id, when neither --instance-id nor $SLUICE_INSTANCE_ID is set (only where host names are stable: a StatefulSet pod's, a compose service's hostname:)")
 	cmd.Flags().StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz, /pipelines and the publish routes on this address (off when empty)")
+	cmd.Flags().BoolVar(&f.pprof, "pprof", false, "also serve Go's CPU, heap, block, mutex and goroutine profiles and execution traces under /debug/pprof/ on --http-addr (turns the block and mutex profiles on, at a small cost)")
 	addLogLevelFlag(cmd, &f.logLevel, "info")
 	registerCompletions(cmd, map[string]cobra.CompletionFunc{"pipeline": a.completePipelines(&f.file)})
 	return cmd
@@ -74,6 +76,9 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 	f.regAuth.resolve(a.getenv)
 	if err := f.regAuth.apply(&cfg.Registry); err != nil {
 		return err
+	}
+	if f.pprof && f.httpAddr == "" {
+		return usagef("--pprof serves the profiles on the operations endpoints: set --http-addr too")
 	}
 	instance, from, err := instanceID(f.instance, a.getenv(envInstanceID), f.instanceHost, os.Hostname)
 	if err != nil {
@@ -115,7 +120,7 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 	if err := goOutbox(gctx, g, cfg, opts.Brokers, opts.RegistryURL, a.getenv(envOutboxDSN), metrics, log); err != nil {
 		return usagef("%v", err)
 	}
-	goSupervisor(gctx, g, rt, f.httpAddr, func(addr string) {
+	goSupervisor(gctx, g, rt, f.httpAddr, f.pprof, func(addr string) {
 		log.Info("serving operations endpoints", "addr", addr)
 		if gw != nil {
 			log.Info("serving publish routes", "addr", addr, "routes", gw.Paths())
@@ -151,15 +156,20 @@ func instanceID(flag, env string, fromHostname bool, hostname func() (string, er
 }
 
 // goSupervisor runs the supervisor rt in g and, when httpAddr is set, its operations
-// endpoints with exts beside them, which stop when rt does; serving is told their address.
-func goSupervisor(ctx context.Context, g *errgroup.Group, rt *pipeline.Supervisor, httpAddr string, serving func(addr string), exts ...ops.Extension) {
+// endpoints with exts beside them (and Go's profiles when profiling is set), which
+// stop when rt does; serving is told their address.
+func goSupervisor(ctx context.Context, g *errgroup.Group, rt *pipeline.Supervisor, httpAddr string, profiling bool, serving func(addr string), exts ...ops.Extension) {
 	opsCtx, stopOps := context.WithCancel(ctx)
 	g.Go(func() error {
 		defer stopOps()
 		return rt.Run(ctx)
 	})
 	if httpAddr != "" {
-		g.Go(func() error { return ops.Serve(opsCtx, httpAddr, ops.Handler(rt, exts...), serving) })
+		h := ops.Handler(rt, exts...)
+		if profiling {
+			h = ops.WithProfiling(h)
+		}
+		g.Go(func() error { return ops.Serve(opsCtx, httpAddr, h, serving) })
 	}
 }
 
