@@ -44,24 +44,7 @@ func TestRunFencedInstanceIDExits1(t *testing.T) {
 	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
 	u := testkit.Unique("twins")
 	in := u + "-in"
-	file := filepath.Join(t.TempDir(), "pipelines.yaml")
-	src := fmt.Sprintf(`version: 1
-kafka:
-  brokers: %s
-  heartbeat: 100ms
-  session_timeout: 6s
-pipelines:
-  - name: %s
-    input: {topic: %s, codec: json}
-    dead_letter: %s-dlq
-    outputs:
-      out: {topic: %s-out, codec: json}
-    steps:
-      - emit: out
-`, strings.Join(brokers, ","), u, in, u, u)
-	if err := os.WriteFile(file, []byte(testkit.SecureConfig(src)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := emitPipelines(t, brokers, u)
 	testkit.CreateTopic(t, brokers, in, 3, nil)
 	produce := func(from, n int) {
 		records := make([]*kgo.Record, n)
@@ -192,4 +175,30 @@ func TestRunRejectsABadInstanceID(t *testing.T) {
 	if r.code != ExitUsage {
 		t.Errorf("exit %d, want %d (usage); stderr:\n%s", r.code, ExitUsage, r.stderr)
 	}
+}
+
+// emitPipelines writes a pipelines file with one JSON pipeline, u, that
+// copies u-in to u-out, on brokers, with a short session for fast
+// rebalances.
+func emitPipelines(t *testing.T, brokers []string, u string) string {
+	t.Helper()
+	src := fmt.Sprintf(`version: 1
+kafka:
+  brokers: %[1]s
+  heartbeat: 100ms
+  session_timeout: 6s
+pipelines:
+  - name: %[2]s
+    input: {topic: %[2]s-in, codec: json}
+    dead_letter: %[2]s-dlq
+    outputs:
+      out: {topic: %[2]s-out, codec: json}
+    steps:
+      - emit: out
+`, strings.Join(brokers, ","), u)
+	file := filepath.Join(t.TempDir(), "pipelines.yaml")
+	if err := os.WriteFile(file, []byte(testkit.SecureConfig(src)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return file
 }

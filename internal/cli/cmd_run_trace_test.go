@@ -3,8 +3,6 @@ package cli
 import (
 	"encoding/hex"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -37,24 +35,7 @@ func TestRunTracesAndFlushesOnStop(t *testing.T) {
 	brokers := testkit.Brokers(t, kfake.AllowAutoTopicCreation())
 	u := testkit.Unique("traced")
 	in := u + "-in"
-	file := filepath.Join(t.TempDir(), "pipelines.yaml")
-	src := fmt.Sprintf(`version: 1
-kafka:
-  brokers: %s
-  heartbeat: 100ms
-  session_timeout: 6s
-pipelines:
-  - name: %s
-    input: {topic: %s, codec: json}
-    dead_letter: %s-dlq
-    outputs:
-      out: {topic: %s-out, codec: json}
-    steps:
-      - emit: out
-`, strings.Join(brokers, ","), u, in, u, u)
-	if err := os.WriteFile(file, []byte(testkit.SecureConfig(src)), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	file := emitPipelines(t, brokers, u)
 	testkit.CreateTopic(t, brokers, in, 1, nil)
 	const traceID = "0af7651916cd43dd8448eb211c80319c"
 	var records []*kgo.Record

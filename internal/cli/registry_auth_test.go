@@ -54,36 +54,7 @@ func authRegistry(t *testing.T) string {
 // topics <name>-in, -out and -dlq, whose registry section is registry.
 func authPipelines(t *testing.T, name, registry string) string {
 	t.Helper()
-	schema, err := filepath.Abs(userEventSchema)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src := fmt.Sprintf(`version: 1
-kafka:
-  partitions: 1
-registry:
-%[3]s
-pipelines:
-  - name: %[1]s
-    group: %[1]s
-    input:
-      topic: %[1]s-in
-      codec: avro
-      schema: %[2]s
-    dead_letter: %[1]s-dlq
-    outputs:
-      out:
-        topic: %[1]s-out
-        codec: avro
-        schema: %[2]s
-    steps:
-      - emit: out
-`, name, schema, registry)
-	file := filepath.Join(t.TempDir(), "pipelines.yaml")
-	if err := os.WriteFile(file, []byte(testkit.SecureConfig(src)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return file
+	return avroPipelines(t, name, "registry:\n"+registry+"\n")
 }
 
 // cliWith runs the CLI with env as its environment, bounded by cliTimeout.

@@ -161,11 +161,19 @@ func TestRunHidesRegistrySecret(t *testing.T) {
 // section.
 func secretsPipelines(t *testing.T, kafka string) string {
 	t.Helper()
+	return avroPipelines(t, testkit.Unique("secrets"), kafka)
+}
+
+// avroPipelines writes a pipelines file with one pipeline, name, that
+// copies Avro UserEvents from name-in to name-out; extra goes between the
+// kafka section's partitions and the pipelines (more kafka settings, or a
+// registry section).
+func avroPipelines(t *testing.T, name, extra string) string {
+	t.Helper()
 	schema, err := filepath.Abs(userEventSchema)
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := testkit.Unique("secrets")
 	src := fmt.Sprintf(`version: 1
 kafka:
   partitions: 1
@@ -184,7 +192,7 @@ kafka:
         schema: %[2]s
     steps:
       - emit: out
-`, name, schema, kafka)
+`, name, schema, extra)
 	file := filepath.Join(t.TempDir(), "pipelines.yaml")
 	if err := os.WriteFile(file, []byte(testkit.SecureConfig(src)), 0o644); err != nil {
 		t.Fatal(err)
