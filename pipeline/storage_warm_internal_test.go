@@ -28,6 +28,20 @@ func mustBuild(t *testing.T, w *warmStores, topic string, p int32) storage.Stora
 	return st
 }
 
+// written returns partition p's open store of the group table with k set to
+// v and its offset to off.
+func written(t *testing.T, w *warmStores, p int32, v string, off int64) storage.Storage {
+	t.Helper()
+	st := mustBuild(t, w, "g-table", p)
+	if err := st.Set("k", []byte(v)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetOffset(off); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
 // contents returns a store's value of k and its offset (-1 when unset).
 func contents(t *testing.T, st storage.Storage, k string) (string, int64) {
 	t.Helper()
@@ -72,9 +86,7 @@ func TestWarmStoresKeepAPartitionBetweenSessions(t *testing.T) {
 func TestWarmStoresDropAStoreUnownedTooLong(t *testing.T) {
 	clock := time.Unix(0, 0)
 	w := newTestWarmStores(&clock)
-	st := mustBuild(t, w, "g-table", 0)
-	_ = st.Set("k", []byte("v1"))
-	_ = st.SetOffset(7)
+	st := written(t, w, 0, "v1", 7)
 	_ = st.Close()
 	clock = clock.Add(warmTTL + time.Second)
 	if v, off := contents(t, mustBuild(t, w, "g-table", 0), "k"); v != "" || off != -1 {
@@ -85,9 +97,7 @@ func TestWarmStoresDropAStoreUnownedTooLong(t *testing.T) {
 func TestWarmStoresDropAStoreWrittenAfterClose(t *testing.T) {
 	clock := time.Unix(0, 0)
 	w := newTestWarmStores(&clock)
-	st := mustBuild(t, w, "g-table", 0)
-	_ = st.Set("k", []byte("v1"))
-	_ = st.SetOffset(7)
+	st := written(t, w, 0, "v1", 7)
 	_ = st.Close()
 	// A write goka gave up waiting for lands after the session ended.
 	if err := st.SetOffset(8); !errors.Is(err, errStoreClosed) {
@@ -104,9 +114,7 @@ func TestWarmStoresDropAStoreWrittenAfterClose(t *testing.T) {
 func TestWarmStoresLateWriteDoesNotReachTheNextSession(t *testing.T) {
 	clock := time.Unix(0, 0)
 	w := newTestWarmStores(&clock)
-	first := mustBuild(t, w, "g-table", 0)
-	_ = first.Set("k", []byte("v1"))
-	_ = first.SetOffset(7)
+	first := written(t, w, 0, "v1", 7)
 	_ = first.Close()
 	second := mustBuild(t, w, "g-table", 0)
 	if err := first.Set("k", []byte("late")); !errors.Is(err, errStoreClosed) {
@@ -125,9 +133,7 @@ func TestWarmStoresLateWriteDoesNotReachTheNextSession(t *testing.T) {
 func TestWarmStoresDropAStoreClosedWithAWriteUnconfirmed(t *testing.T) {
 	clock := time.Unix(0, 0)
 	w := newTestWarmStores(&clock)
-	st := mustBuild(t, w, "g-table", 0)
-	_ = st.Set("k", []byte("v1"))
-	_ = st.SetOffset(7)
+	st := written(t, w, 0, "v1", 7)
 	// goka stopped waiting for this write's acknowledgement (or it failed):
 	// the value is in the store, maybe never in the changelog.
 	_ = st.Set("k", []byte("v2"))
@@ -140,9 +146,7 @@ func TestWarmStoresDropAStoreClosedWithAWriteUnconfirmed(t *testing.T) {
 func TestWarmStoresNeverShareAnOpenStore(t *testing.T) {
 	clock := time.Unix(0, 0)
 	w := newTestWarmStores(&clock)
-	first := mustBuild(t, w, "g-table", 0)
-	_ = first.Set("k", []byte("v1"))
-	_ = first.SetOffset(7)
+	first := written(t, w, 0, "v1", 7)
 	second := mustBuild(t, w, "g-table", 0)
 	if v, _ := contents(t, second, "k"); v != "" {
 		t.Errorf("a store asked for while open was shared: k=%q", v)
@@ -160,9 +164,7 @@ func TestWarmStoresNeverShareAnOpenStore(t *testing.T) {
 func TestWarmStoresWritesDropStoresUnownedTooLong(t *testing.T) {
 	clock := time.Unix(0, 0)
 	w := newTestWarmStores(&clock)
-	unowned := mustBuild(t, w, "g-table", 0)
-	_ = unowned.Set("k", []byte("v1"))
-	_ = unowned.SetOffset(7)
+	unowned := written(t, w, 0, "v1", 7)
 	_ = unowned.Close()
 	w.mu.Lock()
 	_, keptAtClose := w.stores[0]
