@@ -22,7 +22,7 @@ var importRules = map[string][]string{
 	"internal/buildinfo":  {"std"},
 	"schemas":             {"std"},
 	"internal/partition":  {module + "/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
-	"internal/conf":       {module + "/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
+	"processors/config":   {module + "/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"internal/tracing":    {module + "/..."},
 	"internal/tlsconf":    {module + "/pipeline", module + "/codecs", module + "/registry/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"registry/regclient":  {module + "/codecs", module + "/pipeline", module + "/registry", "github.com/lovoo/goka", "github.com/IBM/sarama"},

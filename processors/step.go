@@ -7,7 +7,7 @@ import (
 
 	"github.com/hamba/avro/v2"
 
-	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // Step is one stage of a pipeline. Process is called for one message at a
@@ -28,7 +28,7 @@ type Spec struct {
 	// Type is the registered step type, which is also the dead-letter stage.
 	Type string
 	// Config is the YAML value under the step's type key.
-	Config *conf.Node
+	Config *config.Node
 	// Env describes the message at this step; a step that changes the value's
 	// type or adds variables updates it for the steps after it.
 	Env *Env

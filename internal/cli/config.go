@@ -7,8 +7,8 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/pipeline"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // loadConfig loads a pipelines file; an invalid one is a usage error (exit 2)
@@ -16,8 +16,8 @@ import (
 func (a *app) loadConfig(path string, opts ...pipeline.LoadOption) (*pipeline.Config, error) {
 	cfg, err := pipeline.Load(path, append([]pipeline.LoadOption{pipeline.WithGetenv(a.getenv)}, opts...)...)
 	if err != nil {
-		var ce conf.Errors
-		var one *conf.Error
+		var ce config.Errors
+		var one *config.Error
 		if errors.As(err, &ce) || errors.As(err, &one) {
 			return nil, usageError{err}
 		}
