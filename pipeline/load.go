@@ -49,7 +49,8 @@ func DefaultBreaker() Breaker {
 // LoadOption changes how a configuration is loaded.
 type LoadOption func(*loader)
 
-// WithSteps uses reg to find step types (custom Go steps) instead of processors.Default.
+// WithSteps uses reg to find step types (custom Go steps); without it the
+// loader knows the built-in steps only.
 func WithSteps(reg *processors.Registry) LoadOption {
 	return func(l *loader) { l.stepTypes = reg }
 }
@@ -96,15 +97,17 @@ func Parse(file string, src []byte, opts ...LoadOption) (*Config, error) {
 		return nil, &config.Error{Pos: config.Pos{File: file, Line: 1, Col: 1}, Msg: "file too large (more than " + bounded.Size(MaxConfigBytes) + ")"}
 	}
 	l := &loader{
-		file:      file,
-		dir:       filepath.Dir(file),
-		stepTypes: processors.Default,
-		getenv:    os.Getenv,
-		rep:       &config.Reporter{},
-		sites:     map[*Pipeline]*pipelineSites{},
+		file:   file,
+		dir:    filepath.Dir(file),
+		getenv: os.Getenv,
+		rep:    &config.Reporter{},
+		sites:  map[*Pipeline]*pipelineSites{},
 	}
 	for _, o := range opts {
 		o(l)
+	}
+	if l.stepTypes == nil {
+		l.stepTypes = processors.NewRegistry()
 	}
 	if l.schemas == nil {
 		l.schemas = codecs.NewSchemas()

@@ -20,10 +20,16 @@ import (
 )
 
 func main() {
-	if err := processors.Register("tier", newTier); err != nil {
+	os.Exit(sluice.Main(sluice.WithSteps(steps())))
+}
+
+// steps are the built-in step types and this binary's own.
+func steps() *processors.Registry {
+	reg := processors.NewRegistry()
+	if err := reg.Register("tier", newTier); err != nil {
 		log.Fatal(err)
 	}
-	os.Exit(sluice.Main())
+	return reg
 }
 
 // tier adds a `tier` field to the record from its amount.

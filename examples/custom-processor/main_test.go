@@ -10,16 +10,9 @@ import (
 	"github.com/sluicehq/sluice/processors"
 )
 
-func TestMain(m *testing.M) {
-	if err := processors.Register("tier", newTier); err != nil {
-		panic(err)
-	}
-	m.Run()
-}
-
 func TestValidateWithCustomStep(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := sluice.Run(context.Background(), []string{"validate", "-f", "pipelines.yaml"}, nil, &out, &errb)
+	code := sluice.Run(context.Background(), []string{"validate", "-f", "pipelines.yaml"}, nil, &out, &errb, sluice.WithSteps(steps()))
 	if code != 0 {
 		t.Fatalf("validate exited %d: %s", code, errb.String())
 	}
@@ -33,7 +26,7 @@ func TestTierTypeChecksLaterSteps(t *testing.T) {
 	path := t.TempDir() + "/p.yaml"
 	mustWrite(t, path, strings.ReplaceAll(src, "../../schemas", mustAbs(t, "../../schemas")))
 	var out, errb bytes.Buffer
-	code := sluice.Run(context.Background(), []string{"validate", "-f", path}, nil, &out, &errb)
+	code := sluice.Run(context.Background(), []string{"validate", "-f", path}, nil, &out, &errb, sluice.WithSteps(steps()))
 	if code != 2 || !strings.Contains(errb.String(), `tier + 1`) {
 		t.Fatalf("want exit 2 naming the ill-typed expression, got %d: %s", code, errb.String())
 	}

@@ -14,7 +14,7 @@ import (
 // loadConfig loads a pipelines file; an invalid one is a usage error (exit 2)
 // whose message lists every problem as file:line:col.
 func (a *app) loadConfig(path string, opts ...pipeline.LoadOption) (*pipeline.Config, error) {
-	cfg, err := pipeline.Load(path, append([]pipeline.LoadOption{pipeline.WithGetenv(a.getenv)}, opts...)...)
+	cfg, err := pipeline.Load(path, append([]pipeline.LoadOption{pipeline.WithGetenv(a.getenv), pipeline.WithSteps(a.steps)}, opts...)...)
 	if err != nil {
 		var ce config.Errors
 		var one *config.Error

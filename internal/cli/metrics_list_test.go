@@ -25,14 +25,6 @@ import (
 // retried once.
 const retryOnceStep = "test-retry-once"
 
-func init() {
-	// A custom binary registers its steps before sluice.Main; this test
-	// binary is one.
-	if err := processors.Register(retryOnceStep, newRetryOnce); err != nil {
-		panic(err)
-	}
-}
-
 type retryOnce struct {
 	mu   sync.Mutex
 	seen map[string]bool
@@ -161,13 +153,18 @@ func TestMetricsMatchTheList(t *testing.T) {
 	produce(`{"n":1}`+"\n", "--topic", "flaky-in", "--codec", "json", "--key", "k1")
 	produce("not json\nnot json either\n", "--topic", "flaky-in", "--codec", "string", "--key", "k2")
 
+	// A custom binary hands its steps to sluice.Main; this test is one.
+	steps := processors.NewRegistry()
+	if err := steps.Register(retryOnceStep, newRetryOnce); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var runErr syncBuffer
 	runDone := make(chan int, 1)
 	go func() {
 		runDone <- runWithEnv(ctx, []string{"run", "-f", file, "--http-addr", "127.0.0.1:0"},
-			strings.NewReader(""), &syncBuffer{}, &runErr, func(k string) string { return env[k] })
+			strings.NewReader(""), &syncBuffer{}, &runErr, func(k string) string { return env[k] }, WithSteps(steps))
 	}()
 	addr := testkit.EventuallyValue(t, time.Minute, "run to serve its operations endpoints", func() (string, bool) {
 		m := opsAddr.FindStringSubmatch(runErr.String())
