@@ -65,7 +65,7 @@ func newUpper(spec *processors.Spec) (processors.Step, error) {
 		spec.Errorf("upper: the record has no field %q", field)
 	}
 	return processors.StepFunc(func(_ context.Context, m *processors.Message) (processors.Result, error) {
-		rec, _ := m.Value.(map[string]any)
+		rec, _ := m.Value().(map[string]any)
 		out := make(map[string]any, len(rec))
 		for k, v := range rec {
 			out[k] = v
@@ -98,7 +98,7 @@ func TestRegistryCustomStep(t *testing.T) {
 	m := processors.NewMessage("u1", event("u1", "view", 1, "fr"), processors.Meta{})
 	process(t, step, m)
 	if got := process(t, f, m); got != processors.Continue {
-		t.Errorf("country after upper: %v", m.Value)
+		t.Errorf("country after upper: %v", m.Value())
 	}
 	if got := configErrors(t, factory, "upper", `contry`, statelessEnv(t)); got != `step.yaml:1:1: upper: the record has no field "contry"` {
 		t.Errorf("got %s", got)

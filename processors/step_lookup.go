@@ -75,7 +75,7 @@ func NewLookup(spec *Spec) (Step, error) {
 func (l *lookup) Table() string { return l.table }
 
 func (l *lookup) Process(_ context.Context, m *Message) (Result, error) {
-	key := m.Key
+	key := m.key
 	if l.key != nil {
 		k, err := l.key.EvalString(m)
 		if err != nil {
@@ -83,7 +83,7 @@ func (l *lookup) Process(_ context.Context, m *Message) (Result, error) {
 		}
 		key = k
 	}
-	if m.Lookup == nil {
+	if m.lookup == nil {
 		return Drop, fmt.Errorf("lookup %s: no table access in this context", l.table)
 	}
 	v, err := m.Lookup(l.table, key)

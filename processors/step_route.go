@@ -57,7 +57,7 @@ func (r *route) Process(_ context.Context, m *Message) (Result, error) {
 				continue
 			}
 		}
-		m.Emit(c.output, m.Key, m.Value)
+		m.Emit(c.output, m.key, m.value)
 		return Continue, nil
 	}
 	return Drop, nil

@@ -69,9 +69,9 @@ func newTier(spec *processors.Spec) (processors.Step, error) {
 }
 
 func (t *tier) Process(_ context.Context, m *processors.Message) (processors.Result, error) {
-	rec, ok := m.Value.(map[string]any)
+	rec, ok := m.Value().(map[string]any)
 	if !ok {
-		return processors.Drop, fmt.Errorf("tier: value is %T, not a record", m.Value)
+		return processors.Drop, fmt.Errorf("tier: value is %T, not a record", m.Value())
 	}
 	amount, _ := rec["amount"].(float64)
 	label := "bronze"

@@ -39,7 +39,7 @@ func TestTierLabels(t *testing.T) {
 		if res, err := step.Process(context.Background(), m); err != nil || res != processors.Continue {
 			t.Fatalf("Process: %v %v", res, err)
 		}
-		if got := m.Value.(map[string]any)["tier"]; got != want {
+		if got := m.Value().(map[string]any)["tier"]; got != want {
 			t.Errorf("amount %v: tier %v, want %s", amount, got, want)
 		}
 	}

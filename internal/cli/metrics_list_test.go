@@ -40,8 +40,8 @@ func newRetryOnce(spec *processors.Spec) (processors.Step, error) {
 func (s *retryOnce) Process(_ context.Context, m *processors.Message) (processors.Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.seen[m.Key] {
-		s.seen[m.Key] = true
+	if !s.seen[m.Key()] {
+		s.seen[m.Key()] = true
 		return processors.Drop, processors.Transient(errors.New("first attempt fails"))
 	}
 	return processors.Continue, nil
