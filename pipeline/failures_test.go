@@ -536,7 +536,7 @@ func TestRandomFrames(t *testing.T) {
 		if _, err := check.Decode(value); err == nil {
 			shapes["rejected-"+shape]++
 			continue
-		} else if codecs.IsTransient(err) {
+		} else if codecs.IsUnavailable(err) {
 			t.Fatalf("vetting a %s frame: %v", shape, err)
 		}
 		shapes[shape]++
@@ -720,7 +720,7 @@ func (g *gateStep) factory(*processors.Spec) (processors.Step, error) {
 		defer g.mu.Unlock()
 		if !g.open[m.Key()] {
 			g.holds[id]++
-			return processors.Continue, &codecs.Error{Transient: true, Op: "decode", Err: fmt.Errorf("dependency of %s is down", m.Key())}
+			return processors.Continue, &codecs.Error{Unavailable: true, Op: "decode", Err: fmt.Errorf("dependency of %s is down", m.Key())}
 		}
 		g.tries[id]++
 		if g.tries[id] <= g.flakes {

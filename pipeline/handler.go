@@ -403,7 +403,7 @@ func oversize(stage string, err error) *attemptFailure {
 func (r *handler) classify(stage string, err error, retry Retry) *attemptFailure {
 	f := &attemptFailure{stage: stage, err: err, retry: retry}
 	switch {
-	case codecs.IsTransient(err):
+	case codecs.IsUnavailable(err):
 		// The registry is away: hold the partition until it is back.
 		f.transient, f.hold = true, true
 	case errors.Is(err, processors.ErrTransient):

@@ -49,7 +49,8 @@ type Factory func(spec *Spec) (Step, error)
 
 // ErrTransient marks an error worth retrying: the runtime retries the message
 // with backoff, keeping the key's order, and dead-letters it as "exhausted"
-// when the attempts run out.
+// when the attempts run out. (A dependency that is down, codecs.ErrUnavailable,
+// is held instead: retried until it is back, never dead-lettered.)
 var ErrTransient = errors.New("transient")
 
 // Transient wraps err so that errors.Is(err, ErrTransient) holds.

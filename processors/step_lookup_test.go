@@ -74,8 +74,8 @@ func TestLookupRequiredMissing(t *testing.T) {
 	m := processors.NewMessage("u1", event("u1", "purchase", 1, nil), processors.Meta{})
 	m.SetLookup((&tableReader{}).lookup)
 	res, err := l.Process(context.Background(), m)
-	if res != processors.Drop || !errors.Is(err, processors.ErrNotFound) {
-		t.Fatalf("got %s, %v; want Drop and ErrNotFound", resultName(res), err)
+	if res != processors.Drop || !errors.Is(err, processors.ErrMissingKey) {
+		t.Fatalf("got %s, %v; want Drop and ErrMissingKey", resultName(res), err)
 	}
 	if err.Error() != "lookup user-stats[u1]: not found" {
 		t.Errorf("error %q", err)
