@@ -6,6 +6,11 @@
 //
 //	go run ./examples/custom-processor validate -f examples/custom-processor/pipelines.yaml
 //	go run ./examples/custom-processor dev -f examples/custom-processor/pipelines.yaml --demo
+//	go run ./examples/custom-processor test -f examples/custom-processor/pipelines.yaml
+//
+// main_test.go shows how to unit-test a step: it calls the factory, newTier,
+// with a spec built from processors/config.Parse, and runs the pipeline's
+// test file with `sluice test`.
 package main
 
 import (
@@ -45,13 +50,9 @@ func newTier(spec *processors.Spec) (processors.Step, error) {
 	if m == nil {
 		return t, nil
 	}
-	if n := m.Get("gold"); n != nil {
-		t.gold = float64(n.Int())
-	}
-	if n := m.Get("silver"); n != nil {
-		t.silver = float64(n.Int())
-	}
-	m.Done()
+	t.gold = m.FloatOr("gold", t.gold)
+	t.silver = m.FloatOr("silver", t.silver)
+	m.Done() // any other key is reported as unknown, at its line and column
 	if t.silver > t.gold {
 		spec.Errorf("silver (%v) must not exceed gold (%v)", t.silver, t.gold)
 	}

@@ -7,7 +7,6 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice"
-	"github.com/sluicehq/sluice/processors"
 )
 
 func TestValidateWithCustomStep(t *testing.T) {
@@ -29,18 +28,5 @@ func TestTierTypeChecksLaterSteps(t *testing.T) {
 	code := sluice.Run(context.Background(), []string{"validate", "-f", path}, nil, &out, &errb, sluice.WithSteps(steps()))
 	if code != 2 || !strings.Contains(errb.String(), `tier + 1`) {
 		t.Fatalf("want exit 2 naming the ill-typed expression, got %d: %s", code, errb.String())
-	}
-}
-
-func TestTierLabels(t *testing.T) {
-	step := &tier{gold: 200, silver: 50}
-	for amount, want := range map[float64]string{10: "bronze", 50: "silver", 199.99: "silver", 200: "gold"} {
-		m := processors.NewMessage("u", map[string]any{"amount": amount}, processors.Meta{})
-		if res, err := step.Process(context.Background(), m); err != nil || res != processors.Continue {
-			t.Fatalf("Process: %v %v", res, err)
-		}
-		if got := m.Value().(map[string]any)["tier"]; got != want {
-			t.Errorf("amount %v: tier %v, want %s", amount, got, want)
-		}
 	}
 }
