@@ -114,6 +114,7 @@ func (a *app) commands() []*cobra.Command {
 		a.runCmd(),
 		a.devCmd(),
 		a.validateCmd(),
+		a.testCmd(),
 		a.graphCmd(),
 		a.schemasCmd(),
 		a.produceCmd(),
