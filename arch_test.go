@@ -31,6 +31,7 @@ var importRules = map[string][]string{
 	"processors":          {module + "/pipeline", "github.com/lovoo/goka", "github.com/IBM/sarama", "github.com/twmb/franz-go/pkg/kgo"},
 	"pipeline":            {module + "/internal/cli", module + "/internal/ops", module + "/internal/publish", module + "/internal/dlq", module + "/internal/devenv", module + "/internal/demo", module + "/registry"},
 	"internal/render":     {module + "/pipeline", module + "/internal/cli", module + "/internal/dlq", "github.com/lovoo/goka", "github.com/IBM/sarama"},
+	"internal/pipetest":   {module + "/internal/cli", module + "/internal/devenv", module + "/internal/demo", module + "/registry"},
 	"internal/dlq":        {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"internal/ops":        {module + "/internal/cli", module + "/internal/dlq"},
 	"internal/publish":    {module + "/pipeline", module + "/processors", module + "/internal/cli", module + "/internal/ops", module + "/internal/dlq", "github.com/lovoo/goka", "github.com/IBM/sarama"},

@@ -57,7 +57,7 @@ func (a *app) test(file string, files []string) error {
 	loaded := make([]*pipetest.File, 0, len(files))
 	var bad []error
 	for _, path := range files {
-		f, err := pipetest.Load(path, cfg, schemas)
+		f, err := pipetest.Load(path, cfg, schemas, a.getenv)
 		if err != nil {
 			var ce config.Errors
 			var one *config.Error

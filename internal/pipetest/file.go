@@ -3,7 +3,6 @@ package pipetest
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -82,6 +81,9 @@ type DeadLetterExpect struct {
 	Stage   string
 	Kind    string
 	Message string // a substring of sluice.error.message
+	// Headers must be on the letter with these values (the input's
+	// headers, sluice.source.timestamp, ...); others are not checked.
+	Headers map[string]string
 }
 
 // StateExpect is a key's final state, compared whole as JSON; a nil Value
@@ -92,16 +94,17 @@ type StateExpect struct {
 	Value any
 }
 
-// Load reads a test file of the pipelines in cfg (loaded with schemas).
+// Load reads a test file of the pipelines in cfg (loaded with schemas),
+// expanding ${VAR} with getenv.
 // Every problem is returned at once as config.Errors (or one *config.Error),
 // "file:line:col: message".
-func Load(path string, cfg *pipeline.Config, schemas *codecs.Schemas) (*File, error) {
+func Load(path string, cfg *pipeline.Config, schemas *codecs.Schemas, getenv func(string) string) (*File, error) {
 	src, err := bounded.ReadFile(path, MaxFileBytes)
 	if err != nil {
 		return nil, &config.Error{Pos: config.Pos{File: path, Line: 1, Col: 1}, Msg: err.Error()}
 	}
 	rep := &config.Reporter{}
-	root, err := config.ParseFile(path, src, os.Getenv, rep)
+	root, err := config.ParseFile(path, src, getenv, rep)
 	if err != nil {
 		return nil, err
 	}
@@ -152,10 +155,12 @@ func (l *fileLoader) testCase(n *config.Node) *Case {
 		name := v.String()
 		if c.Pipeline = l.cfg.Pipeline(name); c.Pipeline == nil {
 			v.Errorf("no pipeline named %q in %s (pipelines: %s)", name, l.cfg.File, strings.Join(l.pipelineNames(), ", "))
-			return nil
 		}
 	}
 	if c.Pipeline == nil {
+		// Without its pipeline the rest cannot be checked; it is not unknown.
+		m.Get("input")
+		m.Get("expect")
 		return nil
 	}
 	if v := m.Need("input"); v != nil {
@@ -366,8 +371,16 @@ func deadLetter(n *config.Node) *DeadLetterExpect {
 	d.Stage = m.StringOr("stage", "")
 	d.Kind = m.StringOr("kind", "")
 	d.Message = m.StringOr("message", "")
-	if d.Stage == "" && d.Kind == "" && d.Message == "" && d.Key == nil {
-		n.Errorf("a dead letter expectation needs at least one of stage, kind, message, key")
+	if v := m.Get("headers"); v != nil {
+		if hm := v.Map(); hm != nil {
+			d.Headers = map[string]string{}
+			for _, e := range hm.Entries() {
+				d.Headers[e.Key] = e.Value.String()
+			}
+		}
+	}
+	if d.Stage == "" && d.Kind == "" && d.Message == "" && d.Key == nil && d.Headers == nil {
+		n.Errorf("a dead letter expectation needs at least one of key, stage, kind, message, headers")
 	}
 	return d
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 
@@ -201,7 +202,11 @@ func (r *Runner) checkDeadLetters(c *Case, dl *DeadLettersExpect, recs []pipelin
 	}
 	gotLines := make([]string, len(got))
 	for i, rec := range got {
-		gotLines[i] = letterLine(rec)
+		var want *DeadLetterExpect
+		if i < len(dl.Letters) {
+			want = dl.Letters[i]
+		}
+		gotLines[i] = letterLine(rec, want)
 	}
 	for i := range max(len(dl.Letters), len(got)) {
 		if i < len(dl.Letters) && i < len(got) && dl.Letters[i].matches(got[i]) {
@@ -239,31 +244,56 @@ func (d *DeadLetterExpect) String() string {
 	if d.Message != "" {
 		parts = append(parts, fmt.Sprintf("message~%q", d.Message))
 	}
+	for _, k := range slices.Sorted(maps.Keys(d.Headers)) {
+		parts = append(parts, fmt.Sprintf("%s=%q", k, d.Headers[k]))
+	}
 	return strings.Join(parts, " ")
 }
 
 func (d *DeadLetterExpect) matches(rec pipeline.OfflineRecord) bool {
 	h := rec.Headers
+	for k, v := range d.Headers {
+		if got, ok := h[k]; !ok || got != v {
+			return false
+		}
+	}
 	return (d.Key == nil || *d.Key == rec.Key) &&
 		(d.Stage == "" || d.Stage == h[deadletter.HeaderStage]) &&
 		(d.Kind == "" || d.Kind == h[deadletter.HeaderKind]) &&
 		strings.Contains(h[deadletter.HeaderMessage], d.Message)
 }
 
-// letterLine shows a dead letter written: key, stage, kind and message.
-func letterLine(rec pipeline.OfflineRecord) string {
+// letterLine shows a dead letter written: key, stage, kind and message,
+// and the headers want names.
+func letterLine(rec pipeline.OfflineRecord, want *DeadLetterExpect) string {
 	h := rec.Headers
-	return fmt.Sprintf("key=%q stage=%s kind=%s message=%q", rec.Key, h[deadletter.HeaderStage], h[deadletter.HeaderKind], h[deadletter.HeaderMessage])
+	line := fmt.Sprintf("key=%q stage=%s kind=%s message=%q", rec.Key, h[deadletter.HeaderStage], h[deadletter.HeaderKind], h[deadletter.HeaderMessage])
+	if want == nil {
+		return line
+	}
+	for _, k := range slices.Sorted(maps.Keys(want.Headers)) {
+		if v, ok := h[k]; ok {
+			line += fmt.Sprintf(" %s=%q", k, v)
+		} else {
+			line += fmt.Sprintf(" %s absent", k)
+		}
+	}
+	return line
 }
 
 // listProblem says where two lists part: at index at of want and got.
 func listProblem(at, want, got int) string {
-	switch {
-	case want != got:
-		return fmt.Sprintf("want %d records, got %d (first difference at record %d)", want, got, at+1)
-	default:
-		return fmt.Sprintf("record %d differs", at+1)
+	if want != got {
+		return fmt.Sprintf("want %s, got %d (first difference at record %d)", records(want), got, at+1)
 	}
+	return fmt.Sprintf("record %d differs", at+1)
+}
+
+func records(n int) string {
+	if n == 1 {
+		return "1 record"
+	}
+	return fmt.Sprintf("%d records", n)
 }
 
 // compareLists returns the index of the first difference between want and
