@@ -30,3 +30,26 @@ func TestTierTypeChecksLaterSteps(t *testing.T) {
 		t.Fatalf("want exit 2 naming the ill-typed expression, got %d: %s", code, errb.String())
 	}
 }
+
+// The pipeline's test file passes with this binary's steps, the way
+// `custom-processor test` runs it.
+func TestPipelineTests(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := sluice.Run(context.Background(), []string{"test", "-f", "pipelines.yaml"}, nil, &out, &errb, sluice.WithSteps(steps()))
+	if code != 0 {
+		t.Fatalf("test exited %d:\n%s%s", code, out.String(), errb.String())
+	}
+	if want := "ok\tpipelines_test.yaml\t2 tests\nPASS\n"; out.String() != want {
+		t.Errorf("report %q, want %q", out.String(), want)
+	}
+}
+
+// The step exists only in the registry given to Run: there is no global one
+// for a test (or an init) to leak it into.
+func TestStepsOnlyFromWithSteps(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := sluice.Run(context.Background(), []string{"validate", "-f", "pipelines.yaml"}, nil, &out, &errb)
+	if code != 2 || !strings.Contains(errb.String(), `"tier"`) {
+		t.Fatalf("validate without WithSteps: exit %d, want 2 naming the unknown step tier: %s", code, errb.String())
+	}
+}
