@@ -140,10 +140,19 @@ func TestMetricsMatchTheList(t *testing.T) {
 	testkit.CreateTopicWith(t, conn, "user-topic", 2)
 	testkit.CreateTopicWith(t, conn, "flaky-in", 1)
 
+	// A custom binary hands its steps to sluice.Main; this test is one.
+	steps := processors.NewRegistry()
+	if err := steps.Register(retryOnceStep, newRetryOnce); err != nil {
+		t.Fatal(err)
+	}
 	produce := func(stdin string, args ...string) {
 		t.Helper()
-		if r := cliWith(t, env, stdin, append([]string{"produce", "-f", file}, args...)...); r.code != ExitOK {
-			t.Fatalf("produce %v: exit %d\n%s", args, r.code, r.stderr)
+		ctx, cancel := context.WithTimeout(t.Context(), cliTimeout)
+		defer cancel()
+		var stdout, stderr syncBuffer
+		code := runWithEnv(ctx, append([]string{"produce", "-f", file}, args...), strings.NewReader(stdin), &stdout, &stderr, envWith(env), WithSteps(steps))
+		if code != ExitOK {
+			t.Fatalf("produce %v: exit %d\n%s", args, code, stderr.String())
 		}
 	}
 	produce(`{"user_id":"u1","event_type":"purchase","amount":150,"ts":1700000000000}
@@ -153,11 +162,6 @@ func TestMetricsMatchTheList(t *testing.T) {
 	produce(`{"n":1}`+"\n", "--topic", "flaky-in", "--codec", "json", "--key", "k1")
 	produce("not json\nnot json either\n", "--topic", "flaky-in", "--codec", "string", "--key", "k2")
 
-	// A custom binary hands its steps to sluice.Main; this test is one.
-	steps := processors.NewRegistry()
-	if err := steps.Register(retryOnceStep, newRetryOnce); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	var runErr syncBuffer

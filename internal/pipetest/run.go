@@ -59,9 +59,9 @@ func (r *Runner) RunFile(f *File, w io.Writer) []Result {
 		}
 	}
 	if failed > 0 {
-		fmt.Fprintf(w, "FAIL\t%s\t%d of %d tests failed\n", f.Path, failed, len(f.Cases))
+		fmt.Fprintf(w, "FAIL\t%s\t%d of %s failed\n", f.Path, failed, plural(len(f.Cases), "test"))
 	} else {
-		fmt.Fprintf(w, "ok\t%s\t%d tests\n", f.Path, len(f.Cases))
+		fmt.Fprintf(w, "ok\t%s\t%s\n", f.Path, plural(len(f.Cases), "test"))
 	}
 	return results
 }
@@ -284,16 +284,17 @@ func letterLine(rec pipeline.OfflineRecord, want *DeadLetterExpect) string {
 // listProblem says where two lists part: at index at of want and got.
 func listProblem(at, want, got int) string {
 	if want != got {
-		return fmt.Sprintf("want %s, got %d (first difference at record %d)", records(want), got, at+1)
+		return fmt.Sprintf("want %s, got %d (first difference at record %d)", plural(want, "record"), got, at+1)
 	}
 	return fmt.Sprintf("record %d differs", at+1)
 }
 
-func records(n int) string {
+// plural is "1 test", "2 tests".
+func plural(n int, noun string) string {
 	if n == 1 {
-		return "1 record"
+		return "1 " + noun
 	}
-	return fmt.Sprintf("%d records", n)
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 // compareLists returns the index of the first difference between want and
