@@ -36,6 +36,10 @@ func (l *loader) pipelines(n *config.Node, retry Retry) []*Pipeline {
 			continue
 		}
 		p := l.pipelineHead(item, m, retry)
+		// The pipeline's tests are read by `sluice test` (internal/pipetest).
+		if v := m.Get("tests"); v != nil && !v.IsList() {
+			v.Errorf("expected a list of tests, got something else")
+		}
 		parsed = append(parsed, pipelineNodes{p: p, steps: m.Need("steps"), m: m})
 	}
 	tables := map[string]*processors.Type{}

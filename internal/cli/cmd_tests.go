@@ -19,8 +19,8 @@ func (a *app) testCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "test [FILE...]",
 		Short: "Run pipeline tests offline (no broker, no registry)",
-		Long: `Test runs the test files of a pipelines file: the FILEs given, or else every
-*_test.yaml next to it. Each test sends input records to one pipeline and
+		Long: `Test runs the tests of a pipelines file: those of the FILEs given, or else
+those in the tests: list of each pipeline and in every *_test.yaml next to it. Each test sends input records to one pipeline and
 checks the records it writes to its outputs, its dead letters and the final
 state of keys. The pipelines run in process, through the production steps,
 codecs and handler, on in-memory topics, tables and schema registry.
@@ -43,31 +43,40 @@ func (a *app) test(file string, files []string) error {
 	if err != nil {
 		return err
 	}
+	// Every file is read before any test runs: a bad one stops the run
+	// with all its problems.
+	var loaded []*pipetest.File
+	var bad []error
+	keep := func(f *pipetest.File, err error) error {
+		var ce config.Errors
+		var one *config.Error
+		switch {
+		case errors.As(err, &ce) || errors.As(err, &one):
+			bad = append(bad, err)
+		case err != nil:
+			return err
+		case len(f.Cases) > 0:
+			loaded = append(loaded, f)
+		}
+		return nil
+	}
 	if len(files) == 0 {
+		// The pipelines' own tests: lists, then the files next to it.
+		if err := keep(pipetest.LoadInline(cfg, schemas, a.getenv)); err != nil {
+			return err
+		}
 		if files, err = pipetest.Find(file); err != nil {
 			return err
 		}
-		if len(files) == 0 {
-			fmt.Fprintf(a.stdout, "%s: no test files (*_test.yaml next to it)\n", file)
-			return nil
+	}
+	for _, path := range files {
+		if err := keep(pipetest.Load(path, cfg, schemas, a.getenv)); err != nil {
+			return err
 		}
 	}
-	// Every file is read before any test runs: a bad one stops the run
-	// with all its problems.
-	loaded := make([]*pipetest.File, 0, len(files))
-	var bad []error
-	for _, path := range files {
-		f, err := pipetest.Load(path, cfg, schemas, a.getenv)
-		if err != nil {
-			var ce config.Errors
-			var one *config.Error
-			if !errors.As(err, &ce) && !errors.As(err, &one) {
-				return err
-			}
-			bad = append(bad, err)
-			continue
-		}
-		loaded = append(loaded, f)
+	if len(loaded) == 0 && len(bad) == 0 {
+		fmt.Fprintf(a.stdout, "%s: no tests (no tests: list in it, no *_test.yaml next to it)\n", file)
+		return nil
 	}
 	if len(bad) > 0 {
 		return usageError{errors.Join(bad...)}

@@ -42,10 +42,10 @@ func TestTestExitCodes(t *testing.T) {
 	}
 }
 
-// A pipelines file without test files passes, saying so.
+// A pipelines file without tests passes, saying so.
 func TestTestNoFiles(t *testing.T) {
 	r := runOffline(t, nil, "test", "-f", "../../examples/outbox/pipelines.yaml")
-	if r.code != ExitOK || !strings.Contains(r.stdout, "no test files") {
+	if r.code != ExitOK || !strings.Contains(r.stdout, ": no tests (") {
 		t.Errorf("exit %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
 	}
 }

@@ -108,22 +108,13 @@ func Load(path string, cfg *pipeline.Config, schemas *codecs.Schemas, getenv fun
 	if err != nil {
 		return nil, err
 	}
-	l := &fileLoader{cfg: cfg, schemas: schemas, dir: filepath.Dir(path)}
+	l := &fileLoader{cfg: cfg, schemas: schemas, dir: filepath.Dir(path), names: map[string]bool{}}
 	f := &File{Path: path}
 	if m := root.Map(); m != nil {
 		tests := m.Need("tests")
 		m.Done()
 		if tests != nil {
-			names := map[string]bool{}
-			for _, n := range tests.List() {
-				if c := l.testCase(n); c != nil {
-					if names[c.Name] {
-						n.Errorf("a test named %q comes earlier in this file", c.Name)
-					}
-					names[c.Name] = true
-					f.Cases = append(f.Cases, c)
-				}
-			}
+			f.Cases = l.testCases(tests, nil)
 			if len(f.Cases) == 0 && rep.Len() == 0 {
 				tests.Errorf("no tests in the list")
 			}
@@ -135,27 +126,90 @@ func Load(path string, cfg *pipeline.Config, schemas *codecs.Schemas, getenv fun
 	return f, nil
 }
 
+// LoadInline reads the tests written in the pipelines file itself, in the
+// `tests:` list of a pipeline (whose cases need no `pipeline:` key). The
+// File has no cases when there are none.
+func LoadInline(cfg *pipeline.Config, schemas *codecs.Schemas, getenv func(string) string) (*File, error) {
+	path := cfg.File
+	src, err := bounded.ReadFile(path, pipeline.MaxConfigBytes)
+	if err != nil {
+		return nil, fmt.Errorf("reading pipelines: %w", err)
+	}
+	rep := &config.Reporter{}
+	root, err := config.ParseFile(path, src, getenv, rep)
+	if err != nil {
+		return nil, err
+	}
+	l := &fileLoader{cfg: cfg, schemas: schemas, dir: filepath.Dir(path), names: map[string]bool{}}
+	f := &File{Path: path}
+	// The pipelines file was loaded already: only the tests are read here,
+	// and the rest is not checked again.
+	if m := root.Map(); m != nil && m.Has("pipelines") {
+		for _, item := range m.Get("pipelines").List() {
+			pm := item.Map()
+			if pm == nil || !pm.Has("tests") || !pm.Has("name") {
+				continue
+			}
+			p := cfg.Pipeline(pm.Get("name").String())
+			if p == nil {
+				continue
+			}
+			f.Cases = append(f.Cases, l.testCases(pm.Get("tests"), p)...)
+		}
+	}
+	if err := rep.Err(); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// testCases reads a list of tests; of pipeline p when it is not nil.
+func (l *fileLoader) testCases(tests *config.Node, p *pipeline.Pipeline) []*Case {
+	var cases []*Case
+	for _, n := range tests.List() {
+		if c := l.testCase(n, p); c != nil {
+			if l.names[c.Name] {
+				n.Errorf("a test named %q comes earlier in this file", c.Name)
+			}
+			l.names[c.Name] = true
+			cases = append(cases, c)
+		}
+	}
+	return cases
+}
+
 type fileLoader struct {
 	cfg     *pipeline.Config
 	schemas *codecs.Schemas
 	dir     string
+	// names are the test names read so far.
+	names map[string]bool
 }
 
-func (l *fileLoader) testCase(n *config.Node) *Case {
+// testCase reads one test; of pipeline p when it is not nil (a test in the
+// pipeline's own tests: list), else of the pipeline it names.
+func (l *fileLoader) testCase(n *config.Node, p *pipeline.Pipeline) *Case {
 	m := n.Map()
 	if m == nil {
 		return nil
 	}
 	defer m.Done()
-	c := &Case{Pos: n.Pos()}
+	c := &Case{Pos: n.Pos(), Pipeline: p}
 	if v := m.Need("name"); v != nil {
 		c.Name = v.String()
 	}
-	if v := m.Need("pipeline"); v != nil {
+	switch v := m.Get("pipeline"); {
+	case v != nil && p != nil:
+		if name := v.String(); name != p.Name {
+			v.Errorf("this test is in the tests of pipeline %s, not %s", p.Name, name)
+		}
+	case v != nil:
 		name := v.String()
 		if c.Pipeline = l.cfg.Pipeline(name); c.Pipeline == nil {
 			v.Errorf("no pipeline named %q in %s (pipelines: %s)", name, l.cfg.File, strings.Join(l.pipelineNames(), ", "))
 		}
+	case p == nil:
+		m.Node().Errorf("missing required field %q", "pipeline")
 	}
 	if c.Pipeline == nil {
 		// Without its pipeline the rest cannot be checked; it is not unknown.

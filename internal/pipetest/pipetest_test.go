@@ -120,3 +120,25 @@ testdata/bad/stateless_test.yaml:10:5: a test named "state of a stateless pipeli
 }
 
 func noEnv(string) string { return "" }
+
+// A pipeline's own tests: list runs like a test file, each case of that
+// pipeline; its failures point into the pipelines file.
+func TestInlineTests(t *testing.T) {
+	schemas := codecs.NewSchemas()
+	cfg, err := pipeline.Load("testdata/inline/pipelines.yaml", pipeline.WithSchemas(schemas), pipeline.WithGetenv(noEnv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := pipetest.LoadInline(cfg, schemas, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	results := (&pipetest.Runner{Config: cfg, Schemas: schemas}).RunFile(f, &out)
+	if len(results) != 2 || len(results[0].Failures) != 0 || len(results[1].Failures) != 1 {
+		t.Fatalf("results %+v, report:\n%s", results, out.String())
+	}
+	if got, want := results[1].Failures[0].Pos.String(), "testdata/inline/pipelines.yaml:36:19"; got != want {
+		t.Errorf("failure at %s, want %s", got, want)
+	}
+}
