@@ -2,13 +2,16 @@ package pipetest_test
 
 import (
 	"bytes"
+	"context"
 	"flag"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/pipetest"
 	"github.com/sluicehq/sluice/pipeline"
+	"github.com/sluicehq/sluice/processors"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden")
@@ -140,5 +143,36 @@ func TestInlineTests(t *testing.T) {
 	}
 	if got, want := results[1].Failures[0].Pos.String(), "testdata/inline/pipelines.yaml:36:19"; got != want {
 		t.Errorf("failure at %s, want %s", got, want)
+	}
+}
+
+// A pipeline that fails while a test runs (a custom step that panics) fails
+// the test with the pipeline's error; the run does not hang.
+func TestFailingPipeline(t *testing.T) {
+	steps := processors.NewRegistry()
+	boom := func(spec *processors.Spec) (processors.Step, error) {
+		return processors.StepFunc(func(context.Context, *processors.Message) (processors.Result, error) {
+			panic("boom")
+		}), nil
+	}
+	if err := steps.Register("boom", boom); err != nil {
+		t.Fatal(err)
+	}
+	schemas := codecs.NewSchemas()
+	cfg, err := pipeline.Load("testdata/panic/pipelines.yaml", pipeline.WithSchemas(schemas), pipeline.WithGetenv(noEnv), pipeline.WithSteps(steps))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := pipetest.LoadInline(cfg, schemas, noEnv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	results := (&pipetest.Runner{Config: cfg, Schemas: schemas}).RunFile(f, &out)
+	if len(results) != 1 || len(results[0].Failures) == 0 {
+		t.Fatalf("results %+v, report:\n%s", results, out.String())
+	}
+	if msg := results[0].Failures[0].Msg; !strings.HasPrefix(msg, "running pipeline p: ") || !strings.Contains(msg, "panic in callback: boom") {
+		t.Errorf("first failure %q, want the pipeline's panic", msg)
 	}
 }

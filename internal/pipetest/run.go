@@ -50,7 +50,8 @@ func (r *Runner) RunFile(f *File, w io.Writer) []Result {
 		failed++
 		fmt.Fprintf(w, "--- FAIL: %s (%s)\n", c.Name, c.Pos)
 		for _, fl := range res.Failures {
-			fmt.Fprintf(w, "    %s: %s\n", fl.Pos, fl.Msg)
+			msg := strings.ReplaceAll(strings.TrimSpace(fl.Msg), "\n", "\n        ")
+			fmt.Fprintf(w, "    %s: %s\n", fl.Pos, msg)
 			if fl.Diff != "" {
 				for _, line := range strings.Split(strings.TrimRight(fl.Diff, "\n"), "\n") {
 					fmt.Fprintf(w, "        %s\n", line)
@@ -90,22 +91,29 @@ func (r *Runner) Run(c *Case) Result {
 		fail(c.Pos, "", "starting pipeline %s: %v", c.Pipeline.Name, err)
 		return res
 	}
-	defer func() {
-		if err := off.Close(); err != nil {
-			fail(c.Pos, "", "running pipeline %s: %v", c.Pipeline.Name, err)
-		}
-	}()
+	r.check(c, off, reg, fail)
+	if err := off.Close(); err != nil {
+		// A pipeline that failed (a step that panicked) explains the rest.
+		res.Failures = append([]Failure{{Pos: c.Pos, Msg: fmt.Sprintf("running pipeline %s: %v", c.Pipeline.Name, err)}}, res.Failures...)
+	}
+	return res
+}
+
+// check sends the case's inputs and checks its expectations, reporting
+// each miss with fail.
+func (r *Runner) check(c *Case, off *pipeline.Offline, reg *memRegistry, fail func(config.Pos, string, string, ...any)) {
+	var err error
 	for _, in := range c.Inputs {
 		value := in.Value
 		if in.writer != nil {
 			if value, err = frame(reg, r.Schemas, in); err != nil {
 				fail(in.Pos, "", "encoding the input: %v", err)
-				return res
+				return
 			}
 		}
 		if err := off.Send(in.Topic, in.Key, value, in.Headers, in.Time); err != nil {
 			fail(in.Pos, "", "consuming the input: %v", err)
-			return res
+			return
 		}
 	}
 	for _, oe := range c.Outputs {
@@ -144,7 +152,6 @@ func (r *Runner) Run(c *Case) Result {
 			fail(se.Pos, diff, "state of key %q differs", se.Key)
 		}
 	}
-	return res
 }
 
 // frame encodes an Avro input value with its writer schema, registered
