@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/bench/contest"
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/ops"
+	"github.com/sluicehq/sluice/processors/config"
 	"github.com/sluicehq/sluice/schemas"
 )
 
@@ -67,7 +67,7 @@ func runChild(ctx context.Context, o childOptions) error {
 		return err
 	}
 	cfg := contest.Config{
-		Brokers: conf.SplitList(o.brokers), RegistryURL: o.registry,
+		Brokers: config.SplitList(o.brokers), RegistryURL: o.registry,
 		Input: o.input, Output: o.output, DeadLetter: o.dlq, Group: o.group, StateDir: o.stateDir,
 		EventSchema: string(event), StatsSchema: string(stats),
 	}

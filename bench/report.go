@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // report is what one run measured.
@@ -235,6 +235,6 @@ func cpuModel() string {
 	return "unknown CPU"
 }
 
-func splitList(s string) []string { return conf.SplitList(s) }
+func splitList(s string) []string { return config.SplitList(s) }
 
 func joinList(l []string) string { return strings.Join(l, ",") }

@@ -18,9 +18,9 @@ import (
 
 	"github.com/sluicehq/sluice/bench/contest"
 	"github.com/sluicehq/sluice/codecs"
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/demo"
 	"github.com/sluicehq/sluice/internal/devenv"
+	"github.com/sluicehq/sluice/processors/config"
 	"github.com/sluicehq/sluice/registry/regclient"
 	"github.com/sluicehq/sluice/schemas"
 )
@@ -72,7 +72,7 @@ func runSuite(ctx context.Context, o options) error {
 	cfg := devenv.Config{KafkaAddr: "127.0.0.1:0", RegistryAddr: "127.0.0.1:0"}
 	if list := os.Getenv(brokersVar); list != "" {
 		h.external = true
-		cfg = devenv.Config{Brokers: conf.SplitList(list), RegistryAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)}
+		cfg = devenv.Config{Brokers: config.SplitList(list), RegistryAddr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)}
 	}
 	h.env, err = devenv.Start(ctx, cfg)
 	if err != nil {
@@ -100,7 +100,7 @@ func runSuite(ctx context.Context, o options) error {
 	}
 
 	rep := &report{o: o, external: h.external, brokers: h.brokers, started: started}
-	want := func(w string) bool { return slices.Contains(conf.SplitList(o.workloads), w) }
+	want := func(w string) bool { return slices.Contains(config.SplitList(o.workloads), w) }
 	if want("w1") || want("w2") || want("w3") {
 		if err := h.userTopicWorkloads(ctx, rep, want); err != nil {
 			return err

@@ -36,7 +36,7 @@
 // # Errors
 //
 // Encode and Decode return *Error; errors.Is(err, ErrPoison) means the message will never
-// succeed (dead-letter it), errors.Is(err, ErrTransient) means retry later (the registry is
+// succeed (dead-letter it), errors.Is(err, ErrUnavailable) means retry later (the registry is
 // unreachable or failing). A registry failure is poison only when the registry itself says
 // the schema id (or subject, or version) does not exist, by its error code (IsNotFound);
 // a bare 404 from a wrong registry URL, 401/403, 5xx, timeouts and refused connections are

@@ -11,17 +11,20 @@ import (
 // the reader schema, a nil value. Dead-letter it.
 var ErrPoison = errors.New("poison message")
 
-// ErrTransient marks a failure that may succeed later: the registry is unreachable, timed out,
-// or answered anything but its own not-found codes (5xx, 401/403, a bare 404 from a wrong
-// URL path). Retry with backoff and do not commit.
-var ErrTransient = errors.New("transient failure")
+// ErrUnavailable marks a failure of a dependency, not of the message: the registry is
+// unreachable, timed out, or answered anything but its own not-found codes (5xx, 401/403, a
+// bare 404 from a wrong URL path). The message may succeed later: hold it (retry until the
+// dependency is back, never dead-letter it) and do not commit. It is distinct from
+// processors.ErrTransient, a step's failure worth a bounded number of retries.
+var ErrUnavailable = errors.New("dependency unavailable")
 
 // Error is the error every codec in this package returns from Encode and Decode.
-// errors.Is(err, ErrPoison) or errors.Is(err, ErrTransient) tells which kind it is;
+// errors.Is(err, ErrPoison) or errors.Is(err, ErrUnavailable) tells which kind it is;
 // exactly one of the two always holds.
 type Error struct {
-	// Transient is true when retrying may succeed (see ErrTransient); false means poison.
-	Transient bool
+	// Unavailable is true when a dependency failed and retrying may succeed (see
+	// ErrUnavailable); false means poison.
+	Unavailable bool
 	// SchemaID is the writer schema id of the frame (decode) or of the registered schema
 	// (encode), 0 when unknown.
 	SchemaID int
@@ -33,8 +36,8 @@ type Error struct {
 
 func (e *Error) Error() string {
 	kind := "poison"
-	if e.Transient {
-		kind = "transient"
+	if e.Unavailable {
+		kind = "unavailable"
 	}
 	if e.SchemaID != 0 {
 		return fmt.Sprintf("%s (%s, schema id %d): %v", e.Op, kind, e.SchemaID, e.Err)
@@ -45,24 +48,24 @@ func (e *Error) Error() string {
 // Unwrap returns the cause.
 func (e *Error) Unwrap() error { return e.Err }
 
-// Is reports whether target is ErrPoison or ErrTransient matching the error's kind.
+// Is reports whether target is ErrPoison or ErrUnavailable matching the error's kind.
 func (e *Error) Is(target error) bool {
 	switch target {
 	case ErrPoison:
-		return !e.Transient
-	case ErrTransient:
-		return e.Transient
+		return !e.Unavailable
+	case ErrUnavailable:
+		return e.Unavailable
 	}
 	return false
 }
 
-// IsTransient reports whether err is a transient failure (errors.Is(err, ErrTransient)).
-func IsTransient(err error) bool { return errors.Is(err, ErrTransient) }
+// IsUnavailable reports whether err is a dependency's failure (errors.Is(err, ErrUnavailable)).
+func IsUnavailable(err error) bool { return errors.Is(err, ErrUnavailable) }
 
 func poison(op string, id int, err error) error {
 	return &Error{Op: op, SchemaID: id, Err: err}
 }
 
-func transient(op string, id int, err error) error {
-	return &Error{Transient: true, Op: op, SchemaID: id, Err: err}
+func unavailable(op string, id int, err error) error {
+	return &Error{Unavailable: true, Op: op, SchemaID: id, Err: err}
 }

@@ -72,7 +72,7 @@ func TestAvroDecodePoison(t *testing.T) {
 			if err == nil {
 				t.Fatalf("decoded %#v, want an error", v)
 			}
-			if !errors.Is(err, codecs.ErrPoison) || errors.Is(err, codecs.ErrTransient) || codecs.IsTransient(err) {
+			if !errors.Is(err, codecs.ErrPoison) || errors.Is(err, codecs.ErrUnavailable) || codecs.IsUnavailable(err) {
 				t.Fatalf("err %v: want poison only", err)
 			}
 			var ce *codecs.Error
@@ -118,7 +118,7 @@ func TestAvroDecodeTransient(t *testing.T) {
 			c := mustAvro(t, client, s, reader)
 			for range 2 { // a transient failure is not cached: it is retried and fails again
 				_, err := c.Decode(frame)
-				if !errors.Is(err, codecs.ErrTransient) || errors.Is(err, codecs.ErrPoison) || !codecs.IsTransient(err) {
+				if !errors.Is(err, codecs.ErrUnavailable) || errors.Is(err, codecs.ErrPoison) || !codecs.IsUnavailable(err) {
 					t.Fatalf("err %v: want transient only", err)
 				}
 			}
@@ -159,7 +159,7 @@ func TestAvroNotFoundClassification(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, err := mustAvro(t, newClient(t, tc.url, 0), s, reader).Decode(frame)
-			if !errors.Is(err, codecs.ErrTransient) || errors.Is(err, codecs.ErrPoison) || codecs.IsNotFound(err) {
+			if !errors.Is(err, codecs.ErrUnavailable) || errors.Is(err, codecs.ErrPoison) || codecs.IsNotFound(err) {
 				t.Fatalf("err %v: want transient, not not-found", err)
 			}
 			msg := err.Error()
@@ -197,14 +197,14 @@ func TestAvroDecodeContext(t *testing.T) {
 	shareCtx, cancelShare := context.WithTimeout(context.Background(), 50*time.Millisecond)
 	defer cancelShare()
 	_, err := c.DecodeContext(shareCtx, frame)
-	if !codecs.IsTransient(err) || !errors.Is(err, context.DeadlineExceeded) {
+	if !codecs.IsUnavailable(err) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("sharing decode: %v; want transient, deadline exceeded", err)
 	}
 
 	cancelStart()
 	select {
 	case err := <-started:
-		if !codecs.IsTransient(err) || !errors.Is(err, context.Canceled) {
+		if !codecs.IsUnavailable(err) || !errors.Is(err, context.Canceled) {
 			t.Fatalf("cancelled decode: %v; want transient, canceled", err)
 		}
 	case <-time.After(10 * time.Second):
@@ -238,14 +238,14 @@ func TestAvroNegativeCacheExpires(t *testing.T) {
 
 func TestErrorKinds(t *testing.T) {
 	p := &codecs.Error{Op: "decode", SchemaID: 3, Err: errors.New("boom")}
-	if !errors.Is(p, codecs.ErrPoison) || errors.Is(p, codecs.ErrTransient) {
+	if !errors.Is(p, codecs.ErrPoison) || errors.Is(p, codecs.ErrUnavailable) {
 		t.Fatal("poison error misclassified")
 	}
 	if p.Error() != "decode (poison, schema id 3): boom" {
 		t.Fatalf("message %q", p.Error())
 	}
-	tr := &codecs.Error{Transient: true, Op: "encode", Err: errors.New("down")}
-	if !codecs.IsTransient(tr) || errors.Is(tr, codecs.ErrPoison) {
+	tr := &codecs.Error{Unavailable: true, Op: "encode", Err: errors.New("down")}
+	if !codecs.IsUnavailable(tr) || errors.Is(tr, codecs.ErrPoison) {
 		t.Fatal("transient error misclassified")
 	}
 	if errors.Unwrap(tr).Error() != "down" {

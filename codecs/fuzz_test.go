@@ -42,7 +42,7 @@ func FuzzAvroDecode(f *testing.F) {
 		v, err := dec.Decode(frame)
 		id, idOK := codecs.FrameSchemaID(frame)
 		if err != nil {
-			if !errors.Is(err, codecs.ErrPoison) && !errors.Is(err, codecs.ErrTransient) {
+			if !errors.Is(err, codecs.ErrPoison) && !errors.Is(err, codecs.ErrUnavailable) {
 				t.Fatalf("unclassified error: %v", err)
 			}
 			var ce *codecs.Error

@@ -9,7 +9,7 @@ import "github.com/sluicehq/sluice/registry/regclient"
 // 40402, 40403 in a registry JSON body). The message names an id nobody
 // registered, and asking again will not change that.
 //
-// Transient: everything else, because it says nothing about the message and
+// Unavailable: everything else, because it says nothing about the message and
 // may heal: a bare 404 (a registry URL with a wrong path), an HTML page from
 // a proxy, 401/403, 409/422, 5xx, a refused connection, a timeout, a
 // cancelled context. The pipeline holds the partition and retries. err's text
@@ -19,7 +19,7 @@ func registryError(op string, id int, err error) error {
 	if IsNotFound(err) {
 		return poison(op, id, err)
 	}
-	return transient(op, id, err)
+	return unavailable(op, id, err)
 }
 
 // IsNotFound reports whether err, from a Registry call, is the registry

@@ -118,7 +118,7 @@ func (c *writerCache) get(ctx context.Context, id int) (*resolved, error) {
 		}
 		return res.Val.(*resolved), nil
 	case <-ctx.Done():
-		return nil, transient("decode", id, fmt.Errorf("fetching writer schema: %w", ctx.Err()))
+		return nil, unavailable("decode", id, fmt.Errorf("fetching writer schema: %w", ctx.Err()))
 	}
 }
 

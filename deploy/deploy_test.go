@@ -300,4 +300,4 @@ func (readyRuntime) Counts(string) (pipeline.Counts, bool) { return pipeline.Cou
 func (readyRuntime) Status(context.Context) []pipeline.Status {
 	return []pipeline.Status{{Name: "p", Ready: true}}
 }
-func (readyRuntime) State(string, string) (map[string]any, error) { return nil, pipeline.ErrNotFound }
+func (readyRuntime) State(string, string) (map[string]any, error) { return nil, pipeline.ErrUnknownKey }

@@ -33,13 +33,15 @@ func readmeSection(t *testing.T, title string) string {
 // TestReadmeCustomBinaryBuilds builds the README's "Building your own
 // binary" main.go as printed, in a module of its own made from the go.mod
 // the "Install" section prints, whose replace directive is pointed at this
-// clone: what a user who copies both gets.
+// clone: what a user who copies both gets. The section's second Go block
+// is the step's main_test.go, which it runs there.
 func TestReadmeCustomBinaryBuilds(t *testing.T) {
-	src := goBlock.FindStringSubmatch(readmeSection(t, "Building your own binary"))
+	blocks := goBlock.FindAllStringSubmatch(readmeSection(t, "Building your own binary"), -1)
 	mod := modBlock.FindStringSubmatch(readmeSection(t, "Install"))
-	if src == nil || mod == nil {
-		t.Fatalf("%s: want a ```go block under \"Building your own binary\" and a go.mod block under \"Install\"", readmeFile)
+	if len(blocks) < 2 || mod == nil {
+		t.Fatalf("%s: want a main.go and a main_test.go ```go block under \"Building your own binary\" and a go.mod block under \"Install\"", readmeFile)
 	}
+	src, test := blocks[0], blocks[1]
 	root, err := filepath.Abs("..")
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +56,7 @@ func TestReadmeCustomBinaryBuilds(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	for name, text := range map[string]string{"go.mod": gomod, "go.sum": string(sum), "main.go": src[1]} {
+	for name, text := range map[string]string{"go.mod": gomod, "go.sum": string(sum), "main.go": src[1], "main_test.go": test[1]} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -65,5 +67,11 @@ func TestReadmeCustomBinaryBuilds(t *testing.T) {
 	cmd.Env = append(os.Environ(), "GOWORK=off", "GOPROXY=off", "GOFLAGS=")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build of the README's main.go with its go.mod: %v\n%s", err, out)
+	}
+	cmd = exec.CommandContext(t.Context(), "go", "test", "-mod=mod", "-count=1", ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOPROXY=off", "GOFLAGS=")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go test of the README's main_test.go: %v\n%s", err, out)
 	}
 }

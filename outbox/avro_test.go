@@ -12,9 +12,9 @@ import (
 	"github.com/hamba/avro/v2"
 
 	"github.com/sluicehq/sluice/codecs"
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/outbox"
+	"github.com/sluicehq/sluice/processors/config"
 	"github.com/sluicehq/sluice/registry/regclient"
 )
 
@@ -26,8 +26,8 @@ const orderSchema = `{"type":"record","name":"Order","namespace":"com.example.ev
 func parseOutbox(t *testing.T, dir, text string) *outbox.Config {
 	t.Helper()
 	file := filepath.Join(dir, "pipelines.yaml")
-	rep := &conf.Reporter{}
-	root, err := conf.Parse(file, []byte(text), os.Getenv, rep)
+	rep := &config.Reporter{}
+	root, err := config.ParseFile(file, []byte(text), os.Getenv, rep)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/hamba/avro/v2"
 
 	"github.com/sluicehq/sluice/codecs"
-	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // Defaults of the optional settings of `outbox:`.
@@ -54,7 +54,7 @@ type Event struct {
 
 // Config is the `outbox:` section of pipelines.yaml.
 type Config struct {
-	Pos conf.Pos
+	Pos config.Pos
 	// DSN is the PostgreSQL connection string, a secret (dsn or dsn_file).
 	// Empty in the file is allowed (validate works without secrets); the
 	// relay needs one.
@@ -95,7 +95,7 @@ var column = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // Parse reads the `outbox:` node n of the file in dir; schemas parses the
 // Avro files. Problems are reported on the nodes; it does no I/O beyond
 // reading the schema and dsn_file files.
-func Parse(n *conf.Node, dir string, schemas *codecs.Schemas) *Config {
+func Parse(n *config.Node, dir string, schemas *codecs.Schemas) *Config {
 	c := &Config{
 		Pos:          n.Pos(),
 		Table:        DefaultTable,
@@ -176,7 +176,7 @@ func Parse(n *conf.Node, dir string, schemas *codecs.Schemas) *Config {
 	return c
 }
 
-func parseEvent(n *conf.Node, dir string, schemas *codecs.Schemas) *Event {
+func parseEvent(n *config.Node, dir string, schemas *codecs.Schemas) *Event {
 	e := &Event{Codec: "json"}
 	m := n.Map()
 	if m == nil {

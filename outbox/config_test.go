@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/sluicehq/sluice/codecs"
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/outbox"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // TestParseDefaults: a minimal section takes the documented defaults.
@@ -45,8 +45,8 @@ func TestParseProblems(t *testing.T) {
 		{"outbox:\n  columns: {id: \"a b\"}\n  events: {a: {topic: t}}\n", "column \"a b\" is not a plain SQL identifier"},
 	} {
 		file := filepath.Join(dir, "pipelines.yaml")
-		rep := &conf.Reporter{}
-		root, err := conf.Parse(file, []byte(c.yaml), func(string) string { return "" }, rep)
+		rep := &config.Reporter{}
+		root, err := config.ParseFile(file, []byte(c.yaml), func(string) string { return "" }, rep)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -33,6 +33,6 @@
 // configured interval remains the fallback.
 //
 // It depends on pgx, franz-go (through internal/kafkaconn), the codecs and
-// internal/conf, never on the pipeline engine, goka or sarama.
+// processors/config, never on the pipeline engine, goka or sarama.
 // The rules are checked by TestImportRules (arch_test.go).
 package outbox

@@ -5,12 +5,12 @@ import (
 
 	"github.com/hamba/avro/v2"
 
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/internal/partition"
 	"github.com/sluicehq/sluice/internal/tlsconf"
 	"github.com/sluicehq/sluice/outbox"
 	"github.com/sluicehq/sluice/processors"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // Config is a loaded and checked pipelines.yaml.
@@ -78,7 +78,7 @@ type Registry struct {
 type Pipeline struct {
 	Name  string
 	Group string
-	Pos   conf.Pos
+	Pos   config.Pos
 
 	Input      Input
 	Outputs    map[string]*Output
@@ -176,7 +176,7 @@ type Breaker struct {
 // Step is one configured step.
 type Step struct {
 	Type  string
-	Pos   conf.Pos
+	Pos   config.Pos
 	Retry Retry
 	Impl  processors.Step
 	// Table is the pipeline a lookup step reads (for the graph).

@@ -328,15 +328,15 @@ type flakyStep struct {
 func (f *flakyStep) factory(spec *processors.Spec) (processors.Step, error) {
 	f.doomed = spec.Config.String()
 	return processors.StepFunc(func(_ context.Context, m *processors.Message) (processors.Result, error) {
-		id := fmt.Sprintf("%s@%d/%d", m.Key, m.Meta.Partition, m.Meta.Offset)
+		id := fmt.Sprintf("%s@%d/%d", m.Key(), m.Meta().Partition, m.Meta().Offset)
 		f.mu.Lock()
 		f.attempts[id]++
 		n := f.attempts[id]
 		f.mu.Unlock()
-		if m.Key == f.doomed {
+		if m.Key() == f.doomed {
 			return processors.Continue, processors.Transient(fmt.Errorf("%s is doomed (attempt %d)", id, n))
 		}
-		if n <= f.failures[m.Key] {
+		if n <= f.failures[m.Key()] {
 			return processors.Continue, processors.Transient(fmt.Errorf("%s flaked (attempt %d)", id, n))
 		}
 		return processors.Continue, nil
@@ -536,7 +536,7 @@ func TestRandomFrames(t *testing.T) {
 		if _, err := check.Decode(value); err == nil {
 			shapes["rejected-"+shape]++
 			continue
-		} else if codecs.IsTransient(err) {
+		} else if codecs.IsUnavailable(err) {
 			t.Fatalf("vetting a %s frame: %v", shape, err)
 		}
 		shapes[shape]++
@@ -715,12 +715,12 @@ type gateStep struct {
 
 func (g *gateStep) factory(*processors.Spec) (processors.Step, error) {
 	return processors.StepFunc(func(_ context.Context, m *processors.Message) (processors.Result, error) {
-		id := fmt.Sprintf("%s@%d/%d", m.Key, m.Meta.Partition, m.Meta.Offset)
+		id := fmt.Sprintf("%s@%d/%d", m.Key(), m.Meta().Partition, m.Meta().Offset)
 		g.mu.Lock()
 		defer g.mu.Unlock()
-		if !g.open[m.Key] {
+		if !g.open[m.Key()] {
 			g.holds[id]++
-			return processors.Continue, &codecs.Error{Transient: true, Op: "decode", Err: fmt.Errorf("dependency of %s is down", m.Key)}
+			return processors.Continue, &codecs.Error{Unavailable: true, Op: "decode", Err: fmt.Errorf("dependency of %s is down", m.Key())}
 		}
 		g.tries[id]++
 		if g.tries[id] <= g.flakes {

@@ -308,12 +308,11 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 	if r.p.Stateful() {
 		stored := r.stored(ctx, inb)
 		if stored != nil {
-			m.State = stored.State
-			m.Replayed = stored.Partition == meta.Partition && stored.Offset >= meta.Offset
+			m.LoadState(stored.State, stored.Partition == meta.Partition && stored.Offset >= meta.Offset)
 		}
 	}
 	if len(r.lookupTables) > 0 {
-		m.Lookup = func(table, key string) (map[string]any, error) {
+		m.SetLookup(func(table, key string) (map[string]any, error) {
 			t, ok := r.lookupTables[table]
 			if !ok {
 				return nil, fmt.Errorf("table of pipeline %q is not subscribed", table)
@@ -322,7 +321,7 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 				return e.State, nil
 			}
 			return nil, nil
-		}
+		})
 	}
 	for i, s := range r.p.Steps {
 		stepBegan := r.m.stepStart()
@@ -337,7 +336,7 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 		}
 	}
 	headers := outputHeaders(r.p.Headers, in.headers)
-	for _, e := range m.Emits {
+	for _, e := range m.Emits() {
 		enc, ok := r.outputs[e.Output]
 		if !ok {
 			// Built-in steps are checked at load; a custom step may still
@@ -357,9 +356,9 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 	if r.p.Stateful() {
 		var entry *TableEntry
 		switch {
-		case m.StateChanged:
-			entry = &TableEntry{State: m.State, Partition: meta.Partition, Offset: meta.Offset}
-		case m.Replayed && !res.dropped && inb.stored != nil:
+		case m.StateChanged():
+			entry = &TableEntry{State: m.State(), Partition: meta.Partition, Offset: meta.Offset}
+		case m.Replayed() && !res.dropped && inb.stored != nil:
 			// Rewrite the stored state, in case the crash came between this
 			// message's table write and its commit.
 			entry = inb.stored
@@ -404,7 +403,7 @@ func oversize(stage string, err error) *attemptFailure {
 func (r *handler) classify(stage string, err error, retry Retry) *attemptFailure {
 	f := &attemptFailure{stage: stage, err: err, retry: retry}
 	switch {
-	case codecs.IsTransient(err):
+	case codecs.IsUnavailable(err):
 		// The registry is away: hold the partition until it is back.
 		f.transient, f.hold = true, true
 	case errors.Is(err, processors.ErrTransient):
@@ -428,7 +427,7 @@ func (r *handler) apply(ctx goka.Context, res *attemptResult, inb *inbound, cons
 // outcome is filtered when a step dropped the message and it changed
 // nothing, processed otherwise.
 func (res *attemptResult) outcome() outcome {
-	if res.dropped && len(res.emits) == 0 && !res.msg.StateChanged {
+	if res.dropped && len(res.emits) == 0 && !res.msg.StateChanged() {
 		return outcomeFiltered
 	}
 	return outcomeProcessed

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/pipeline"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // updateLint rewrites testdata/broken/*.want from what Load reports. Read
@@ -44,10 +44,10 @@ func TestLintBroken(t *testing.T) {
 			if err == nil {
 				t.Fatalf("Load accepted a broken config (%d pipelines)", len(cfg.Pipelines))
 			}
-			var ce conf.Errors
-			var one *conf.Error
+			var ce config.Errors
+			var one *config.Error
 			if !errors.As(err, &ce) && !errors.As(err, &one) {
-				t.Fatalf("Load returned %T, want conf.Errors or *conf.Error: %v", err, err)
+				t.Fatalf("Load returned %T, want config.Errors or *config.Error: %v", err, err)
 			}
 			got := err.Error() + "\n"
 			wantFile := strings.TrimSuffix(file, ".yaml") + ".want"

@@ -12,10 +12,10 @@ import (
 
 	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/bounded"
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/internal/tlsconf"
 	"github.com/sluicehq/sluice/processors"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // Defaults of optional settings.
@@ -32,7 +32,7 @@ const (
 )
 
 // MaxConfigBytes bounds a pipelines file. A thousand pipelines like the
-// reference ones take 800 kB. conf.Parse bounds what the YAML holds (tokens,
+// reference ones take 800 kB. config.Parse bounds what the YAML holds (tokens,
 // nesting, entries).
 const MaxConfigBytes = 2 << 20
 
@@ -49,7 +49,8 @@ func DefaultBreaker() Breaker {
 // LoadOption changes how a configuration is loaded.
 type LoadOption func(*loader)
 
-// WithSteps uses reg to find step types (custom Go steps) instead of processors.Default.
+// WithSteps uses reg to find step types (custom Go steps); without it the
+// loader knows the built-in steps only.
 func WithSteps(reg *processors.Registry) LoadOption {
 	return func(l *loader) { l.stepTypes = reg }
 }
@@ -70,19 +71,19 @@ type loader struct {
 	stepTypes *processors.Registry
 	getenv    func(string) string
 	schemas   *codecs.Schemas
-	rep       *conf.Reporter
+	rep       *config.Reporter
 	// sites are the nodes crossCheck reports problems at.
 	sites map[*Pipeline]*pipelineSites
 }
 
 // Load reads, expands and checks a pipelines file. Every problem is reported
-// at once as a conf.Errors whose lines read "file:line:col: message".
+// at once as a config.Errors whose lines read "file:line:col: message".
 func Load(path string, opts ...LoadOption) (*Config, error) {
 	src, err := bounded.ReadFile(path, MaxConfigBytes)
 	var refused *bounded.Error
 	switch {
 	case errors.As(err, &refused):
-		return nil, &conf.Error{Pos: conf.Pos{File: path, Line: 1, Col: 1}, Msg: refused.Problem()}
+		return nil, &config.Error{Pos: config.Pos{File: path, Line: 1, Col: 1}, Msg: refused.Problem()}
 	case err != nil:
 		return nil, fmt.Errorf("reading pipelines: %w", err)
 	}
@@ -93,23 +94,25 @@ func Load(path string, opts ...LoadOption) (*Config, error) {
 // resolve relative schema paths); src has at most MaxConfigBytes.
 func Parse(file string, src []byte, opts ...LoadOption) (*Config, error) {
 	if len(src) > MaxConfigBytes {
-		return nil, &conf.Error{Pos: conf.Pos{File: file, Line: 1, Col: 1}, Msg: "file too large (more than " + bounded.Size(MaxConfigBytes) + ")"}
+		return nil, &config.Error{Pos: config.Pos{File: file, Line: 1, Col: 1}, Msg: "file too large (more than " + bounded.Size(MaxConfigBytes) + ")"}
 	}
 	l := &loader{
-		file:      file,
-		dir:       filepath.Dir(file),
-		stepTypes: processors.Default,
-		getenv:    os.Getenv,
-		rep:       &conf.Reporter{},
-		sites:     map[*Pipeline]*pipelineSites{},
+		file:   file,
+		dir:    filepath.Dir(file),
+		getenv: os.Getenv,
+		rep:    &config.Reporter{},
+		sites:  map[*Pipeline]*pipelineSites{},
 	}
 	for _, o := range opts {
 		o(l)
 	}
+	if l.stepTypes == nil {
+		l.stepTypes = processors.NewRegistry()
+	}
 	if l.schemas == nil {
 		l.schemas = codecs.NewSchemas()
 	}
-	root, err := conf.Parse(file, src, l.getenv, l.rep)
+	root, err := config.ParseFile(file, src, l.getenv, l.rep)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +123,7 @@ func Parse(file string, src []byte, opts ...LoadOption) (*Config, error) {
 	return cfg, nil
 }
 
-func (l *loader) config(root *conf.Node) *Config {
+func (l *loader) config(root *config.Node) *Config {
 	cfg := &Config{File: l.file}
 	m := root.Map()
 	if m == nil {
@@ -150,7 +153,7 @@ func (l *loader) config(root *conf.Node) *Config {
 	return cfg
 }
 
-func (l *loader) kafka(n *conf.Node) Kafka {
+func (l *loader) kafka(n *config.Node) Kafka {
 	k := Kafka{
 		ClientID:       DefaultClientID,
 		Version:        DefaultKafkaVersion,
@@ -214,14 +217,14 @@ func (l *loader) kafka(n *conf.Node) Kafka {
 
 // brokerList accepts a list or a comma-separated string, and reports an
 // address that is not host:port at its item.
-func brokerList(n *conf.Node) []string {
-	items := []*conf.Node{n}
+func brokerList(n *config.Node) []string {
+	items := []*config.Node{n}
 	if n.IsList() {
 		items = n.List()
 	}
 	var out []string
 	for _, item := range items {
-		addrs := conf.SplitList(item.String())
+		addrs := config.SplitList(item.String())
 		if err := CheckBrokers(addrs); err != nil {
 			item.Errorf("%v", err)
 		}
@@ -230,7 +233,7 @@ func brokerList(n *conf.Node) []string {
 	return out
 }
 
-func (l *loader) retry(n *conf.Node, base Retry) Retry {
+func (l *loader) retry(n *config.Node, base Retry) Retry {
 	if n == nil {
 		return base
 	}
@@ -247,7 +250,7 @@ func (l *loader) retry(n *conf.Node, base Retry) Retry {
 	// The order of the backoffs is checked only where one is set (and
 	// reported there), so that a bad pipeline policy is not reported again
 	// on every step that inherits it.
-	var set *conf.Node
+	var set *config.Node
 	if v := m.Get("initial_backoff"); v != nil {
 		r.InitialBackoff, set = l.duration(v, r.InitialBackoff), v
 		if r.InitialBackoff <= 0 {
@@ -266,7 +269,7 @@ func (l *loader) retry(n *conf.Node, base Retry) Retry {
 
 // int reads an integer; an unreadable one reads as 1 so that range checks
 // after it do not report the same value twice.
-func (l *loader) int(n *conf.Node) int {
+func (l *loader) int(n *config.Node) int {
 	before := l.rep.Len()
 	if i := n.Int(); l.rep.Len() == before {
 		return i
@@ -276,7 +279,7 @@ func (l *loader) int(n *conf.Node) int {
 
 // duration reads a duration; an unreadable one keeps def so that range
 // checks after it do not report the same value twice.
-func (l *loader) duration(n *conf.Node, def time.Duration) time.Duration {
+func (l *loader) duration(n *config.Node, def time.Duration) time.Duration {
 	before := l.rep.Len()
 	if d := n.Duration(); l.rep.Len() == before {
 		return d
@@ -302,7 +305,7 @@ func (l *loader) schemaFile(path string) (avro.Schema, error) {
 	return l.schemas.ParseFile(full)
 }
 
-func (l *loader) schemaAt(n *conf.Node) (string, avro.Schema) {
+func (l *loader) schemaAt(n *config.Node) (string, avro.Schema) {
 	path := n.String()
 	s, err := l.schemaFile(path)
 	if err != nil {

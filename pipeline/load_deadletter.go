@@ -6,13 +6,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // deadLetter reads a pipeline's dead_letter: a topic name, or a mapping
 // {topic, breaker}. It returns the node of the topic name (nil when absent),
 // where problems about the topic are reported.
-func (l *loader) deadLetter(n *conf.Node) (topic string, b Breaker, at *conf.Node) {
+func (l *loader) deadLetter(n *config.Node) (topic string, b Breaker, at *config.Node) {
 	b = DefaultBreaker()
 	if !n.IsMap() {
 		return l.topicName(n), b, n
@@ -30,7 +30,7 @@ func (l *loader) deadLetter(n *conf.Node) (topic string, b Breaker, at *conf.Nod
 
 // breaker reads `breaker: off` (or false), `breaker: on` (or true: the
 // defaults) or a mapping {ratio, min_messages, window} over def.
-func (l *loader) breaker(n *conf.Node, def Breaker) Breaker {
+func (l *loader) breaker(n *config.Node, def Breaker) Breaker {
 	const want = "breaker is off, on, or a mapping {ratio, min_messages, window}"
 	if n.IsList() {
 		n.Errorf("%s, got a list", want)
@@ -79,7 +79,7 @@ func (l *loader) breaker(n *conf.Node, def Breaker) Breaker {
 
 // ratio reads a share between 0 (excluded) and 1; an unreadable one keeps
 // def so that it is reported once.
-func (l *loader) ratio(n *conf.Node, def float64) float64 {
+func (l *loader) ratio(n *config.Node, def float64) float64 {
 	var r float64
 	switch v := n.Value().(type) {
 	case float64:

@@ -1,12 +1,12 @@
 package pipeline
 
 import (
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/outbox"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // outbox reads the optional `outbox:` section (package outbox owns its keys).
-func (l *loader) outbox(n *conf.Node) *outbox.Config {
+func (l *loader) outbox(n *config.Node) *outbox.Config {
 	if n == nil {
 		return nil
 	}

@@ -7,19 +7,19 @@ import (
 
 	"github.com/IBM/sarama"
 
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/processors"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 var namePattern = regexp.MustCompile(`^[a-zA-Z0-9._-]+$`)
 
 type pipelineNodes struct {
 	p     *Pipeline
-	steps *conf.Node
-	m     *conf.Map
+	steps *config.Node
+	m     *config.Map
 }
 
-func (l *loader) pipelines(n *conf.Node, retry Retry) []*Pipeline {
+func (l *loader) pipelines(n *config.Node, retry Retry) []*Pipeline {
 	items := n.List()
 	if items == nil {
 		return nil
@@ -36,6 +36,10 @@ func (l *loader) pipelines(n *conf.Node, retry Retry) []*Pipeline {
 			continue
 		}
 		p := l.pipelineHead(item, m, retry)
+		// The pipeline's tests are read by `sluice test` (internal/pipetest).
+		if v := m.Get("tests"); v != nil && !v.IsList() {
+			v.Errorf("expected a list of tests, got something else")
+		}
 		parsed = append(parsed, pipelineNodes{p: p, steps: m.Need("steps"), m: m})
 	}
 	tables := map[string]*processors.Type{}
@@ -58,13 +62,13 @@ func (l *loader) pipelines(n *conf.Node, retry Retry) []*Pipeline {
 // pipelineSites are where the values of a pipeline that problems between
 // pipelines are about were written (zero when absent).
 type pipelineSites struct {
-	name, group, inputTopic, deadLetter conf.Pos
-	outputTopics                        map[string]conf.Pos
+	name, group, inputTopic, deadLetter config.Pos
+	outputTopics                        map[string]config.Pos
 }
 
-func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline {
+func (l *loader) pipelineHead(n *config.Node, m *config.Map, retry Retry) *Pipeline {
 	p := &Pipeline{Pos: n.Pos(), Outputs: map[string]*Output{}}
-	at := &pipelineSites{outputTopics: map[string]conf.Pos{}}
+	at := &pipelineSites{outputTopics: map[string]config.Pos{}}
 	l.sites[p] = at
 	if v := m.Need("name"); v != nil {
 		at.name, at.group = v.Pos(), v.Pos()
@@ -84,13 +88,13 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 		}
 	}
 	if v := m.Need("input"); v != nil {
-		var topic *conf.Node
+		var topic *config.Node
 		if p.Input, topic = l.input(v); topic != nil {
 			at.inputTopic = topic.Pos()
 		}
 	}
 	if v := m.Need("dead_letter"); v != nil {
-		var topic *conf.Node
+		var topic *config.Node
 		p.DeadLetter, p.Breaker, topic = l.deadLetter(v)
 		if topic != nil {
 			at.deadLetter = topic.Pos()
@@ -134,7 +138,7 @@ func (l *loader) pipelineHead(n *conf.Node, m *conf.Map, retry Retry) *Pipeline 
 }
 
 // metrics reads `metrics: {steps: true|false}`.
-func (l *loader) metrics(n *conf.Node) Metrics {
+func (l *loader) metrics(n *config.Node) Metrics {
 	var out Metrics
 	if !n.IsMap() {
 		n.Errorf("metrics is a mapping {steps: true|false}")
@@ -147,7 +151,7 @@ func (l *loader) metrics(n *conf.Node) Metrics {
 }
 
 // headers reads `headers: keep | drop | [name, ...]`.
-func (l *loader) headers(n *conf.Node) Headers {
+func (l *loader) headers(n *config.Node) Headers {
 	if !n.IsList() {
 		switch s := n.String(); s {
 		case "keep":
@@ -174,7 +178,7 @@ func (l *loader) headers(n *conf.Node) Headers {
 	return h
 }
 
-func (l *loader) topicName(n *conf.Node) string {
+func (l *loader) topicName(n *config.Node) string {
 	t := n.String()
 	if t == "" {
 		n.Errorf("topic must not be empty")
@@ -187,12 +191,12 @@ func (l *loader) topicName(n *conf.Node) string {
 	return t
 }
 
-func (l *loader) input(n *conf.Node) (in Input, topic *conf.Node) {
+func (l *loader) input(n *config.Node) (in Input, topic *config.Node) {
 	in.Endpoint, topic = l.endpoint(n, "an avro input needs a reader schema (schema: FILE)")
 	return in, topic
 }
 
-func (l *loader) output(name string, n *conf.Node) (o *Output, topic *conf.Node) {
+func (l *loader) output(name string, n *config.Node) (o *Output, topic *config.Node) {
 	o = &Output{Name: name}
 	o.Endpoint, topic = l.endpoint(n, "an avro output needs a schema (schema: FILE)")
 	return o, topic
@@ -200,7 +204,7 @@ func (l *loader) output(name string, n *conf.Node) (o *Output, topic *conf.Node)
 
 // endpoint reads {topic, codec, schema}; needSchema is the problem reported
 // for an avro endpoint without a schema.
-func (l *loader) endpoint(n *conf.Node, needSchema string) (e Endpoint, topic *conf.Node) {
+func (l *loader) endpoint(n *config.Node, needSchema string) (e Endpoint, topic *config.Node) {
 	e.Codec = CodecAvro
 	m := n.Map()
 	if m == nil {
@@ -220,7 +224,7 @@ func (l *loader) endpoint(n *conf.Node, needSchema string) (e Endpoint, topic *c
 	return e, topic
 }
 
-func (l *loader) codec(n *conf.Node, def string) string {
+func (l *loader) codec(n *config.Node, def string) string {
 	if n == nil {
 		return def
 	}
@@ -233,7 +237,7 @@ func (l *loader) codec(n *conf.Node, def string) string {
 	return "" // not def: an unknown codec must not also be told it lacks an avro schema
 }
 
-func (l *loader) steps(p *Pipeline, n *conf.Node, tables map[string]*processors.Type) []*Step {
+func (l *loader) steps(p *Pipeline, n *config.Node, tables map[string]*processors.Type) []*Step {
 	env := &processors.Env{
 		Value:   inputType(p.Input),
 		Vars:    map[string]*processors.Type{},
@@ -254,7 +258,7 @@ func (l *loader) steps(p *Pipeline, n *conf.Node, tables map[string]*processors.
 		}
 		s := &Step{Pos: item.Pos(), Retry: l.retry(m.Get("retry"), p.Retry)}
 		var typ string
-		var cfgNode *conf.Node
+		var cfgNode *config.Node
 		for _, e := range m.Entries() {
 			if e.Key == "retry" {
 				continue
@@ -273,7 +277,7 @@ func (l *loader) steps(p *Pipeline, n *conf.Node, tables map[string]*processors.
 		if !ok {
 			names := l.stepTypes.Names()
 			hint := ""
-			if near := conf.Suggest(typ, names); near != "" {
+			if near := config.Suggest(typ, names); near != "" {
 				hint = fmt.Sprintf(" did you mean %q?", near)
 			}
 			item.Errorf("unknown step type %q;%s known step types: %s", typ, hint, strings.Join(names, ", "))
@@ -321,7 +325,7 @@ func inputType(in Input) *processors.Type {
 }
 
 // where is pos, or the position of pipeline p when pos was not recorded.
-func where(p *Pipeline, pos conf.Pos) conf.Pos {
+func where(p *Pipeline, pos config.Pos) config.Pos {
 	if pos.Line == 0 {
 		return p.Pos
 	}

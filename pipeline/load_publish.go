@@ -7,7 +7,7 @@ import (
 
 	"github.com/hamba/avro/v2"
 
-	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // Defaults and bounds of a publish route (the top-level publish list).
@@ -42,7 +42,7 @@ type PublishRoute struct {
 	BearerToken  string
 	MaxBodyBytes int64
 	Timeout      time.Duration
-	Pos          conf.Pos
+	Pos          config.Pos
 }
 
 // String describes r without its token.
@@ -63,7 +63,7 @@ func (r PublishRoute) GoString() string { return r.String() }
 var reservedPaths = []string{"/metrics", "/healthz", "/readyz", "/pipelines"}
 
 // publish reads the top-level publish list.
-func (l *loader) publish(n *conf.Node) []*PublishRoute {
+func (l *loader) publish(n *config.Node) []*PublishRoute {
 	if n == nil {
 		return nil
 	}
@@ -87,7 +87,7 @@ func (l *loader) publish(n *conf.Node) []*PublishRoute {
 	return out
 }
 
-func (l *loader) publishRoute(item *conf.Node, m *conf.Map) *PublishRoute {
+func (l *loader) publishRoute(item *config.Node, m *config.Map) *PublishRoute {
 	r := &PublishRoute{Pos: item.Pos(), MaxBodyBytes: DefaultPublishMaxBody, Timeout: DefaultPublishTimeout}
 	if v := m.Need("path"); v != nil {
 		r.Path = v.String()

@@ -5,14 +5,14 @@ import (
 	"strings"
 
 	"github.com/sluicehq/sluice/codecs"
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/tlsconf"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // registry reads the registry section: url, subject_strategy, and how to
 // authenticate (basic_auth or bearer_token, each secret from its value,
 // which may be ${ENV}, or from a *_file) and connect (tls).
-func (l *loader) registry(n *conf.Node) Registry {
+func (l *loader) registry(n *config.Node) Registry {
 	r := Registry{SubjectStrategy: "topic_name"}
 	if n == nil {
 		return r
@@ -60,7 +60,7 @@ func (l *loader) registry(n *conf.Node) Registry {
 
 // basicAuth reads registry.basic_auth: a username and a password (or
 // password_file), neither empty.
-func (l *loader) basicAuth(n *conf.Node) (user, password string) {
+func (l *loader) basicAuth(n *config.Node) (user, password string) {
 	m := n.Map()
 	if m == nil {
 		return "", ""
@@ -83,10 +83,10 @@ func (l *loader) basicAuth(n *conf.Node) (user, password string) {
 	return user, password
 }
 
-// secret reads the secret under key or key_file (see conf.Map.Secret) and
+// secret reads the secret under key or key_file (see config.Map.Secret) and
 // reports an empty one: an unset ${VAR:-} must not silently send no
 // credentials.
-func (l *loader) secret(m *conf.Map, key string) string {
+func (l *loader) secret(m *config.Map, key string) string {
 	before := l.rep.Len()
 	s := m.Secret(key)
 	if s == "" && l.rep.Len() == before {

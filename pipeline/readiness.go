@@ -106,7 +106,7 @@ func (sv *Supervisor) check(ctx context.Context, run *pipelineProcess) (reason s
 			if regclient.IsAuthFailure(err) {
 				return "", 0, credentialsRefused(url, err)
 			}
-			if !codecs.IsTransient(err) {
+			if !codecs.IsUnavailable(err) {
 				return "", 0, fmt.Errorf("registering output schema: %w", err)
 			}
 			var re *regclient.Error

@@ -117,7 +117,7 @@ func (run *pipelineProcess) status(ctx context.Context) Status {
 var (
 	ErrUnknownPipeline = errors.New("unknown pipeline")
 	ErrStateless       = errors.New("pipeline has no state")
-	ErrNotFound        = errors.New("key not found")
+	ErrUnknownKey      = errors.New("key not found")
 	ErrNotReady        = errors.New("pipeline is not running on this instance yet")
 )
 
@@ -148,7 +148,7 @@ func (sv *Supervisor) State(name, key string) (map[string]any, error) {
 	}
 	e, ok := v.(*TableEntry)
 	if !ok || e == nil {
-		return nil, ErrNotFound
+		return nil, ErrUnknownKey
 	}
 	out, _ := codecs.ToJSON(e.State).(map[string]any)
 	return out, nil

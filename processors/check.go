@@ -6,12 +6,12 @@ import (
 
 	"github.com/hamba/avro/v2"
 
-	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // checkField reports a field that the record type lacks or whose expression
 // has a type that cannot be stored in it.
-func checkField(at *conf.Node, t *Type, name string, x *Expr) {
+func checkField(at *config.Node, t *Type, name string, x *Expr) {
 	f, ok := t.Field(name)
 	if !ok {
 		names := make([]string, len(t.Fields))
@@ -27,7 +27,7 @@ func checkField(at *conf.Node, t *Type, name string, x *Expr) {
 }
 
 // requireFields reports schema fields without a default that set lacks.
-func requireFields(at *conf.Node, t *Type, set map[string]bool) {
+func requireFields(at *config.Node, t *Type, set map[string]bool) {
 	rs, ok := deref(t.Schema).(*avro.RecordSchema)
 	if !ok {
 		return

@@ -8,11 +8,16 @@
 // runtime retry the message with backoff instead.
 //
 // Each built-in step lives in its own step_*.go file with its constructor and
-// its registration. Custom Go steps are registered from the user's main:
+// its registration. Custom Go steps are registered in a Registry that the
+// user's main hands to sluice.Main:
 //
-//	processors.Register("geoip", func(spec *processors.Spec) (processors.Step, error) { … })
+//	steps := processors.NewRegistry()
+//	err := steps.Register("geoip", func(spec *processors.Spec) (processors.Step, error) { … })
+//	…
+//	os.Exit(sluice.Main(sluice.WithSteps(steps)))
 //
-// and referenced in pipelines.yaml by that name.
+// and referenced in pipelines.yaml by that name. A factory is unit-tested by
+// calling it with a Spec built from config.Parse (see NewSpec).
 //
 // Steps are pure functions of a Message: this package must not import
 // pipeline, goka, sarama or a Kafka client.

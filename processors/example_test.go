@@ -16,7 +16,7 @@ func ExampleRegistry_Register() {
 	err := reg.Register("upper", func(spec *processors.Spec) (processors.Step, error) {
 		field := spec.Config.String() // the YAML under "upper:"
 		return processors.StepFunc(func(_ context.Context, m *processors.Message) (processors.Result, error) {
-			rec, _ := m.Value.(map[string]any)
+			rec, _ := m.Value().(map[string]any)
 			if s, ok := rec[field].(string); ok {
 				rec[field] = strings.ToUpper(s)
 			}
@@ -52,7 +52,7 @@ pipelines:
 			return
 		}
 	}
-	fmt.Printf("%s %s %v\n", m.Emits[0].Output, m.Emits[0].Key, m.Emits[0].Value)
+	fmt.Printf("%s %s %v\n", m.Emits()[0].Output, m.Emits()[0].Key, m.Emits()[0].Value)
 	// Output:
 	// true registering step "filter": a step with that name is already registered
 	// out u1 map[country:FR]

@@ -14,7 +14,7 @@ import (
 	"github.com/expr-lang/expr/vm"
 	"github.com/expr-lang/expr/vm/runtime"
 
-	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // Expr is an expression compiled once at load time.
@@ -28,7 +28,7 @@ type Expr struct {
 // CompileExpr compiles the expression in node against env. Problems (syntax,
 // unknown names, mismatched types, a non-boolean condition when wantBool) are
 // recorded at the expression's position; the result is nil then.
-func CompileExpr(node *conf.Node, env *Env, wantBool bool) *Expr {
+func CompileExpr(node *config.Node, env *Env, wantBool bool) *Expr {
 	before := node.Reporter().Len()
 	raw := node.Raw()
 	if node.Reporter().Len() > before {
@@ -119,7 +119,7 @@ func srcOffset(src string, line, col int) int {
 
 // reportExprError records a compile error at its column in the YAML file;
 // lead is how many blank characters the trimmed src started with.
-func reportExprError(node *conf.Node, src string, lead int, err error, names []string) {
+func reportExprError(node *config.Node, src string, lead int, err error, names []string) {
 	var fe *file.Error
 	if errors.As(err, &fe) {
 		pos := node.OffsetPos(lead + srcOffset(src, fe.Line, fe.Column))
@@ -169,7 +169,7 @@ func readableExprMessage(msg string, names []string) string {
 }
 
 func didYouMean(name string, known []string) string {
-	if s := conf.Suggest(name, known); s != "" {
+	if s := config.Suggest(name, known); s != "" {
 		return fmt.Sprintf(" did you mean %q?", s)
 	}
 	return ""

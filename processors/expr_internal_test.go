@@ -16,7 +16,7 @@ func fetchMessage(state map[string]any) *Message {
 	m := NewMessage("u1", map[string]any{"user_id": "u1", "amount": 9.5, "country": nil, "ts": time.UnixMilli(5).UTC(),
 		"nested": map[string]any{"x": int32(3)}, "list": []any{int64(1), int64(2)}},
 		Meta{Topic: "t", Partition: 2, Offset: 7, Headers: map[string]string{"h": "v"}})
-	m.State = state
+	m.LoadState(state, false)
 	m.SetVar("profile", map[string]any{"tier": "gold"})
 	return m
 }

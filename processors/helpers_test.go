@@ -9,8 +9,8 @@ import (
 	"github.com/hamba/avro/v2"
 
 	"github.com/sluicehq/sluice/codecs"
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/processors"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // ts0 is the timestamp of the test events (timestamp-millis, UTC).
@@ -59,10 +59,10 @@ func statefulEnv(t testing.TB, outputs ...string) *processors.Env {
 
 // spec parses src as the YAML under a step's type key (file "step.yaml").
 // Schema paths in it are relative to the repository root, as in pipelines.yaml.
-func spec(t testing.TB, typ, src string, env *processors.Env) (*processors.Spec, *conf.Reporter) {
+func spec(t testing.TB, typ, src string, env *processors.Env) (*processors.Spec, *config.Reporter) {
 	t.Helper()
-	rep := &conf.Reporter{}
-	root, err := conf.Parse("step.yaml", []byte(src), func(string) string { return "" }, rep)
+	rep := &config.Reporter{}
+	root, err := config.ParseFile("step.yaml", []byte(src), func(string) string { return "" }, rep)
 	if err != nil {
 		t.Fatalf("parsing %q: %v", src, err)
 	}

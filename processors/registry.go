@@ -7,7 +7,9 @@ import (
 )
 
 // Registry maps step type names to factories. The zero value is not usable;
-// use NewRegistry, or the Default registry that holds the built-in steps.
+// use NewRegistry. A binary with custom steps builds one, registers its steps
+// and hands it to sluice.Main with sluice.WithSteps; there is no global
+// registry.
 type Registry struct {
 	mu        sync.RWMutex
 	factories map[string]Factory
@@ -21,12 +23,6 @@ func NewRegistry() *Registry {
 	}
 	return r
 }
-
-// Default is the registry the sluice binary and Register use.
-var Default = NewRegistry()
-
-// Register adds a custom step type to the Default registry.
-func Register(name string, f Factory) error { return Default.Register(name, f) }
 
 // Register adds a step type. A name that is already taken is an error, never
 // a silent overwrite.

@@ -22,7 +22,7 @@ func TestScratchReuse(t *testing.T) {
 	} {
 		m := processors.NewMessage("u1", ev, processors.Meta{})
 		m.Reuse(&s)
-		m.State = state
+		m.LoadState(state, false)
 		if process(t, filter, m) == processors.Drop {
 			if i != 1 {
 				t.Fatalf("event %d dropped", i)
@@ -41,7 +41,7 @@ func TestScratchReuse(t *testing.T) {
 		if before != nil && !reflect.DeepEqual(before, kept) {
 			t.Errorf("event %d changed the state it started from: %v", i, before)
 		}
-		state = m.State
+		state = m.State()
 	}
 	if want := userStats("u1", 2, 1, 120, "view", "FR"); !reflect.DeepEqual(state, want) {
 		t.Errorf("state %#v\nwant %#v", state, want)

@@ -7,7 +7,7 @@ import (
 
 	"github.com/hamba/avro/v2"
 
-	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // Step is one stage of a pipeline. Process is called for one message at a
@@ -28,7 +28,7 @@ type Spec struct {
 	// Type is the registered step type, which is also the dead-letter stage.
 	Type string
 	// Config is the YAML value under the step's type key.
-	Config *conf.Node
+	Config *config.Node
 	// Env describes the message at this step; a step that changes the value's
 	// type or adds variables updates it for the steps after it.
 	Env *Env
@@ -42,6 +42,26 @@ func (s *Spec) Errorf(format string, args ...any) {
 	s.Config.Errorf(format, args...)
 }
 
+// NewSpec returns the spec of a step of type typ configured by cfg, at a
+// place in a pipeline where the value has type value (nil: a value of
+// unknown shape), with no state, variables, outputs or tables, and no schema
+// files. It is how a test calls a factory directly; a test of a step that
+// needs more sets the fields of Env (and SchemaFile) before the call.
+func NewSpec(typ string, cfg *config.Node, value *Type) *Spec {
+	return &Spec{
+		Type:   typ,
+		Config: cfg,
+		Env:    &Env{Value: value, Vars: map[string]*Type{}, Outputs: map[string]bool{}, Tables: map[string]*Type{}},
+		SchemaFile: func(path string) (avro.Schema, error) {
+			return nil, fmt.Errorf("reading schema %s: this spec has no schema files", path)
+		},
+	}
+}
+
+// Err returns the configuration problems the factory recorded (Errorf, and
+// the getters of Config), one "file:line:col: message" a line, or nil.
+func (s *Spec) Err() error { return s.Config.Reporter().Err() }
+
 // Factory builds a step from its spec. It reports configuration problems on
 // spec.Config (so all are shown at once) and returns an error only when it
 // cannot build the step at all. It must not do I/O.
@@ -49,7 +69,8 @@ type Factory func(spec *Spec) (Step, error)
 
 // ErrTransient marks an error worth retrying: the runtime retries the message
 // with backoff, keeping the key's order, and dead-letters it as "exhausted"
-// when the attempts run out.
+// when the attempts run out. (A dependency that is down, codecs.ErrUnavailable,
+// is held instead: retried until it is back, never dead-lettered.)
 var ErrTransient = errors.New("transient")
 
 // Transient wraps err so that errors.Is(err, ErrTransient) holds.

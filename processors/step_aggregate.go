@@ -87,13 +87,13 @@ func NewAggregate(spec *Spec) (Step, error) {
 }
 
 func (a *aggregate) Process(_ context.Context, m *Message) (Result, error) {
-	if m.Replayed && m.State != nil {
+	if m.replayed && m.state != nil {
 		// The table already holds this message's effect: publish the stored
 		// state again instead of applying the message twice.
-		m.SetValue(m.State)
+		m.SetValue(m.state)
 		return Continue, nil
 	}
-	prev := m.State
+	prev := m.state
 	if prev == nil {
 		first, err := a.initial(m)
 		if err != nil {
@@ -106,7 +106,7 @@ func (a *aggregate) Process(_ context.Context, m *Message) (Result, error) {
 			return Drop, fmt.Errorf("new state: %w", err)
 		}
 		prev = c.(map[string]any)
-		m.State = prev
+		m.state = prev
 		m.env = nil
 	}
 	// The next state is a new map (the previous one is shared, see

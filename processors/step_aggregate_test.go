@@ -42,22 +42,22 @@ func TestAggregateNewKeyAndUpdate(t *testing.T) {
 		t.Fatalf("got %s", resultName(got))
 	}
 	want := userStats("u1", 1, 1, 120, "purchase", "FR")
-	if !m.StateChanged || !reflect.DeepEqual(m.State, want) {
-		t.Fatalf("changed %v, state %#v\nwant %#v", m.StateChanged, m.State, want)
+	if !m.StateChanged() || !reflect.DeepEqual(m.State(), want) {
+		t.Fatalf("changed %v, state %#v\nwant %#v", m.StateChanged(), m.State(), want)
 	}
-	if !reflect.DeepEqual(m.Value, want) {
-		t.Errorf("the new state is not the value: %#v", m.Value)
+	if !reflect.DeepEqual(m.Value(), want) {
+		t.Errorf("the new state is not the value: %#v", m.Value())
 	}
 
 	// The next event of the key starts from the stored state; a null
 	// country keeps the last known one (country ?? state.last_country).
-	stored := m.State
+	stored := m.State()
 	m = processors.NewMessage("u1", event("u1", "view", 0, nil), processors.Meta{})
-	m.State = stored
+	m.LoadState(stored, false)
 	process(t, agg, m)
 	want = userStats("u1", 2, 1, 120, "view", "FR")
-	if !reflect.DeepEqual(m.State, want) {
-		t.Errorf("state %#v\nwant %#v", m.State, want)
+	if !reflect.DeepEqual(m.State(), want) {
+		t.Errorf("state %#v\nwant %#v", m.State(), want)
 	}
 	if stored["events"] != int64(1) {
 		t.Errorf("the previous state map was modified: %#v", stored)
@@ -69,8 +69,8 @@ func TestAggregateInitDefaults(t *testing.T) {
 	agg := build(t, processors.NewAggregate, "aggregate", aggregateSrc, statefulEnv(t))
 	m := processors.NewMessage("u2", event("u2", "view", 3, nil), processors.Meta{})
 	process(t, agg, m)
-	if want := userStats("u2", 1, 0, 0, "view", nil); !reflect.DeepEqual(m.State, want) {
-		t.Errorf("state %#v\nwant %#v", m.State, want)
+	if want := userStats("u2", 1, 0, 0, "view", nil); !reflect.DeepEqual(m.State(), want) {
+		t.Errorf("state %#v\nwant %#v", m.State(), want)
 	}
 }
 
@@ -80,20 +80,19 @@ func TestAggregateReplayDoesNotApplyTwice(t *testing.T) {
 	agg := build(t, processors.NewAggregate, "aggregate", aggregateSrc, statefulEnv(t))
 	first := processors.NewMessage("u1", event("u1", "purchase", 50, "DE"), processors.Meta{Offset: 7})
 	process(t, agg, first)
-	stored := first.State
+	stored := first.State()
 
 	again := processors.NewMessage("u1", event("u1", "purchase", 50, "DE"), processors.Meta{Offset: 7})
-	again.State = stored
-	again.Replayed = true
+	again.LoadState(stored, true)
 	if got := process(t, agg, again); got != processors.Continue {
 		t.Fatalf("got %s", resultName(got))
 	}
-	if again.StateChanged {
+	if again.StateChanged() {
 		t.Error("a replay changed the state")
 	}
 	want := userStats("u1", 1, 1, 50, "purchase", "DE")
-	if !reflect.DeepEqual(again.State, want) || !reflect.DeepEqual(again.Value, want) {
-		t.Errorf("state %#v\nvalue %#v\nwant  %#v", again.State, again.Value, want)
+	if !reflect.DeepEqual(again.State(), want) || !reflect.DeepEqual(again.Value(), want) {
+		t.Errorf("state %#v\nvalue %#v\nwant  %#v", again.State(), again.Value(), want)
 	}
 }
 
@@ -102,19 +101,19 @@ func TestAggregateReplayDoesNotApplyTwice(t *testing.T) {
 func TestAggregateCoercesState(t *testing.T) {
 	agg := build(t, processors.NewAggregate, "aggregate", aggregateSrc, statefulEnv(t))
 	m := processors.NewMessage("u1", event("u1", "purchase", 2.5, nil), processors.Meta{})
-	m.State = map[string]any{
+	m.LoadState(map[string]any{
 		"user_id": "u1", "events": 4, "purchases": 2, "total_spent": 10,
 		"last_event_type": "view", "last_country": "IT", "last_ts": ts0.UnixMilli(),
-	}
+	}, false)
 	process(t, agg, m)
 	want := userStats("u1", 5, 3, 12.5, "purchase", "IT")
-	if !reflect.DeepEqual(m.State, want) {
-		t.Errorf("state %#v\nwant %#v", m.State, want)
+	if !reflect.DeepEqual(m.State(), want) {
+		t.Errorf("state %#v\nwant %#v", m.State(), want)
 	}
 	for field, typ := range map[string]reflect.Type{
 		"events": reflect.TypeOf(int64(0)), "purchases": reflect.TypeOf(int64(0)), "total_spent": reflect.TypeOf(0.0),
 	} {
-		if got := reflect.TypeOf(m.State[field]); got != typ {
+		if got := reflect.TypeOf(m.State()[field]); got != typ {
 			t.Errorf("%s is %v, want %v", field, got, typ)
 		}
 	}
@@ -126,13 +125,13 @@ func TestAggregateErrorKeepsState(t *testing.T) {
 	v["amount"] = "ten" // state.total_spent + "ten" fails at run time
 	m := processors.NewMessage("u1", v, processors.Meta{})
 	stored := userStats("u1", 1, 1, 5, "purchase", nil)
-	m.State = stored
+	m.LoadState(stored, false)
 	res, err := agg.Process(context.Background(), m)
 	if err == nil || res != processors.Drop {
 		t.Fatalf("got %s, %v; want Drop and an error", resultName(res), err)
 	}
-	if m.StateChanged || !reflect.DeepEqual(m.State, userStats("u1", 1, 1, 5, "purchase", nil)) {
-		t.Errorf("a failed aggregate changed the state: %#v", m.State)
+	if m.StateChanged() || !reflect.DeepEqual(m.State(), userStats("u1", 1, 1, 5, "purchase", nil)) {
+		t.Errorf("a failed aggregate changed the state: %#v", m.State())
 	}
 }
 

@@ -35,7 +35,7 @@ func (e *emit) Process(_ context.Context, m *Message) (Result, error) {
 }
 
 func emitTo(m *Message, output string, keyExpr *Expr) error {
-	key := m.Key
+	key := m.key
 	if keyExpr != nil {
 		k, err := keyExpr.EvalString(m)
 		if err != nil {
@@ -43,6 +43,6 @@ func emitTo(m *Message, output string, keyExpr *Expr) error {
 		}
 		key = k
 	}
-	m.Emit(output, key, m.Value)
+	m.Emit(output, key, m.value)
 	return nil
 }

@@ -18,8 +18,8 @@ func TestEmitUsesMessageKey(t *testing.T) {
 	// Emitting twice queues two records, in order.
 	process(t, e, m)
 	want := []processors.Emit{{Output: "stats", Key: "u1", Value: v}, {Output: "stats", Key: "u1", Value: v}}
-	if !reflect.DeepEqual(m.Emits, want) {
-		t.Errorf("emits %+v, want %+v", m.Emits, want)
+	if !reflect.DeepEqual(m.Emits(), want) {
+		t.Errorf("emits %+v, want %+v", m.Emits(), want)
 	}
 }
 
@@ -34,8 +34,8 @@ func TestEmitKeyExpression(t *testing.T) {
 		e := build(t, processors.NewEmit, "emit", "{to: big, key: '"+c.key+"'}", statelessEnv(t, "big"))
 		m := processors.NewMessage("u1", event("u1", "purchase", 120.5, "FR"), processors.Meta{})
 		process(t, e, m)
-		if len(m.Emits) != 1 || m.Emits[0].Key != c.want || m.Emits[0].Output != "big" {
-			t.Errorf("key %s: emits %+v, want key %q", c.key, m.Emits, c.want)
+		if len(m.Emits()) != 1 || m.Emits()[0].Key != c.want || m.Emits()[0].Output != "big" {
+			t.Errorf("key %s: emits %+v, want key %q", c.key, m.Emits(), c.want)
 		}
 	}
 }
@@ -47,8 +47,8 @@ func TestEmitNullKeyFails(t *testing.T) {
 	if err == nil || err.Error() != `evaluating "country": got null, want a string` {
 		t.Errorf("error %v", err)
 	}
-	if len(m.Emits) != 0 {
-		t.Errorf("emitted %+v with a null key", m.Emits)
+	if len(m.Emits()) != 0 {
+		t.Errorf("emitted %+v with a null key", m.Emits())
 	}
 }
 

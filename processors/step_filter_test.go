@@ -25,8 +25,8 @@ func TestFilterKeepsAndDrops(t *testing.T) {
 			if got := process(t, f, m); got != c.want {
 				t.Errorf("got %s, want %s", resultName(got), resultName(c.want))
 			}
-			if len(m.Emits) != 0 || m.StateChanged {
-				t.Errorf("a filter emitted %v or changed state", m.Emits)
+			if len(m.Emits()) != 0 || m.StateChanged() {
+				t.Errorf("a filter emitted %v or changed state", m.Emits())
 			}
 		})
 	}
@@ -41,7 +41,7 @@ func TestFilterSeesKeyStateAndMeta(t *testing.T) {
 		t.Errorf("new key: got %s", resultName(got))
 	}
 	m = processors.NewMessage("u1", event("u1", "view", 1, nil), processors.Meta{Topic: "user-topic", Partition: 3})
-	m.State = map[string]any{"events": int64(10)}
+	m.LoadState(map[string]any{"events": int64(10)}, false)
 	if got := process(t, f, m); got != processors.Drop {
 		t.Errorf("key with 10 events: got %s", resultName(got))
 	}

@@ -23,8 +23,9 @@ type lookup struct {
 	required bool
 }
 
-// ErrNotFound is returned by a required lookup whose key has no value.
-var ErrNotFound = errors.New("not found")
+// ErrMissingKey is returned by a required lookup whose key has no value in
+// the table.
+var ErrMissingKey = errors.New("not found")
 
 // NewLookup builds a lookup step.
 func NewLookup(spec *Spec) (Step, error) {
@@ -75,7 +76,7 @@ func NewLookup(spec *Spec) (Step, error) {
 func (l *lookup) Table() string { return l.table }
 
 func (l *lookup) Process(_ context.Context, m *Message) (Result, error) {
-	key := m.Key
+	key := m.key
 	if l.key != nil {
 		k, err := l.key.EvalString(m)
 		if err != nil {
@@ -83,7 +84,7 @@ func (l *lookup) Process(_ context.Context, m *Message) (Result, error) {
 		}
 		key = k
 	}
-	if m.Lookup == nil {
+	if m.lookup == nil {
 		return Drop, fmt.Errorf("lookup %s: no table access in this context", l.table)
 	}
 	v, err := m.Lookup(l.table, key)
@@ -91,7 +92,7 @@ func (l *lookup) Process(_ context.Context, m *Message) (Result, error) {
 		return Drop, fmt.Errorf("lookup %s[%s]: %w", l.table, key, err)
 	}
 	if v == nil && l.required {
-		return Drop, fmt.Errorf("lookup %s[%s]: %w", l.table, key, ErrNotFound)
+		return Drop, fmt.Errorf("lookup %s[%s]: %w", l.table, key, ErrMissingKey)
 	}
 	if v == nil {
 		m.SetVar(l.as, nil)

@@ -33,15 +33,15 @@ func TestLookupFound(t *testing.T) {
 	row := userStats("u7", 3, 1, 20, "view", "FR")
 	r := &tableReader{rows: map[string]map[string]any{"u7": row}}
 	m := processors.NewMessage("message-key", event("u7", "purchase", 1, "FR"), processors.Meta{})
-	m.Lookup = r.lookup
+	m.SetLookup(r.lookup)
 	if got := process(t, l, m); got != processors.Continue {
 		t.Fatalf("got %s", resultName(got))
 	}
 	if !reflect.DeepEqual(r.calls, []string{"user-stats/u7"}) {
 		t.Errorf("lookups %v: the key expression was not used", r.calls)
 	}
-	if !reflect.DeepEqual(m.Vars["stats"], row) {
-		t.Errorf("stats = %#v", m.Vars["stats"])
+	if !reflect.DeepEqual(m.Vars()["stats"], row) {
+		t.Errorf("stats = %#v", m.Vars()["stats"])
 	}
 	if got := process(t, f, m); got != processors.Continue {
 		t.Errorf("filter over the looked-up row: %s", resultName(got))
@@ -54,14 +54,14 @@ func TestLookupMissing(t *testing.T) {
 	f := build(t, processors.NewFilter, "filter", `stats == nil`, env)
 	r := &tableReader{}
 	m := processors.NewMessage("u1", event("u1", "purchase", 1, nil), processors.Meta{})
-	m.Lookup = r.lookup
+	m.SetLookup(r.lookup)
 	if got := process(t, l, m); got != processors.Continue {
 		t.Fatalf("got %s", resultName(got))
 	}
 	if !reflect.DeepEqual(r.calls, []string{"user-stats/u1"}) {
 		t.Errorf("lookups %v: without key the message key is used", r.calls)
 	}
-	if v, ok := m.Vars["stats"]; !ok || v != nil {
+	if v, ok := m.Vars()["stats"]; !ok || v != nil {
 		t.Errorf("stats = %#v (set: %v), want null", v, ok)
 	}
 	if got := process(t, f, m); got != processors.Continue {
@@ -72,10 +72,10 @@ func TestLookupMissing(t *testing.T) {
 func TestLookupRequiredMissing(t *testing.T) {
 	l := build(t, processors.NewLookup, "lookup", "table: user-stats\nas: stats\nrequired: true\n", statelessEnv(t))
 	m := processors.NewMessage("u1", event("u1", "purchase", 1, nil), processors.Meta{})
-	m.Lookup = (&tableReader{}).lookup
+	m.SetLookup((&tableReader{}).lookup)
 	res, err := l.Process(context.Background(), m)
-	if res != processors.Drop || !errors.Is(err, processors.ErrNotFound) {
-		t.Fatalf("got %s, %v; want Drop and ErrNotFound", resultName(res), err)
+	if res != processors.Drop || !errors.Is(err, processors.ErrMissingKey) {
+		t.Fatalf("got %s, %v; want Drop and ErrMissingKey", resultName(res), err)
 	}
 	if err.Error() != "lookup user-stats[u1]: not found" {
 		t.Errorf("error %q", err)
@@ -87,7 +87,7 @@ func TestLookupErrors(t *testing.T) {
 
 	// A store error the reader marks transient stays transient through the step.
 	m := processors.NewMessage("u1", event("u1", "purchase", 1, nil), processors.Meta{})
-	m.Lookup = (&tableReader{err: processors.Transient(errors.New("table not recovered yet"))}).lookup
+	m.SetLookup((&tableReader{err: processors.Transient(errors.New("table not recovered yet"))}).lookup)
 	_, err := l.Process(context.Background(), m)
 	if !errors.Is(err, processors.ErrTransient) || err.Error() != "lookup user-stats[u1]: table not recovered yet" {
 		t.Errorf("error %v (transient: %v)", err, errors.Is(err, processors.ErrTransient))

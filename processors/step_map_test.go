@@ -21,8 +21,8 @@ fields:
 		t.Fatalf("got %s", resultName(got))
 	}
 	want := map[string]any{"user_id": "u1", "amount": 150.0, "big": true, "country": "unknown"}
-	if !reflect.DeepEqual(m.Value, want) {
-		t.Errorf("value %#v, want %#v", m.Value, want)
+	if !reflect.DeepEqual(m.Value(), want) {
+		t.Errorf("value %#v, want %#v", m.Value(), want)
 	}
 	// Later expressions see the new record.
 	f := build(t, processors.NewFilter, "filter", `big && country != "FR"`, env)
@@ -60,8 +60,8 @@ fields:
 		"last_country":    nil,
 		"last_ts":         ts0,
 	}
-	if !reflect.DeepEqual(m.Value, want) {
-		t.Errorf("value %#v\nwant %#v", m.Value, want)
+	if !reflect.DeepEqual(m.Value(), want) {
+		t.Errorf("value %#v\nwant %#v", m.Value(), want)
 	}
 	if env.Value.Schema == nil || len(env.Value.Fields) != 7 {
 		t.Errorf("the env after the map is not UserStats: %+v", env.Value)

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // route emits the current value to the output of the first case whose
@@ -57,14 +57,14 @@ func (r *route) Process(_ context.Context, m *Message) (Result, error) {
 				continue
 			}
 		}
-		m.Emit(c.output, m.Key, m.Value)
+		m.Emit(c.output, m.key, m.value)
 		return Continue, nil
 	}
 	return Drop, nil
 }
 
 // checkOutput reports an output name the pipeline does not define.
-func checkOutput(name string, n *conf.Node, env *Env) string {
+func checkOutput(name string, n *config.Node, env *Env) string {
 	if name != "" && !env.Outputs[name] {
 		known := make([]string, 0, len(env.Outputs))
 		for o := range env.Outputs {

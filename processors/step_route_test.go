@@ -32,8 +32,8 @@ func TestRouteFirstMatchAndDefault(t *testing.T) {
 			t.Errorf("amount %v: got %s", c.amount, resultName(got))
 		}
 		want := []processors.Emit{{Output: c.want, Key: "u1", Value: v}}
-		if !reflect.DeepEqual(m.Emits, want) {
-			t.Errorf("amount %v: emits %+v, want %+v", c.amount, m.Emits, want)
+		if !reflect.DeepEqual(m.Emits(), want) {
+			t.Errorf("amount %v: emits %+v, want %+v", c.amount, m.Emits(), want)
 		}
 	}
 }
@@ -44,8 +44,8 @@ func TestRouteNoMatchDrops(t *testing.T) {
 	if got := process(t, r, m); got != processors.Drop {
 		t.Errorf("got %s, want Drop", resultName(got))
 	}
-	if len(m.Emits) != 0 {
-		t.Errorf("emits %+v", m.Emits)
+	if len(m.Emits()) != 0 {
+		t.Errorf("emits %+v", m.Emits())
 	}
 }
 

@@ -79,7 +79,7 @@ func TestAggregateZeroValues(t *testing.T) {
 		"user_id": "", "events": int64(1), "purchases": int64(0), "total_spent": 0.0,
 		"last_event_type": "", "last_country": nil, "last_ts": time.UnixMilli(0).UTC(),
 	}
-	if !reflect.DeepEqual(m.State, want) {
-		t.Errorf("state %#v\nwant %#v", m.State, want)
+	if !reflect.DeepEqual(m.State(), want) {
+		t.Errorf("state %#v\nwant %#v", m.State(), want)
 	}
 }

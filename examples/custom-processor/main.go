@@ -6,6 +6,11 @@
 //
 //	go run ./examples/custom-processor validate -f examples/custom-processor/pipelines.yaml
 //	go run ./examples/custom-processor dev -f examples/custom-processor/pipelines.yaml --demo
+//	go run ./examples/custom-processor test -f examples/custom-processor/pipelines.yaml
+//
+// main_test.go shows how to unit-test a step: it calls the factory, newTier,
+// with a spec built from processors/config.Parse, and runs the pipeline's
+// test file with `sluice test`.
 package main
 
 import (
@@ -20,10 +25,16 @@ import (
 )
 
 func main() {
-	if err := processors.Register("tier", newTier); err != nil {
+	os.Exit(sluice.Main(sluice.WithSteps(steps())))
+}
+
+// steps are the built-in step types and this binary's own.
+func steps() *processors.Registry {
+	reg := processors.NewRegistry()
+	if err := reg.Register("tier", newTier); err != nil {
 		log.Fatal(err)
 	}
-	os.Exit(sluice.Main())
+	return reg
 }
 
 // tier adds a `tier` field to the record from its amount.
@@ -39,13 +50,9 @@ func newTier(spec *processors.Spec) (processors.Step, error) {
 	if m == nil {
 		return t, nil
 	}
-	if n := m.Get("gold"); n != nil {
-		t.gold = float64(n.Int())
-	}
-	if n := m.Get("silver"); n != nil {
-		t.silver = float64(n.Int())
-	}
-	m.Done()
+	t.gold = m.FloatOr("gold", t.gold)
+	t.silver = m.FloatOr("silver", t.silver)
+	m.Done() // any other key is reported as unknown, at its line and column
 	if t.silver > t.gold {
 		spec.Errorf("silver (%v) must not exceed gold (%v)", t.silver, t.gold)
 	}
@@ -63,9 +70,9 @@ func newTier(spec *processors.Spec) (processors.Step, error) {
 }
 
 func (t *tier) Process(_ context.Context, m *processors.Message) (processors.Result, error) {
-	rec, ok := m.Value.(map[string]any)
+	rec, ok := m.Value().(map[string]any)
 	if !ok {
-		return processors.Drop, fmt.Errorf("tier: value is %T, not a record", m.Value)
+		return processors.Drop, fmt.Errorf("tier: value is %T, not a record", m.Value())
 	}
 	amount, _ := rec["amount"].(float64)
 	label := "bronze"

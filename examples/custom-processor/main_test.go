@@ -7,19 +7,11 @@ import (
 	"testing"
 
 	"github.com/sluicehq/sluice"
-	"github.com/sluicehq/sluice/processors"
 )
-
-func TestMain(m *testing.M) {
-	if err := processors.Register("tier", newTier); err != nil {
-		panic(err)
-	}
-	m.Run()
-}
 
 func TestValidateWithCustomStep(t *testing.T) {
 	var out, errb bytes.Buffer
-	code := sluice.Run(context.Background(), []string{"validate", "-f", "pipelines.yaml"}, nil, &out, &errb)
+	code := sluice.Run(context.Background(), []string{"validate", "-f", "pipelines.yaml"}, nil, &out, &errb, sluice.WithSteps(steps()))
 	if code != 0 {
 		t.Fatalf("validate exited %d: %s", code, errb.String())
 	}
@@ -33,21 +25,31 @@ func TestTierTypeChecksLaterSteps(t *testing.T) {
 	path := t.TempDir() + "/p.yaml"
 	mustWrite(t, path, strings.ReplaceAll(src, "../../schemas", mustAbs(t, "../../schemas")))
 	var out, errb bytes.Buffer
-	code := sluice.Run(context.Background(), []string{"validate", "-f", path}, nil, &out, &errb)
+	code := sluice.Run(context.Background(), []string{"validate", "-f", path}, nil, &out, &errb, sluice.WithSteps(steps()))
 	if code != 2 || !strings.Contains(errb.String(), `tier + 1`) {
 		t.Fatalf("want exit 2 naming the ill-typed expression, got %d: %s", code, errb.String())
 	}
 }
 
-func TestTierLabels(t *testing.T) {
-	step := &tier{gold: 200, silver: 50}
-	for amount, want := range map[float64]string{10: "bronze", 50: "silver", 199.99: "silver", 200: "gold"} {
-		m := processors.NewMessage("u", map[string]any{"amount": amount}, processors.Meta{})
-		if res, err := step.Process(context.Background(), m); err != nil || res != processors.Continue {
-			t.Fatalf("Process: %v %v", res, err)
-		}
-		if got := m.Value.(map[string]any)["tier"]; got != want {
-			t.Errorf("amount %v: tier %v, want %s", amount, got, want)
-		}
+// The pipeline's test file passes with this binary's steps, the way
+// `custom-processor test` runs it.
+func TestPipelineTests(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := sluice.Run(context.Background(), []string{"test", "-f", "pipelines.yaml"}, nil, &out, &errb, sluice.WithSteps(steps()))
+	if code != 0 {
+		t.Fatalf("test exited %d:\n%s%s", code, out.String(), errb.String())
+	}
+	if want := "ok\tpipelines_test.yaml\t2 tests\nPASS\n"; out.String() != want {
+		t.Errorf("report %q, want %q", out.String(), want)
+	}
+}
+
+// The step exists only in the registry given to Run: there is no global one
+// for a test (or an init) to leak it into.
+func TestStepsOnlyFromWithSteps(t *testing.T) {
+	var out, errb bytes.Buffer
+	code := sluice.Run(context.Background(), []string{"validate", "-f", "pipelines.yaml"}, nil, &out, &errb)
+	if code != 2 || !strings.Contains(errb.String(), `"tier"`) {
+		t.Fatalf("validate without WithSteps: exit %d, want 2 naming the unknown step tier: %s", code, errb.String())
 	}
 }

@@ -351,7 +351,7 @@ func (d *valueDecoder) value(value []byte) render.Value {
 			switch {
 			case err == nil:
 				return v
-			case codecs.IsTransient(err): // the registry is unreachable: say so
+			case codecs.IsUnavailable(err): // the registry is unreachable: say so
 				return render.Text(value).WithError(err.Error())
 			}
 		}
@@ -390,7 +390,7 @@ func (d *valueDecoder) writerCodec(frame []byte) (*codecs.Avro, error) {
 	}
 	c, err := d.newWriterCodec(id)
 	if err != nil {
-		if !codecs.IsTransient(err) {
+		if !codecs.IsUnavailable(err) {
 			d.failed[id] = err
 		}
 		return nil, err
@@ -407,7 +407,7 @@ func (d *valueDecoder) newWriterCodec(id int) (*codecs.Avro, error) {
 	// The records are printed one at a time; the client's timeout bounds the wait.
 	s, err := reg.SchemaByID(context.Background(), id)
 	if err != nil {
-		return nil, &codecs.Error{Op: "decode", SchemaID: id, Transient: !regclient.IsNotFound(err),
+		return nil, &codecs.Error{Op: "decode", SchemaID: id, Unavailable: !regclient.IsNotFound(err),
 			Err: fmt.Errorf("fetching writer schema: %w", err)}
 	}
 	if s.Type != "AVRO" {

@@ -13,10 +13,10 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/internal/tlsconf"
 	"github.com/sluicehq/sluice/pipeline"
+	"github.com/sluicehq/sluice/processors/config"
 	"github.com/sluicehq/sluice/registry"
 )
 
@@ -180,7 +180,7 @@ func (a *app) runRegistryServe(ctx context.Context, o registryServeOptions, sec 
 	if o.memory {
 		store = registry.NewMemoryStore()
 	} else {
-		brokers := conf.SplitList(o.brokers)
+		brokers := config.SplitList(o.brokers)
 		if err := pipeline.CheckBrokers(brokers); err != nil {
 			return usagef("--brokers: %v", err)
 		}

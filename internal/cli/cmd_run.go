@@ -12,11 +12,11 @@ import (
 	"go.opentelemetry.io/otel"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/ops"
 	"github.com/sluicehq/sluice/internal/tracing"
 	"github.com/sluicehq/sluice/outbox"
 	"github.com/sluicehq/sluice/pipeline"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 type runFlags struct {
@@ -90,7 +90,7 @@ func (a *app) run(ctx context.Context, f *runFlags) error {
 	}
 	defer stopTracing(tp, log)
 	opts := pipeline.Options{
-		Brokers:     conf.SplitList(a.flagOrEnv(f.brokers, envBrokers)),
+		Brokers:     config.SplitList(a.flagOrEnv(f.brokers, envBrokers)),
 		RegistryURL: a.flagOrEnv(f.registry, envRegistryURL),
 		Only:        f.only,
 		StateDir:    f.stateDir,

@@ -7,17 +7,17 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/pipeline"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // loadConfig loads a pipelines file; an invalid one is a usage error (exit 2)
 // whose message lists every problem as file:line:col.
 func (a *app) loadConfig(path string, opts ...pipeline.LoadOption) (*pipeline.Config, error) {
-	cfg, err := pipeline.Load(path, append([]pipeline.LoadOption{pipeline.WithGetenv(a.getenv)}, opts...)...)
+	cfg, err := pipeline.Load(path, append([]pipeline.LoadOption{pipeline.WithGetenv(a.getenv), pipeline.WithSteps(a.steps)}, opts...)...)
 	if err != nil {
-		var ce conf.Errors
-		var one *conf.Error
+		var ce config.Errors
+		var one *config.Error
 		if errors.As(err, &ce) || errors.As(err, &one) {
 			return nil, usageError{err}
 		}

@@ -10,9 +10,9 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/pipeline"
+	"github.com/sluicehq/sluice/processors/config"
 	"github.com/sluicehq/sluice/registry/regclient"
 )
 
@@ -60,7 +60,7 @@ func (a *app) resolveConn(f *connFlags) {
 
 // seedBrokers splits the --brokers list.
 func (f *connFlags) seedBrokers() ([]string, error) {
-	seeds := conf.SplitList(f.brokers)
+	seeds := config.SplitList(f.brokers)
 	if len(seeds) == 0 {
 		return nil, usagef("--brokers: no broker address in %q", f.brokers)
 	}

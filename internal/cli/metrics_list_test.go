@@ -25,14 +25,6 @@ import (
 // retried once.
 const retryOnceStep = "test-retry-once"
 
-func init() {
-	// A custom binary registers its steps before sluice.Main; this test
-	// binary is one.
-	if err := processors.Register(retryOnceStep, newRetryOnce); err != nil {
-		panic(err)
-	}
-}
-
 type retryOnce struct {
 	mu   sync.Mutex
 	seen map[string]bool
@@ -48,8 +40,8 @@ func newRetryOnce(spec *processors.Spec) (processors.Step, error) {
 func (s *retryOnce) Process(_ context.Context, m *processors.Message) (processors.Result, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.seen[m.Key] {
-		s.seen[m.Key] = true
+	if !s.seen[m.Key()] {
+		s.seen[m.Key()] = true
 		return processors.Drop, processors.Transient(errors.New("first attempt fails"))
 	}
 	return processors.Continue, nil
@@ -148,10 +140,19 @@ func TestMetricsMatchTheList(t *testing.T) {
 	testkit.CreateTopicWith(t, conn, "user-topic", 2)
 	testkit.CreateTopicWith(t, conn, "flaky-in", 1)
 
+	// A custom binary hands its steps to sluice.Main; this test is one.
+	steps := processors.NewRegistry()
+	if err := steps.Register(retryOnceStep, newRetryOnce); err != nil {
+		t.Fatal(err)
+	}
 	produce := func(stdin string, args ...string) {
 		t.Helper()
-		if r := cliWith(t, env, stdin, append([]string{"produce", "-f", file}, args...)...); r.code != ExitOK {
-			t.Fatalf("produce %v: exit %d\n%s", args, r.code, r.stderr)
+		ctx, cancel := context.WithTimeout(t.Context(), cliTimeout)
+		defer cancel()
+		var stdout, stderr syncBuffer
+		code := runWithEnv(ctx, append([]string{"produce", "-f", file}, args...), strings.NewReader(stdin), &stdout, &stderr, envWith(env), WithSteps(steps))
+		if code != ExitOK {
+			t.Fatalf("produce %v: exit %d\n%s", args, code, stderr.String())
 		}
 	}
 	produce(`{"user_id":"u1","event_type":"purchase","amount":150,"ts":1700000000000}
@@ -167,7 +168,7 @@ func TestMetricsMatchTheList(t *testing.T) {
 	runDone := make(chan int, 1)
 	go func() {
 		runDone <- runWithEnv(ctx, []string{"run", "-f", file, "--http-addr", "127.0.0.1:0"},
-			strings.NewReader(""), &syncBuffer{}, &runErr, func(k string) string { return env[k] })
+			strings.NewReader(""), &syncBuffer{}, &runErr, func(k string) string { return env[k] }, WithSteps(steps))
 	}()
 	addr := testkit.EventuallyValue(t, time.Minute, "run to serve its operations endpoints", func() (string, bool) {
 		m := opsAddr.FindStringSubmatch(runErr.String())

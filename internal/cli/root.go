@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sluicehq/sluice/internal/buildinfo"
+	"github.com/sluicehq/sluice/processors"
 )
 
 // Exit codes of the CLI contract.
@@ -45,15 +46,33 @@ type app struct {
 	getenv func(string) string
 	// logFormat is the global --log-format flag (see logger).
 	logFormat string
+	// steps are the step types pipelines may use: the built-in ones and
+	// the binary's custom Go steps.
+	steps *processors.Registry
+}
+
+// Option changes how Run runs the CLI.
+type Option func(*app)
+
+// WithSteps has pipelines find their step types in reg (built-in and custom
+// Go steps) instead of a registry of the built-in steps only.
+func WithSteps(reg *processors.Registry) Option {
+	return func(a *app) { a.steps = reg }
 }
 
 // Run executes the sluice CLI with args (without the program name) and returns the exit code.
-func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	return runWithEnv(ctx, args, stdin, stdout, stderr, os.Getenv)
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, opts ...Option) int {
+	return runWithEnv(ctx, args, stdin, stdout, stderr, os.Getenv, opts...)
 }
 
-func runWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+func runWithEnv(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string, opts ...Option) int {
 	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	for _, o := range opts {
+		o(a)
+	}
+	if a.steps == nil {
+		a.steps = processors.NewRegistry()
+	}
 	root := a.rootCmd()
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -95,6 +114,7 @@ func (a *app) commands() []*cobra.Command {
 		a.runCmd(),
 		a.devCmd(),
 		a.validateCmd(),
+		a.testCmd(),
 		a.graphCmd(),
 		a.schemasCmd(),
 		a.produceCmd(),

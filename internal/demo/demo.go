@@ -117,7 +117,7 @@ func encoder(ctx context.Context, client codecs.Registry, s avro.Schema, topic s
 		if err == nil {
 			return c.Encode, nil
 		}
-		if !codecs.IsTransient(err) || attempt > 50 {
+		if !codecs.IsUnavailable(err) || attempt > 50 {
 			return nil, fmt.Errorf("registering the demo's writer schema: %w", err)
 		}
 		select {

@@ -8,7 +8,7 @@
 // Administration goes through franz-go's kadm (NewAdmin) and the few helpers
 // of admin.go, instead of hand-built kmsg requests.
 //
-// It depends on the standard library, franz-go, internal/conf and
+// It depends on the standard library, franz-go, processors/config and
 // internal/tlsconf only — no sarama, goka or other sluice package — so that
 // the registry and the dlq tools, which must not reach sarama, can use it.
 // The rules are checked by TestImportRules (arch_test.go).

@@ -11,17 +11,17 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/internal/testkit"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 const secret = "s3cret-Pa55word"
 
 func loadSASL(t *testing.T, src string, env map[string]string) (kafkaconn.SASL, error) {
 	t.Helper()
-	rep := &conf.Reporter{}
-	root, err := conf.Parse("p.yaml", []byte(src), func(k string) string { return env[k] }, rep)
+	rep := &config.Reporter{}
+	root, err := config.ParseFile("p.yaml", []byte(src), func(k string) string { return env[k] }, rep)
 	if err != nil {
 		t.Fatal(err)
 	}

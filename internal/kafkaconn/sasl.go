@@ -13,7 +13,7 @@ import (
 	"github.com/twmb/franz-go/pkg/sasl/plain"
 	"github.com/twmb/franz-go/pkg/sasl/scram"
 
-	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // SASL mechanisms.
@@ -149,7 +149,7 @@ func (s SASL) mechanism() sasl.Mechanism {
 // the variable unset) turns SASL off as well.
 // Secrets come from password or password_file and token or token_file
 // (${ENV} works in all of them); problems are reported at their field.
-func LoadSASL(n *conf.Node) SASL {
+func LoadSASL(n *config.Node) SASL {
 	if n == nil {
 		return SASL{}
 	}

@@ -117,7 +117,7 @@ func Handler(rt Source, exts ...Extension) http.Handler {
 			writeJSON(w, http.StatusOK, state)
 		case errors.Is(err, pipeline.ErrUnknownPipeline):
 			writeError(w, http.StatusNotFound, "unknown pipeline "+name)
-		case errors.Is(err, pipeline.ErrNotFound):
+		case errors.Is(err, pipeline.ErrUnknownKey):
 			writeError(w, http.StatusNotFound, "no state for key "+key+" in pipeline "+name)
 		case errors.Is(err, pipeline.ErrStateless):
 			writeError(w, http.StatusNotFound, "pipeline "+name+" keeps no state")

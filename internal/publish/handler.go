@@ -101,7 +101,7 @@ func (rt *route) serve(w http.ResponseWriter, r *http.Request) (code, produced i
 	for i, p := range pending {
 		value, err := rt.codec.EncodeContext(ctx, p.value)
 		if err != nil {
-			if codecs.IsTransient(err) {
+			if codecs.IsUnavailable(err) {
 				rt.g.log.Warn("publish: schema registry unavailable", "route", rt.Path, "error", err)
 				return unavailable(w, "schema registry unavailable: "+err.Error(), nil), 0
 			}

@@ -6,8 +6,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/devenv"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // BrokersVar names the environment variable that points broker tests at a
@@ -67,7 +67,7 @@ func externalBrokers(t testing.TB) ([]string, bool) {
 	if list == "" {
 		return nil, false
 	}
-	brokers := conf.SplitList(list)
+	brokers := config.SplitList(list)
 	if len(brokers) == 0 {
 		t.Fatalf("$%s=%q lists no broker", BrokersVar, list)
 	}

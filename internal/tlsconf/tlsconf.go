@@ -2,7 +2,7 @@
 // shares — to Kafka brokers, to the schema registry, and of the registry's
 // own server — and turns them into a *tls.Config.
 //
-// It depends on the standard library and internal/conf only.
+// It depends on the standard library and processors/config only.
 // The rules are checked by TestImportRules (arch_test.go).
 package tlsconf
 
@@ -13,7 +13,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 // Config is a `tls:` block.
@@ -36,7 +36,7 @@ type Config struct {
 // Load reads a `tls:` block; n may be nil (no block: TLS off). Problems are
 // reported at the field, and a configured file that cannot be read or
 // parsed is one of them, so `sluice validate` finds it.
-func Load(n *conf.Node) Config {
+func Load(n *config.Node) Config {
 	if n == nil {
 		return Config{}
 	}

@@ -5,15 +5,15 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sluicehq/sluice/internal/conf"
 	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/internal/tlsconf"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 func load(t *testing.T, src string) (tlsconf.Config, error) {
 	t.Helper()
-	rep := &conf.Reporter{}
-	root, err := conf.Parse("c.yaml", []byte(src), func(string) string { return "" }, rep)
+	rep := &config.Reporter{}
+	root, err := config.ParseFile("c.yaml", []byte(src), func(string) string { return "" }, rep)
 	if err != nil {
 		t.Fatal(err)
 	}

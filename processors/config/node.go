@@ -1,8 +1,9 @@
-package conf
+package config
 
 import (
 	"fmt"
 	"math"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -23,10 +24,20 @@ type Node struct {
 	getenv func(string) string
 }
 
-// Parse parses src (named file in messages) and returns its root node. A YAML
-// syntax error, and a document past MaxTokens, MaxDepth or MaxEntries, are
-// returned as *Error with their position.
-func Parse(file string, src []byte, getenv func(string) string, rep *Reporter) (*Node, error) {
+// Parse parses text, a YAML document named "config.yaml" in messages, with
+// ${VAR} expanded from the process's environment, and returns its root node
+// on a Reporter of its own (Node.Reporter). It is how a test builds the
+// configuration of a step: the problems the step's factory records are then
+// in node.Reporter().Err().
+func Parse(text string) (*Node, error) {
+	return ParseFile("config.yaml", []byte(text), os.Getenv, &Reporter{})
+}
+
+// ParseFile parses src (named file in messages) and returns its root node,
+// recording the problems its getters find on rep. A YAML syntax error, and a
+// document past MaxTokens, MaxDepth or MaxEntries, are returned as *Error
+// with their position.
+func ParseFile(file string, src []byte, getenv func(string) string, rep *Reporter) (*Node, error) {
 	if err := checkTokens(file, src); err != nil {
 		return nil, err
 	}
@@ -188,6 +199,32 @@ func (n *Node) Int() int {
 		return i
 	}
 	n.Errorf("expected an integer, got %s", n.describe())
+	return 0
+}
+
+// Float returns a number (an integer or a float, or a string that expands
+// to one).
+func (n *Node) Float() float64 {
+	switch v := n.n.(type) {
+	case *ast.IntegerNode:
+		switch i := v.Value.(type) {
+		case int64:
+			return float64(i)
+		case uint64:
+			return float64(i)
+		}
+	case *ast.FloatNode:
+		return v.Value
+	case *ast.StringNode:
+		s := n.expand(v.Value)
+		f, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
+		if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			n.Errorf("expected a number, got %q", s)
+			return 0
+		}
+		return f
+	}
+	n.Errorf("expected a number, got %s", n.describe())
 	return 0
 }
 
@@ -396,6 +433,14 @@ func (m *Map) StringOr(key, def string) string {
 func (m *Map) IntOr(key string, def int) int {
 	if v := m.Get(key); v != nil {
 		return v.Int()
+	}
+	return def
+}
+
+// FloatOr returns the number under key, or def when absent.
+func (m *Map) FloatOr(key string, def float64) float64 {
+	if v := m.Get(key); v != nil {
+		return v.Float()
 	}
 	return def
 }

@@ -1,4 +1,4 @@
-package conf
+package config
 
 import (
 	"fmt"
@@ -7,7 +7,7 @@ import (
 	"github.com/goccy/go-yaml/token"
 )
 
-// Bounds of a document Parse accepts. The YAML library's time and memory grow
+// Bounds of a document ParseFile accepts. The YAML library's time and memory grow
 // fast with what these bound: its lexer keeps some 250 bytes a token; its
 // parser's cost grows with the square of the nesting depth, of the keys of a
 // mapping and of the values left out, and it keeps every node's path

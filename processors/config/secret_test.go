@@ -1,4 +1,4 @@
-package conf
+package config
 
 import (
 	"os"
@@ -27,7 +27,7 @@ func TestSecret(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rep := &Reporter{}
-			root, err := Parse("s.yaml", []byte(c.src), func(k string) string { return env[k] }, rep)
+			root, err := ParseFile("s.yaml", []byte(c.src), func(k string) string { return env[k] }, rep)
 			if err != nil {
 				t.Fatal(err)
 			}

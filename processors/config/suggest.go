@@ -1,4 +1,4 @@
-package conf
+package config
 
 // Suggest returns the known name closest to name when it is close enough to
 // be a typo (at most two edits, and fewer than half of name's letters), or "".

@@ -1,15 +1,15 @@
-package conf_test
+package config_test
 
 import (
 	"fmt"
 	"strings"
 	"testing"
 
-	"github.com/sluicehq/sluice/internal/conf"
+	"github.com/sluicehq/sluice/processors/config"
 )
 
 func parse(src string) error {
-	_, err := conf.Parse("f.yaml", []byte(src), func(string) string { return "" }, &conf.Reporter{})
+	_, err := config.ParseFile("f.yaml", []byte(src), func(string) string { return "" }, &config.Reporter{})
 	return err
 }
 
