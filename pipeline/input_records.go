@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
@@ -92,32 +93,63 @@ func (r *handler) consumerGroupBuilder(build goka.ConsumerGroupBuilder) goka.Con
 		if err != nil {
 			return nil, err
 		}
-		return notingGroup{ConsumerGroup: cg, inputs: r.inputs, parts: r.parts}, nil
+		return notingGroup{ConsumerGroup: cg, inputs: r.inputs, parts: r.parts, history: &r.history}, nil
 	}
 }
 
-// notingGroup is a consumer group whose claims note their records, and
-// whose sessions each start with new partition states.
+// notingGroup is a consumer group whose claims note their records, whose
+// sessions each start with new partition states, and whose commits carry
+// the input history's metadata (so that a reset's generation outlives it).
 type notingGroup struct {
 	sarama.ConsumerGroup
-	inputs *inputRecords
-	parts  *partitions
+	inputs  *inputRecords
+	parts   *partitions
+	history *atomic.Pointer[inputHistory]
 }
 
 func (g notingGroup) Consume(ctx context.Context, topics []string, h sarama.ConsumerGroupHandler) error {
-	return g.ConsumerGroup.Consume(ctx, topics, notingHandler{ConsumerGroupHandler: h, inputs: g.inputs, parts: g.parts})
+	return g.ConsumerGroup.Consume(ctx, topics, notingHandler{ConsumerGroupHandler: h, inputs: g.inputs, parts: g.parts, history: g.history})
 }
 
 type notingHandler struct {
 	sarama.ConsumerGroupHandler
-	inputs *inputRecords
-	parts  *partitions
+	inputs  *inputRecords
+	parts   *partitions
+	history *atomic.Pointer[inputHistory]
 }
 
 func (h notingHandler) Setup(s sarama.ConsumerGroupSession) error {
 	h.inputs.reset()
 	h.parts.reset()
-	return h.ConsumerGroupHandler.Setup(s)
+	return h.ConsumerGroupHandler.Setup(h.session(s))
+}
+
+// session returns s committing with the history's metadata.
+func (h notingHandler) session(s sarama.ConsumerGroupSession) sarama.ConsumerGroupSession {
+	md := ""
+	if hist := h.history.Load(); hist != nil {
+		md = hist.metadata()
+	}
+	if md == "" {
+		return s
+	}
+	return metadataSession{ConsumerGroupSession: s, metadata: md}
+}
+
+// metadataSession commits every offset with the same metadata: goka marks
+// offsets with none, which would drop a reset's generation at the first
+// commit after it.
+type metadataSession struct {
+	sarama.ConsumerGroupSession
+	metadata string
+}
+
+func (s metadataSession) MarkOffset(topic string, partition int32, offset int64, _ string) {
+	s.ConsumerGroupSession.MarkOffset(topic, partition, offset, s.metadata)
+}
+
+func (s metadataSession) MarkMessage(msg *sarama.ConsumerMessage, _ string) {
+	s.ConsumerGroupSession.MarkMessage(msg, s.metadata)
 }
 
 // ConsumeClaim hands goka a claim whose messages pass through a goroutine
@@ -149,7 +181,7 @@ func (h notingHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.Cons
 			}
 		}
 	}()
-	err := h.ConsumerGroupHandler.ConsumeClaim(s, notedClaim{ConsumerGroupClaim: c, messages: out})
+	err := h.ConsumerGroupHandler.ConsumeClaim(h.session(s), notedClaim{ConsumerGroupClaim: c, messages: out})
 	close(done)
 	wg.Wait()
 	return err

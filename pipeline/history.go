@@ -1,0 +1,128 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
+)
+
+// History identifies one history of a pipeline's input: the input topic's
+// id (a recreated topic has a new one, its offsets start again at 0) and
+// the group's reset generation (`sluice reset` bumps it, and the offsets go
+// back on purpose). A table entry stores the history of the message it
+// applied; a message is a redelivery only when its history is the entry's
+// and its offset is at or below the entry's.
+type History struct {
+	// TopicID is the input topic's id as Kafka's tools print it (base64 URL
+	// encoding without padding); empty when the broker has no topic ids.
+	TopicID string
+	// Generation counts the resets of the group's offsets.
+	Generation int64
+}
+
+// inputHistory is the history a processor runs in, read before it starts.
+type inputHistory struct {
+	History
+	// StateSince is the generation of the last reset that cleared the
+	// state (reset --clear-state): entries of an older generation are
+	// void, even where a local state folder still holds them.
+	StateSince int64
+}
+
+// IsZero reports whether h is the history of entries written before
+// histories were stored (or of a broker without topic ids, never reset).
+func (h History) IsZero() bool { return h == History{} }
+
+// redelivery reports whether a message at partition and offset, consumed in
+// history cur, was applied already to entry e: the same partition of the
+// same history, at or before the entry's offset. An entry written before
+// histories were stored matches any topic in generation 0.
+func (e *TableEntry) redelivery(partition int32, offset int64, cur History) bool {
+	if e.Partition != partition || e.Offset < offset {
+		return false
+	}
+	if e.History.IsZero() {
+		return cur.Generation == 0
+	}
+	return e.History == cur
+}
+
+// void reports whether entry e was written before the state was cleared.
+func (h inputHistory) void(e *TableEntry) bool {
+	return e.History.Generation < h.StateSince
+}
+
+// resetMetadata is what the group's committed offsets carry as metadata
+// once `sluice reset` ran: the reset's generation, and the generation since
+// which the state counts. Processors commit it again with every offset.
+type resetMetadata struct {
+	Generation int64 `json:"sluice_generation"`
+	StateSince int64 `json:"sluice_state_since,omitempty"`
+}
+
+// metadata is the offset-commit metadata of history h ("" before any reset).
+func (h inputHistory) metadata() string {
+	if h.Generation == 0 && h.StateSince == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(resetMetadata{Generation: h.Generation, StateSince: h.StateSince})
+	return string(b)
+}
+
+// parseResetMetadata reads a committed offset's metadata; ok is false for
+// metadata sluice did not write (other tools may write their own).
+func parseResetMetadata(s string) (md resetMetadata, ok bool) {
+	if !strings.HasPrefix(s, `{"sluice_generation"`) {
+		return resetMetadata{}, false
+	}
+	if err := json.Unmarshal([]byte(s), &md); err != nil {
+		return resetMetadata{}, false
+	}
+	return md, true
+}
+
+// topicID formats a Kafka topic id as Kafka's tools do ("" for none).
+func topicID(id kadm.TopicID) string {
+	if id == (kadm.TopicID{}) {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString(id[:])
+}
+
+// readHistory reads the history of group's input topic: the topic's id, and
+// the newest reset generation its committed offsets carry.
+func readHistory(ctx context.Context, adm *kadm.Client, group, topic string) (inputHistory, error) {
+	var h inputHistory
+	topics, err := adm.ListTopics(ctx, topic)
+	if err != nil {
+		return h, fmt.Errorf("reading the id of topic %s: %w", topic, err)
+	}
+	td, ok := topics[topic]
+	if !ok || td.Err != nil {
+		return h, fmt.Errorf("reading the id of topic %s: %w", topic, errors.Join(td.Err, errors.New("no metadata")))
+	}
+	h.TopicID = topicID(td.ID)
+	committed, err := adm.FetchOffsetsForTopics(ctx, group, topic)
+	if err == nil {
+		err = committed.Error()
+	}
+	switch {
+	case errors.Is(err, kerr.GroupIDNotFound):
+		return h, nil // a group that never committed
+	case err != nil:
+		return h, fmt.Errorf("reading the committed offsets of group %s: %w", group, err)
+	}
+	committed.Each(func(o kadm.OffsetResponse) {
+		if md, ok := parseResetMetadata(o.Metadata); ok {
+			h.Generation = max(h.Generation, md.Generation)
+			h.StateSince = max(h.StateSince, md.StateSince)
+		}
+	})
+	return h, nil
+}
