@@ -126,3 +126,33 @@ func readHistory(ctx context.Context, adm *kadm.Client, group, topic string) (in
 	})
 	return h, nil
 }
+
+// loadHistory reads the input history a stateful pipeline's processor runs
+// in (a stateless one has none to keep).
+func (run *pipelineProcess) loadHistory(ctx context.Context, adm *kadm.Client) error {
+	if !run.p.Stateful() {
+		return nil
+	}
+	h, err := readHistory(ctx, adm, run.p.Group, run.p.Input.Topic)
+	if err != nil {
+		return fmt.Errorf("pipeline %s: %w", run.p.Name, err)
+	}
+	if old := run.history.Load(); old == nil || *old != h {
+		run.log.Info("input history", "topic", run.p.Input.Topic, "topic_id", h.TopicID, "reset_generation", h.Generation, "state_since_generation", h.StateSince)
+	}
+	run.history.Store(&h)
+	return nil
+}
+
+// reloadHistory reads the history again before a processor restarts.
+func (sv *Supervisor) reloadHistory(ctx context.Context, run *pipelineProcess) error {
+	if !run.p.Stateful() {
+		return nil
+	}
+	adm, err := sv.conn("-setup").Dial(ctx)
+	if err != nil {
+		return err
+	}
+	defer adm.Close()
+	return run.loadHistory(ctx, adm)
+}

@@ -119,7 +119,7 @@ func (sv *Supervisor) check(ctx context.Context, run *pipelineProcess) (reason s
 			return reason, level, nil
 		}
 	}
-	return "", 0, nil
+	return sv.registerState(ctx, run)
 }
 
 // registryProblem says what a failed registry call means for starting: a

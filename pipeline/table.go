@@ -14,6 +14,7 @@ import (
 	"github.com/hamba/avro/v2"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 // TableEntry is a key's value in a pipeline's group table: the state, and
@@ -190,6 +191,14 @@ func (c *tableCodec) registered(id int, others map[int]string, fetch func(ctx co
 	return nil
 }
 
+// useRegistry makes the codec ask fetch for the entry schemas of registry
+// ids it meets (the codec of a table another pipeline writes).
+func (c *tableCodec) useRegistry(fetch func(ctx context.Context, id int) (string, error)) {
+	c.mu.Lock()
+	c.fetch = fetch
+	c.mu.Unlock()
+}
+
 // resolver returns the reader of the states of entries written with entry
 // schema text.
 func (c *tableCodec) resolver(text string) (*codecs.Binary, error) {
@@ -219,8 +228,12 @@ func (c *tableCodec) stateReader(id int32) (*codecs.Binary, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), fetchTimeout)
 	defer cancel()
 	text, err := fetch(ctx, int(id))
-	if err != nil {
-		return nil, fmt.Errorf("fetching entry schema id %d: %w", id, err)
+	switch {
+	case regclient.IsNotFound(err):
+		return nil, fmt.Errorf("entry schema id %d is not in the registry: %w", id, err)
+	case err != nil:
+		// The registry is away: the message waits for it (transient).
+		return nil, fmt.Errorf("fetching entry schema id %d: %w (%w)", id, err, codecs.ErrTransient)
 	}
 	b, err = c.resolver(text)
 	if err != nil {
