@@ -14,15 +14,18 @@ import (
 
 // History identifies one history of a pipeline's input: the input topic's
 // id (a recreated topic has a new one, its offsets start again at 0) and
-// the group's reset generation (`sluice reset` bumps it, and the offsets go
-// back on purpose). A table entry stores the history of the message it
+// the group's reset generation (`sluice reset` sets a new one, and the
+// offsets go back on purpose). Generations are the Unix milliseconds of
+// the reset (or one more than the last, if the clock is behind), so a
+// later reset's is larger even when the group's offsets, which carry the
+// generation, were lost in between. A table entry stores the history of the message it
 // applied; a message is a redelivery only when its history is the entry's
 // and its offset is at or below the entry's.
 type History struct {
 	// TopicID is the input topic's id as Kafka's tools print it (base64 URL
 	// encoding without padding); empty when the broker has no topic ids.
 	TopicID string
-	// Generation counts the resets of the group's offsets.
+	// Generation is the group's last reset (0: never reset).
 	Generation int64
 }
 
@@ -40,17 +43,22 @@ type inputHistory struct {
 func (h History) IsZero() bool { return h == History{} }
 
 // redelivery reports whether a message at partition and offset, consumed in
-// history cur, was applied already to entry e: the same partition of the
-// same history, at or before the entry's offset. An entry written before
-// histories were stored matches any topic in generation 0.
+// history cur, was applied already to entry e: the same partition, at or
+// before the entry's offset, of the same topic (when both know its id) and
+// of a generation the entry has seen. A reset's generation is newer than
+// every entry's, so what it reprocesses is applied again; an entry written
+// before histories were stored is generation 0. When the group's offsets
+// and their metadata are lost (they expire with the group, or went with a
+// deleted topic) the generation reads as 0: then the offsets decide, as a
+// consumer restarting from its reset policy would expect.
 func (e *TableEntry) redelivery(partition int32, offset int64, cur History) bool {
 	if e.Partition != partition || e.Offset < offset {
 		return false
 	}
-	if e.History.IsZero() {
-		return cur.Generation == 0
+	if e.History.TopicID != "" && cur.TopicID != "" && e.History.TopicID != cur.TopicID {
+		return false
 	}
-	return e.History == cur
+	return e.History.Generation >= cur.Generation
 }
 
 // void reports whether entry e was written before the state was cleared.

@@ -71,9 +71,9 @@ type ResetPlan struct {
 	Pipeline, Group, Topic string
 	To                     ResetTo
 	Partitions             []ResetPartition
-	// Generation is the reset generation before the reset; the reset makes
-	// it Generation+1 (see History).
-	Generation int64
+	// Generation is the reset generation the reset gives the group (see
+	// History); Previous is the one before.
+	Generation, Previous int64
 	// Stateful pipelines keep a table in Changelog; ClearState deletes it
 	// (the pipeline recreates it empty at its next start).
 	Stateful   bool
@@ -133,9 +133,10 @@ func PlanReset(ctx context.Context, adm *kadm.Client, p *Pipeline, to ResetTo, c
 	}
 	committed.Each(func(o kadm.OffsetResponse) {
 		if md, ok := parseResetMetadata(o.Metadata); ok {
-			plan.Generation = max(plan.Generation, md.Generation)
+			plan.Previous = max(plan.Previous, md.Generation)
 		}
 	})
+	plan.Generation = max(plan.Previous+1, time.Now().UnixMilli())
 	ends.Each(func(end kadm.ListedOffset) {
 		rp := ResetPartition{Partition: end.Partition, Current: -1}
 		if c, ok := committed.Lookup(p.Input.Topic, end.Partition); ok && c.At >= 0 {
@@ -202,7 +203,7 @@ func refuseLive(ctx context.Context, adm *kadm.Client, group string) error {
 		"(a static member stays in the group until its session times out)", ErrGroupLive, group, g.State, len(g.Members), strings.Join(names, ", "))
 }
 
-// Apply commits the plan's offsets with the next reset generation (and,
+// Apply commits the plan's offsets with its reset generation (and,
 // with ClearState, the generation the state starts again at) and deletes
 // the changelog when the state is cleared. It checks again that the group
 // has no members first.
@@ -210,7 +211,7 @@ func (plan *ResetPlan) Apply(ctx context.Context, adm *kadm.Client) error {
 	if err := refuseLive(ctx, adm, plan.Group); err != nil {
 		return err
 	}
-	h := inputHistory{History: History{Generation: plan.Generation + 1}}
+	h := inputHistory{History: History{Generation: plan.Generation}}
 	committed, err := adm.FetchOffsetsForTopics(ctx, plan.Group, plan.Topic)
 	if err == nil {
 		err = committed.Error()

@@ -98,7 +98,7 @@ func (a *app) reset(ctx context.Context, f *resetFlags) error {
 	if err := plan.Apply(ctx, adm); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "reset group %s to %s (reset generation %d)\n", plan.Group, plan.To, plan.Generation+1)
+	fmt.Fprintf(a.stdout, "reset group %s to %s (reset generation %d)\n", plan.Group, plan.To, plan.Generation)
 	if plan.ClearState {
 		fmt.Fprintf(a.stdout, "state cleared: topic %s deleted; the pipeline creates it empty when it starts.\n"+
 			"Delete the local state folder <--state-dir>/%s of every instance that runs with --state-dir before starting it.\n", plan.Changelog, plan.Group)
