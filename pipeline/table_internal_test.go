@@ -14,7 +14,7 @@ import (
 	"github.com/sluicehq/sluice/codecs"
 )
 
-func userStatsCodec(t *testing.T) *tableCodec {
+func userStatsCodec(t testing.TB) *tableCodec {
 	t.Helper()
 	s, err := codecs.NewSchemas().ParseFile("../schemas/user_stats.avsc")
 	if err != nil {
@@ -231,5 +231,64 @@ func TestTableEntryEvolution(t *testing.T) {
 		t.Errorf("Decode failed: %v", err)
 	} else if _, ok := v.(badEntry); !ok {
 		t.Errorf("unknown id decoded as %#v, want a badEntry", v)
+	}
+}
+
+// BenchmarkTableEntryDecode is the per-message cost of reading a key's
+// state from its table value: the JSON entries of earlier versions (decoded,
+// then coerced to the state schema), Avro entries under the current state
+// schema, and Avro entries written under an earlier registered state schema
+// (resolved to the current one).
+func BenchmarkTableEntryDecode(b *testing.B) {
+	c := userStatsCodec(b)
+	e := &TableEntry{State: sampleState(), Partition: 3, Offset: 123456, History: History{TopicID: "kK6dPJZfTAOtu8Fn3DVsLg", Generation: 1764500000000}}
+	avroEntry, err := c.Encode(e)
+	if err != nil {
+		b.Fatal(err)
+	}
+	jsonEntry, err := json.Marshal(map[string]any{"state": codecs.ToJSON(e.State), "partition": e.Partition, "offset": e.Offset})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// An earlier state schema: user_stats without last_country.
+	older, err := codecs.NewSchemas().Parse(`{"type": "record", "name": "UserStats", "namespace": "com.example.events", "fields": [
+		{"name": "user_id", "type": "string"}, {"name": "events", "type": "long"}, {"name": "purchases", "type": "long"},
+		{"name": "total_spent", "type": "double"}, {"name": "last_event_type", "type": "string"},
+		{"name": "last_ts", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	oc, err := newTableCodec(older)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := oc.registered(1, nil, nil); err != nil {
+		b.Fatal(err)
+	}
+	oldState := sampleState()
+	delete(oldState, "last_country")
+	olderEntry, err := oc.Encode(&TableEntry{State: oldState, Partition: 3, Offset: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	olderText, err := json.Marshal(oc.entry)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.registered(2, map[int]string{1: string(olderText)}, nil); err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name string
+		data []byte
+	}{{"json", jsonEntry}, {"avro", avroEntry}, {"avro-resolved", olderEntry}} {
+		b.Run(bc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.decode(bc.data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
