@@ -104,6 +104,17 @@ func containsName(names []string, name string) bool {
 	return false
 }
 
+// EntrySchema returns the entry schema registered under StateSubject for
+// pipelines whose state schema is state (record sluice.state.Entry, see
+// tableCodec), as JSON.
+func EntrySchema(state avro.Schema) (string, error) {
+	c, err := newTableCodec(state)
+	if err != nil {
+		return "", err
+	}
+	return entryText(c)
+}
+
 // entryText is the JSON of codec c's entry schema, as registered.
 func entryText(c *tableCodec) (string, error) {
 	b, err := json.Marshal(c.entry)
