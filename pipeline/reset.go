@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lovoo/goka"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
 
@@ -102,7 +101,7 @@ func PlanReset(ctx context.Context, adm *kadm.Client, p *Pipeline, to ResetTo, c
 	plan := &ResetPlan{Pipeline: p.Name, Group: p.Group, Topic: p.Input.Topic, To: to,
 		Stateful: p.Stateful(), ClearState: clearState && p.Stateful()}
 	if plan.Stateful {
-		plan.Changelog = string(goka.GroupTable(goka.Group(p.Group)))
+		plan.Changelog = TableTopic(p.Group)
 	}
 	if err := refuseLive(ctx, adm, p.Group); err != nil {
 		return nil, err
