@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -116,10 +117,7 @@ func readHistory(ctx context.Context, adm *kadm.Client, group, topic string) (in
 		return h, fmt.Errorf("reading the id of topic %s: %w", topic, errors.Join(td.Err, errors.New("no metadata")))
 	}
 	h.TopicID = topicID(td.ID)
-	committed, err := adm.FetchOffsetsForTopics(ctx, group, topic)
-	if err == nil {
-		err = committed.Error()
-	}
+	committed, err := fetchCommitted(ctx, adm, group, topic)
 	switch {
 	case errors.Is(err, kerr.GroupIDNotFound):
 		return h, nil // a group that never committed
@@ -163,4 +161,28 @@ func (sv *Supervisor) reloadHistory(ctx context.Context, run *pipelineProcess) e
 	}
 	defer adm.Close()
 	return run.loadHistory(ctx, adm)
+}
+
+// coordinatorWait bounds waiting for a group coordinator that is not ready
+// (a cluster just started, a coordinator moving).
+const coordinatorWait = 15 * time.Second
+
+// fetchCommitted reads group's committed offsets of topic, asking again
+// for a while when the broker answers with a retriable error.
+func fetchCommitted(ctx context.Context, adm *kadm.Client, group, topic string) (kadm.OffsetResponses, error) {
+	deadline := time.Now().Add(coordinatorWait)
+	for {
+		committed, err := adm.FetchOffsetsForTopics(ctx, group, topic)
+		if err == nil {
+			err = committed.Error()
+		}
+		if err == nil || !kerr.IsRetriable(err) || time.Now().After(deadline) {
+			return committed, err
+		}
+		select {
+		case <-ctx.Done():
+			return committed, err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -120,10 +120,7 @@ func PlanReset(ctx context.Context, adm *kadm.Client, p *Pipeline, to ResetTo, c
 			return nil, fmt.Errorf("offsets of %s at %s: %w", p.Input.Topic, to, err)
 		}
 	}
-	committed, err := adm.FetchOffsetsForTopics(ctx, p.Group, p.Input.Topic)
-	if err == nil {
-		err = committed.Error()
-	}
+	committed, err := fetchCommitted(ctx, adm, p.Group, p.Input.Topic)
 	switch {
 	case errors.Is(err, kerr.GroupIDNotFound):
 		committed = nil
@@ -211,10 +208,7 @@ func (plan *ResetPlan) Apply(ctx context.Context, adm *kadm.Client) error {
 		return err
 	}
 	h := inputHistory{History: History{Generation: plan.Generation}}
-	committed, err := adm.FetchOffsetsForTopics(ctx, plan.Group, plan.Topic)
-	if err == nil {
-		err = committed.Error()
-	}
+	committed, err := fetchCommitted(ctx, adm, plan.Group, plan.Topic)
 	if err != nil && !errors.Is(err, kerr.GroupIDNotFound) {
 		return fmt.Errorf("committed offsets of group %s: %w", plan.Group, err)
 	}

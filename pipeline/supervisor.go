@@ -352,11 +352,6 @@ func (sv *Supervisor) Run(ctx context.Context) error {
 	if err == nil {
 		err = sv.readSizeLimits(ctx, tp)
 	}
-	for _, run := range sv.runs {
-		if err == nil {
-			err = run.loadHistory(ctx, adm)
-		}
-	}
 	adm.Close()
 	if err != nil {
 		return err
