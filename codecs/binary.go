@@ -18,12 +18,37 @@ type Binary struct {
 	norm   normFn
 	record bool
 	read   readFn // nil when hamba's decoder must read the schema
+	// decodeSchema is what hamba's decoder reads when it is not schema: the
+	// writer schema resolved to it (NewResolvingBinary).
+	decodeSchema avro.Schema
 }
 
 // NewBinary returns the Binary of schema s. It compiles what reading needs once.
 func NewBinary(s avro.Schema) *Binary {
 	api := avro.Config{MaxSliceAllocSize: maxSliceAlloc}.Freeze()
 	return &Binary{schema: s, api: api, norm: prepare(api, s), record: derefSchema(s).Type() == avro.Record, read: compileRead(s)}
+}
+
+// NewResolvingBinary returns a Binary that reads values written with schema writer as
+// values of schema reader (an evolution of it: writer fields the reader lacks are skipped,
+// reader fields the writer lacks take their defaults), and writes them with reader. It
+// fails when the reader cannot read what writer wrote, naming why.
+func NewResolvingBinary(reader, writer avro.Schema) (*Binary, error) {
+	if writer.Fingerprint() == reader.Fingerprint() {
+		return NewBinary(reader), nil
+	}
+	// A fresh checker every time: a shared or reused one has given wrong answers.
+	res, err := avro.NewSchemaCompatibility().Resolve(reader, writer)
+	if err != nil {
+		return nil, fmt.Errorf("%s cannot read values written as %s: %w", schemaName(reader), schemaName(writer), err)
+	}
+	api := avro.Config{MaxSliceAllocSize: maxSliceAlloc}.Freeze()
+	b := &Binary{schema: reader, api: api, record: derefSchema(reader).Type() == avro.Record, read: compileResolve(reader, writer)}
+	if b.read == nil {
+		// hamba's decoder reads the resolved schema, writing still uses reader.
+		b.decodeSchema, b.norm = res, prepare(api, res)
+	}
+	return b, nil
 }
 
 // Schema returns the schema of the values.
@@ -54,11 +79,15 @@ func (b *Binary) Read(r *avro.Reader) any {
 		}
 		return v
 	}
+	s := b.schema
+	if b.decodeSchema != nil {
+		s = b.decodeSchema
+	}
 	var v any
 	if b.record {
-		v = readRecord(r, b.schema)
+		v = readRecord(r, s)
 	} else {
-		v = readAny(r, b.schema)
+		v = readAny(r, s)
 	}
 	if r.Error != nil {
 		return nil

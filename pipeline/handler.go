@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lovoo/goka"
@@ -69,6 +70,10 @@ type handler struct {
 
 	// tracer traces each message (see trace.go); nil is tracing off.
 	tracer trace.Tracer
+
+	// history is the input history the processor runs in (history.go), set
+	// before each processor run; a stateless pipeline's is zero.
+	history atomic.Pointer[inputHistory]
 }
 
 // attemptResult is the outcome of one try at a message.
@@ -305,10 +310,21 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 	res.msg = m
 	m.Reuse(&inb.part.scratch)
 	res.emits = res.one[:0]
+	var hist inputHistory
+	if h := r.history.Load(); h != nil {
+		hist = *h
+	}
 	if r.p.Stateful() {
-		stored := r.stored(ctx, inb)
+		stored, err := r.stored(ctx, inb, hist)
+		if err != nil {
+			return nil, r.classify(deadletter.StageState, err, r.p.Retry)
+		}
 		if stored != nil {
-			m.LoadState(stored.State, stored.Partition == meta.Partition && stored.Offset >= meta.Offset)
+			replayed := stored.redelivery(meta.Partition, meta.Offset, hist.History)
+			m.LoadState(stored.State, replayed)
+			if replayed {
+				r.m.replayed()
+			}
 		}
 	}
 	if len(r.lookupTables) > 0 {
@@ -317,8 +333,13 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 			if !ok {
 				return nil, fmt.Errorf("table of pipeline %q is not subscribed", table)
 			}
-			if e, ok := ctx.Lookup(t, key).(*TableEntry); ok && e != nil {
-				return e.State, nil
+			switch e := ctx.Lookup(t, key).(type) {
+			case *TableEntry:
+				if e != nil {
+					return e.State, nil
+				}
+			case badEntry:
+				return nil, fmt.Errorf("table of pipeline %q, key %q: %w", table, key, e.err)
 			}
 			return nil, nil
 		})
@@ -357,7 +378,7 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 		var entry *TableEntry
 		switch {
 		case m.StateChanged():
-			entry = &TableEntry{State: m.State(), Partition: meta.Partition, Offset: meta.Offset}
+			entry = &TableEntry{State: m.State(), Partition: meta.Partition, Offset: meta.Offset, History: hist.History}
 		case m.Replayed() && !res.dropped && inb.stored != nil:
 			// Rewrite the stored state, in case the crash came between this
 			// message's table write and its commit.
@@ -378,21 +399,32 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 }
 
 // stored returns the key's table entry, from the partition's cache or else
-// from the table (then cached), read once per message.
-func (r *handler) stored(ctx goka.Context, inb *inbound) *TableEntry {
+// from the table (then cached), read once per message. An entry that does
+// not decode is an error (the message is dead-lettered at stage state, the
+// processor goes on); one written before the state was last cleared is
+// none.
+func (r *handler) stored(ctx goka.Context, inb *inbound, hist inputHistory) (*TableEntry, error) {
 	if inb.read {
-		return inb.stored
+		return inb.stored, nil
 	}
 	key := ctx.Key()
 	e := inb.cache.get(key)
 	if e == nil {
-		e, _ = ctx.Value().(*TableEntry)
+		switch v := ctx.Value().(type) {
+		case *TableEntry:
+			e = v
+		case badEntry:
+			return nil, fmt.Errorf("the table entry of key %q cannot be read: %w", key, v.err)
+		}
 		if e != nil {
 			inb.cache.put(key, e)
 		}
 	}
+	if e != nil && hist.void(e) {
+		e = nil
+	}
 	inb.stored, inb.read = e, true
-	return e
+	return e, nil
 }
 
 // oversize is the failure of a record that would not fit its topic.

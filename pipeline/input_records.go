@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 
 	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
@@ -92,39 +93,54 @@ func (r *handler) consumerGroupBuilder(build goka.ConsumerGroupBuilder) goka.Con
 		if err != nil {
 			return nil, err
 		}
-		return notingGroup{ConsumerGroup: cg, inputs: r.inputs, parts: r.parts}, nil
+		return notingGroup{ConsumerGroup: cg, inputs: r.inputs, parts: r.parts, history: &r.history}, nil
 	}
 }
 
-// notingGroup is a consumer group whose claims note their records, and
-// whose sessions each start with new partition states.
+// notingGroup is a consumer group whose claims note their records, whose
+// sessions each start with new partition states, and whose commits are in
+// order and carry the input history's metadata (see committingSession).
 type notingGroup struct {
 	sarama.ConsumerGroup
-	inputs *inputRecords
-	parts  *partitions
+	inputs  *inputRecords
+	parts   *partitions
+	history *atomic.Pointer[inputHistory]
 }
 
 func (g notingGroup) Consume(ctx context.Context, topics []string, h sarama.ConsumerGroupHandler) error {
-	return g.ConsumerGroup.Consume(ctx, topics, notingHandler{ConsumerGroupHandler: h, inputs: g.inputs, parts: g.parts})
+	return g.ConsumerGroup.Consume(ctx, topics, notingHandler{ConsumerGroupHandler: h, inputs: g.inputs, parts: g.parts,
+		history: g.history, session: &atomic.Pointer[committingSession]{}})
 }
 
+// notingHandler spans the group sessions of one Consume (see sessionLoop);
+// session is the one of the moment, made at its Setup.
 type notingHandler struct {
 	sarama.ConsumerGroupHandler
-	inputs *inputRecords
-	parts  *partitions
+	inputs  *inputRecords
+	parts   *partitions
+	history *atomic.Pointer[inputHistory]
+	session *atomic.Pointer[committingSession]
 }
 
 func (h notingHandler) Setup(s sarama.ConsumerGroupSession) error {
 	h.inputs.reset()
 	h.parts.reset()
-	return h.ConsumerGroupHandler.Setup(s)
+	md := ""
+	if hist := h.history.Load(); hist != nil {
+		md = hist.metadata()
+	}
+	cs := newCommittingSession(s, md)
+	h.session.Store(cs)
+	return h.ConsumerGroupHandler.Setup(cs)
 }
 
 // ConsumeClaim hands goka a claim whose messages pass through a goroutine
-// that notes each one; the goroutine ends with the claim. The channel goka
+// that notes each one (its input record, and its place in the session's
+// commit order); the goroutine ends with the claim. The channel goka
 // reads is buffered like the claim's own, so that the goroutine passes
 // messages on in runs rather than waking goka for each one.
-func (h notingHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.ConsumerGroupClaim) error {
+func (h notingHandler) ConsumeClaim(_ sarama.ConsumerGroupSession, c sarama.ConsumerGroupClaim) error {
+	cs := h.session.Load() // the claim's session, made at its Setup
 	out := make(chan *sarama.ConsumerMessage, cap(c.Messages()))
 	done := make(chan struct{})
 	var wg sync.WaitGroup
@@ -139,6 +155,7 @@ func (h notingHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.Cons
 					return
 				}
 				h.inputs.add(m)
+				cs.delivered(m)
 				select {
 				case out <- m:
 				case <-done:
@@ -149,7 +166,7 @@ func (h notingHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.Cons
 			}
 		}
 	}()
-	err := h.ConsumerGroupHandler.ConsumeClaim(s, notedClaim{ConsumerGroupClaim: c, messages: out})
+	err := h.ConsumerGroupHandler.ConsumeClaim(cs, notedClaim{ConsumerGroupClaim: c, messages: out})
 	close(done)
 	wg.Wait()
 	return err

@@ -23,6 +23,7 @@ type metrics struct {
 	registry        *prometheus.CounterVec
 	cacheHits       prometheus.Counter
 	cacheMisses     prometheus.Counter
+	redeliveries    *prometheus.CounterVec
 }
 
 // durationBuckets span a filter's microseconds to a held message's minute.
@@ -64,6 +65,10 @@ func newMetrics() *metrics {
 			Name: "sluice_schema_cache_misses_total",
 			Help: "Schema lookups of the Avro codecs that had to ask the schema registry.",
 		}),
+		redeliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "sluice_state_redeliveries_total",
+			Help: "Messages of stateful pipelines whose effect the table already held (redelivered after a crash, same input history, at or before the key's stored offset): their state is not applied again. They count as processed too.",
+		}, []string{"pipeline"}),
 	}
 	// Every result from the start, so that rates over them need no absent().
 	for _, r := range []codecs.RegistryResult{codecs.RegistryOK, codecs.RegistryNotFound, codecs.RegistryError} {
@@ -73,7 +78,7 @@ func newMetrics() *metrics {
 }
 
 func (m *metrics) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.messageDuration, m.stepDuration, m.emitted, m.deadLetters, m.stageRetries, m.registry, m.cacheHits, m.cacheMisses}
+	return []prometheus.Collector{m.messageDuration, m.stepDuration, m.emitted, m.deadLetters, m.stageRetries, m.registry, m.cacheHits, m.cacheMisses, m.redeliveries}
 }
 
 // Describe and Collect make metrics a prometheus.Collector.
@@ -123,6 +128,8 @@ type pipelineMetrics struct {
 	// deadLetters and retries have the pipeline's label set.
 	deadLetters *prometheus.CounterVec
 	retries     *prometheus.CounterVec
+	// redeliveries counts the messages whose state was applied already.
+	redeliveries prometheus.Counter
 }
 
 func (m *metrics) forPipeline(p *Pipeline) *pipelineMetrics {
@@ -131,6 +138,9 @@ func (m *metrics) forPipeline(p *Pipeline) *pipelineMetrics {
 		emitted:     map[string]prometheus.Counter{},
 		deadLetters: m.deadLetters.MustCurryWith(prometheus.Labels{"pipeline": p.Name}),
 		retries:     m.stageRetries.MustCurryWith(prometheus.Labels{"pipeline": p.Name}),
+	}
+	if p.Stateful() {
+		pm.redeliveries = m.redeliveries.WithLabelValues(p.Name)
 	}
 	for _, name := range p.OutputList {
 		topic := p.Outputs[name].Topic
@@ -146,6 +156,13 @@ func (m *metrics) forPipeline(p *Pipeline) *pipelineMetrics {
 
 // stepLabel is a step's step label: its index and type, "0:filter".
 func stepLabel(i int, s *Step) string { return strconv.Itoa(i) + ":" + s.Type }
+
+// replayed counts a message whose state the table held already.
+func (m *pipelineMetrics) replayed() {
+	if m.redeliveries != nil {
+		m.redeliveries.Inc()
+	}
+}
 
 // stepStart returns the time a step starts, or the zero time when the
 // pipeline does not time its steps (sparing the clock read).

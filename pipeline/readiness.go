@@ -119,6 +119,12 @@ func (sv *Supervisor) check(ctx context.Context, run *pipelineProcess) (reason s
 			return reason, level, nil
 		}
 	}
+	if reason, level, err := sv.registerState(ctx, run); reason != "" || err != nil {
+		return reason, level, err
+	}
+	if err := sv.reloadHistory(ctx, run); err != nil && ctx.Err() == nil {
+		return fmt.Sprintf("cannot read the input's history (its topic id and the group's reset generation): %v", err), slog.LevelWarn, nil
+	}
 	return "", 0, nil
 }
 

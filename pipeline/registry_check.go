@@ -14,7 +14,8 @@ import (
 
 // CheckRegistry checks, for every Avro input, that its subject exists in the
 // registry at url (registry.url when empty) and that the pipeline's reader
-// schema can read every version registered under it, asking with the
+// schema can read every version registered under it, and for every stateful
+// pipeline that its state schema can read the registered ones (CheckState), asking with the
 // credentials and TLS settings of cfg.Registry. It returns the problems
 // found; the error is for a registry that cannot be asked or refuses the
 // credentials.
@@ -59,7 +60,14 @@ func CheckRegistry(ctx context.Context, cfg *Config, url string) ([]string, erro
 			}
 		}
 	}
-	return problems, nil
+	states, err := CheckState(ctx, cfg, client)
+	if regclient.IsAuthFailure(err) {
+		return nil, credentialsRefused(client.URL(), err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return append(problems, states...), nil
 }
 
 // SchemaSubjects maps each schema file the pipelines use for their inputs and

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"time"
 
@@ -146,8 +147,11 @@ func (sv *Supervisor) State(name, key string) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if bad, ok := v.(badEntry); ok {
+		return nil, fmt.Errorf("the table entry of key %q cannot be read: %w", key, bad.err)
+	}
 	e, ok := v.(*TableEntry)
-	if !ok || e == nil {
+	if h := run.history.Load(); !ok || e == nil || (h != nil && h.void(e)) {
 		return nil, ErrUnknownKey
 	}
 	out, _ := codecs.ToJSON(e.State).(map[string]any)

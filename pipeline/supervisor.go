@@ -149,11 +149,13 @@ func New(cfg *Config, opts Options) (*Supervisor, error) {
 		schemas = codecs.NewSchemas()
 	}
 	sv.client = opts.Registry
-	if sv.client == nil && needsRegistry(cfg) {
-		url := opts.RegistryURL
-		if url == "" {
-			url = cfg.Registry.URL
-		}
+	url := opts.RegistryURL
+	if url == "" {
+		url = cfg.Registry.URL
+	}
+	// Pipelines with Avro need a registry; stateful ones keep their state
+	// schemas in it when there is one.
+	if sv.client == nil && (needsRegistry(cfg) || url != "" && anyStateful(cfg)) {
 		if url == "" {
 			return nil, errors.New("no schema registry: set registry.url, $SLUICE_REGISTRY_URL or --registry")
 		}
@@ -205,6 +207,15 @@ func (c *Config) Pipeline(name string) *Pipeline {
 		}
 	}
 	return nil
+}
+
+func anyStateful(cfg *Config) bool {
+	for _, p := range cfg.Pipelines {
+		if p.Stateful() {
+			return true
+		}
+	}
+	return false
 }
 
 func needsRegistry(cfg *Config) bool {
@@ -436,6 +447,10 @@ func (sv *Supervisor) supervise(ctx context.Context, run *pipelineProcess, hashe
 	started := false
 	for {
 		proc, err := sv.processor(run, hasher)
+		if err == nil && started {
+			// A reset or a recreated input may have come in between.
+			err = sv.reloadHistory(ctx, run)
+		}
 		switch {
 		case err != nil && !started:
 			return fmt.Errorf("pipeline %s: %w", run.p.Name, err)

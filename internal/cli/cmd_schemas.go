@@ -54,7 +54,9 @@ pipeline uses goes under its record's full name (RecordNameStrategy).`,
 		Long: `check exits 0 when every file is compatible with the latest version of its
 subjects under their compatibility level (a subject that does not exist yet is
 compatible), and 1 naming the subject and the incompatible field otherwise:
-use it as the CI gate for schema evolution.`,
+use it as the CI gate for schema evolution. It also checks the state schema of
+every stateful pipeline against all the versions registered under its state
+subject (<group>-state-value), as sluice run does before it starts.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return a.schemasCheck(cmd.Context(), f)
@@ -72,6 +74,17 @@ func (a *app) schemasCheck(ctx context.Context, f *schemasFlags) error {
 	ok, err := checkSchemas(ctx, reg, entries, a.stdout)
 	if err != nil {
 		return err
+	}
+	if _, statErr := os.Stat(f.file); statErr == nil {
+		cfg, err := a.loadConfig(f.file)
+		if err != nil {
+			return err
+		}
+		statesOK, err := checkStates(ctx, reg, cfg, a.stdout)
+		if err != nil {
+			return err
+		}
+		ok = ok && statesOK
 	}
 	if !ok {
 		return errors.New("some schemas are not compatible with their subjects (see above)")

@@ -10,7 +10,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/pipeline"
 	"github.com/sluicehq/sluice/registry"
+	"github.com/sluicehq/sluice/registry/regclient"
 )
 
 func runSchemasCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -83,6 +86,52 @@ func TestSchemasPushCheckAndValidate(t *testing.T) {
 	if !strings.Contains(out, "user-topic-value") || !strings.Contains(out, "INCOMPATIBLE") || !strings.Contains(out, "channel") {
 		t.Errorf("check output does not name the subject and field:\n%s%s", out, errOut)
 	}
+	// The state schema of user-stats, registered as its pipeline does at
+	// start, is checked too: a new state field needs a default.
+	stateSchema, err := codecs.NewSchemas().ParseFile("../../schemas/user_stats.avsc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry, err := pipeline.EntrySchema(stateSchema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc, err := regclient.New(regclient.Config{URL: url})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rc.Register(t.Context(), pipeline.StateSubject("user-stats"), entry); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runSchemasCLI(t, "schemas", "check", "--dir", "../../schemas", "-f", "../../pipelines.yaml", "--registry", url)
+	if code != 0 || !strings.Contains(out, "user-stats-state-value") {
+		t.Errorf("check with the state registered: exit %d, want 0 listing user-stats-state-value\n%s%s", code, out, errOut)
+	}
+	stateBreak := evolvedSchemas(t, map[string]any{"name": "channel", "type": []any{"null", "string"}, "default": nil})
+	b, err := os.ReadFile("../../schemas/user_stats.avsc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var us map[string]any
+	if err := json.Unmarshal(b, &us); err != nil {
+		t.Fatal(err)
+	}
+	us["fields"] = append(us["fields"].([]any), map[string]any{"name": "sessions", "type": "long"})
+	if b, err = json.Marshal(us); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(stateBreak, "schemas/user_stats.avsc"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut = runSchemasCLI(t, "schemas", "check", "--dir", filepath.Join(stateBreak, "schemas"), "-f", filepath.Join(stateBreak, "pipelines.yaml"), "--registry", url)
+	if code != ExitFailure || !strings.Contains(out, "user-stats-state-value  INCOMPATIBLE") || !strings.Contains(out, `state field "sessions" is new and has no default`) {
+		t.Errorf("check of a state field without a default: exit %d, want 1 naming the state subject and the field\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = runSchemasCLI(t, "validate", "-f", filepath.Join(stateBreak, "pipelines.yaml"), "--registry", url)
+	if code != ExitUsage || !strings.Contains(errOut, `pipelines.yaml:`) || !strings.Contains(errOut, `"sessions"`) {
+		t.Errorf("validate of a state field without a default: exit %d, want 2 naming the position and the field\n%s", code, errOut)
+	}
+
 	// check registered nothing.
 	if code, out, _ = runSchemasCLI(t, "schemas", "check", "--dir", "../../schemas", "-f", "../../pipelines.yaml", "--registry", url); code != 0 {
 		t.Errorf("check after a failed check: exit %d\n%s", code, out)

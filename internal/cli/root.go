@@ -121,6 +121,7 @@ func (a *app) commands() []*cobra.Command {
 		a.consumeCmd(),
 		a.registryCmd(),
 		a.dlqCmd(),
+		a.resetCmd(),
 		a.versionCmd(),
 	}
 }

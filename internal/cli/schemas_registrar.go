@@ -7,6 +7,7 @@ import (
 	"io"
 	"text/tabwriter"
 
+	"github.com/sluicehq/sluice/pipeline"
 	"github.com/sluicehq/sluice/registry/regclient"
 )
 
@@ -82,6 +83,35 @@ func checkSchemas(ctx context.Context, reg *regclient.Client, entries []schemaEn
 		ok = false
 		fmt.Fprintf(tw, "%s\tINCOMPATIBLE\t%s\n", e.Subject, e.File)
 		for _, m := range messages {
+			fmt.Fprintf(tw, "    %s\n", m)
+		}
+	}
+	return ok, nil
+}
+
+// checkStates checks the state schema of every stateful pipeline of cfg
+// against the ones registered under its state subject, printing a line per
+// subject like checkSchemas. ok is false when any cannot read them.
+func checkStates(ctx context.Context, reg *regclient.Client, cfg *pipeline.Config, out io.Writer) (ok bool, err error) {
+	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	defer tw.Flush()
+	ok = true
+	for _, p := range cfg.Pipelines {
+		if !p.Stateful() {
+			continue
+		}
+		problems, err := pipeline.CheckPipelineState(ctx, p, reg)
+		if err != nil {
+			return false, fmt.Errorf("%s: %w", p.State.SchemaFile, err)
+		}
+		subject := pipeline.StateSubject(p.Group)
+		if len(problems) == 0 {
+			fmt.Fprintf(tw, "%s\tcompatible\t%s (state of pipeline %s)\n", subject, p.State.SchemaFile, p.Name)
+			continue
+		}
+		ok = false
+		fmt.Fprintf(tw, "%s\tINCOMPATIBLE\t%s (state of pipeline %s)\n", subject, p.State.SchemaFile, p.Name)
+		for _, m := range problems {
 			fmt.Fprintf(tw, "    %s\n", m)
 		}
 	}
