@@ -92,26 +92,30 @@ func (r *handler) consumerGroupBuilder(build goka.ConsumerGroupBuilder) goka.Con
 		if err != nil {
 			return nil, err
 		}
-		return notingGroup{ConsumerGroup: cg, inputs: r.inputs, parts: r.parts}, nil
+		return notingGroup{ConsumerGroup: cg, inputs: r.inputs, parts: r.parts, topic: r.p.Input.Topic}, nil
 	}
 }
 
-// notingGroup is a consumer group whose claims note their records, and
-// whose sessions each start with new partition states.
+// notingGroup is a consumer group whose claims of the input topic note
+// their records (a window pipeline's loop topic is consumed too, and its
+// offsets are another sequence), and whose sessions each start with new
+// partition states.
 type notingGroup struct {
 	sarama.ConsumerGroup
 	inputs *inputRecords
 	parts  *partitions
+	topic  string
 }
 
 func (g notingGroup) Consume(ctx context.Context, topics []string, h sarama.ConsumerGroupHandler) error {
-	return g.ConsumerGroup.Consume(ctx, topics, notingHandler{ConsumerGroupHandler: h, inputs: g.inputs, parts: g.parts})
+	return g.ConsumerGroup.Consume(ctx, topics, notingHandler{ConsumerGroupHandler: h, inputs: g.inputs, parts: g.parts, topic: g.topic})
 }
 
 type notingHandler struct {
 	sarama.ConsumerGroupHandler
 	inputs *inputRecords
 	parts  *partitions
+	topic  string
 }
 
 func (h notingHandler) Setup(s sarama.ConsumerGroupSession) error {
@@ -125,6 +129,9 @@ func (h notingHandler) Setup(s sarama.ConsumerGroupSession) error {
 // reads is buffered like the claim's own, so that the goroutine passes
 // messages on in runs rather than waking goka for each one.
 func (h notingHandler) ConsumeClaim(s sarama.ConsumerGroupSession, c sarama.ConsumerGroupClaim) error {
+	if c.Topic() != h.topic {
+		return h.ConsumerGroupHandler.ConsumeClaim(s, c)
+	}
 	out := make(chan *sarama.ConsumerMessage, cap(c.Messages()))
 	done := make(chan struct{})
 	var wg sync.WaitGroup

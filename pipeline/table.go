@@ -5,11 +5,13 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"math"
 	"sync"
 
 	"github.com/hamba/avro/v2"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/processors"
 )
 
 // TableEntry is a key's value in a pipeline's group table: the state, and
@@ -24,6 +26,9 @@ type TableEntry struct {
 	State     map[string]any
 	Partition int32
 	Offset    int64
+	// Windows are the key's windows in a pipeline with a window step, nil
+	// otherwise.
+	Windows *processors.Windows
 }
 
 // Table entries are stored in the Confluent wire format, as Avro records of
@@ -47,8 +52,11 @@ type TableEntry struct {
 //	             recreated topic is not taken for a redelivery
 //	  state      the pipeline's state schema
 //	  windows    array of sluice.state.Window {start: long, end: long,
-//	             state: the state schema}, always empty for now: room for
-//	             several open windows of one key
+//	             state: the state schema}: the key's windows, empty in a
+//	             pipeline without a window step. In one with, the array
+//	             ends with a stream-time mark: {start: the partition's
+//	             stream time when the entry was written, end: math.MinInt64
+//	             (no window ends there), state: the entry's state}.
 //
 // Without a registered entry schema an entry can be read only under the
 // state schema it was written with: one written under another state schema
@@ -144,7 +152,9 @@ func (c *tableCodec) encode(e *TableEntry) ([]byte, error) {
 	buf = binary.AppendVarint(buf, e.Offset)
 	buf = append(buf, 0) // history: the null branch
 	buf, err := c.state.Append(buf, e.State)
-	buf = append(buf, 0) // windows: an empty array
+	if err == nil {
+		buf, err = c.appendWindows(buf, e)
+	}
 	var out []byte
 	if err == nil {
 		out = bytes.Clone(buf)
@@ -179,8 +189,8 @@ func (c *tableCodec) Decode(data []byte) (any, error) {
 	if r.Error == nil {
 		e.State, _ = c.state.Read(r).(map[string]any)
 	}
-	if n := r.ReadLong(); r.Error == nil && n != 0 {
-		r.Error = fmt.Errorf("%d windows: none are written yet", n)
+	if r.Error == nil {
+		e.Windows = c.readWindows(r)
 	}
 	err := codecs.ReadEnd(r)
 	c.readers.Put(r)
@@ -188,6 +198,61 @@ func (c *tableCodec) Decode(data []byte) (any, error) {
 		return nil, fmt.Errorf("decoding table entry: %w", err)
 	}
 	return e, nil
+}
+
+// windowMarkEnd is the end of the stream-time mark that closes the windows
+// of an entry of a pipeline with a window step.
+const windowMarkEnd = math.MinInt64
+
+// appendWindows appends the entry's windows array: empty without windows,
+// else the windows and the stream-time mark, in one block.
+func (c *tableCodec) appendWindows(buf []byte, e *TableEntry) ([]byte, error) {
+	if e.Windows == nil {
+		return append(buf, 0), nil
+	}
+	buf = binary.AppendVarint(buf, int64(len(e.Windows.Open)+1))
+	var err error
+	for _, w := range e.Windows.Open {
+		buf = binary.AppendVarint(buf, w.Start)
+		buf = binary.AppendVarint(buf, w.End)
+		if buf, err = c.state.Append(buf, w.State); err != nil {
+			return buf, fmt.Errorf("window [%d, %d): %w", w.Start, w.End, err)
+		}
+	}
+	buf = binary.AppendVarint(buf, e.Windows.StreamTime)
+	buf = binary.AppendVarint(buf, windowMarkEnd)
+	if buf, err = c.state.Append(buf, e.State); err != nil {
+		return buf, err
+	}
+	return append(buf, 0), nil // the array's end
+}
+
+// readWindows reads the windows array: nil when it is empty.
+func (c *tableCodec) readWindows(r *avro.Reader) *processors.Windows {
+	var ws *processors.Windows
+	for {
+		n := r.ReadLong()
+		if r.Error != nil || n == 0 {
+			return ws
+		}
+		if n < 0 { // a block with its size in bytes
+			n = -n
+			r.ReadLong()
+		}
+		if ws == nil {
+			ws = &processors.Windows{StreamTime: processors.NoStreamTime}
+		}
+		for ; n > 0 && r.Error == nil; n-- {
+			w := processors.Window{Start: r.ReadLong(), End: r.ReadLong()}
+			state, _ := c.state.Read(r).(map[string]any)
+			if w.End == windowMarkEnd {
+				ws.StreamTime = w.Start
+				continue
+			}
+			w.State = state
+			ws.Open = append(ws.Open, w)
+		}
+	}
 }
 
 // tableJSON is the JSON entry of earlier versions.

@@ -49,6 +49,10 @@ type Message struct {
 
 	env     map[string]any
 	scratch *Scratch
+	// windows are the key's windows, emitWindows those to publish (see
+	// step_window.go).
+	windows     *Windows
+	emitWindows []Window
 	// emits holds the first Emit, so that a message emitting one record (most
 	// do) needs no slice of its own. Emits points into it: a Message in use
 	// is not copied.

@@ -72,5 +72,6 @@ func builtins() map[string]Factory {
 		"route":     NewRoute,
 		"lookup":    NewLookup,
 		"emit":      NewEmit,
+		"window":    NewWindow,
 	}
 }
