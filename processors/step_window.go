@@ -289,7 +289,11 @@ func checkTimeField(n *conf.Node, t *Type, name string) {
 		checkField(n, t, name, nil)
 		return
 	}
-	if f.Go != typeTime && f.Go != reflect.TypeOf(int64(0)) {
+	switch {
+	case f.Go == typeTime || f.Go == reflect.TypeOf(int64(0)):
+	case f.Go == nil || f.Go == typeAny:
+		n.Errorf("time field %q is a union: it must be a timestamp-millis or a long of Unix milliseconds, never null", name)
+	default:
 		n.Errorf("time field %q is %s: it must be a timestamp-millis or a long of Unix milliseconds", name, typeName(f.Go))
 	}
 }
