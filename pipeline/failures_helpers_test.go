@@ -104,7 +104,7 @@ func referenceConfigConn(t *testing.T, conn kafkaconn.Config, registryURL string
 	}
 	suffix := testkit.Unique("")
 	text := string(src)
-	for _, name := range []string{"user-topic", "user-stats", "big-purchases"} {
+	for _, name := range []string{"user-topic", "user-stats", "big-purchases", "user-purchases-5m"} {
 		text = strings.ReplaceAll(text, name, name+suffix)
 	}
 	text = strings.Replace(text, "  partitioner: murmur2", "  partitioner: murmur2\n  heartbeat: 100ms\n  session_timeout: 6s", 1)
@@ -134,6 +134,7 @@ func referenceConfigConn(t *testing.T, conn kafkaconn.Config, registryURL string
 	return cfg, refNames{
 		input: "user-topic" + suffix, stats: "user-stats" + suffix, big: "big-purchases" + suffix,
 		dlq: "user-topic" + suffix + "-dlq", statsGroup: "user-stats" + suffix, bigGroup: "big-purchases" + suffix,
+		purchases: "user-purchases-5m" + suffix, purchasesDLQ: "user-purchases-5m" + suffix + "-dlq",
 	}
 }
 

@@ -30,18 +30,22 @@ import (
 // key; processing it, in that key's context:
 //
 //  1. removes the key's closed windows whose last output the broker has
-//     acknowledged (and, after a restart, once the partition has consumed
-//     past the records the table already held: a redelivered record
-//     publishes its windows again, so they must still be there);
+//     acknowledged (with on_update, after a restart, only once the
+//     partition has consumed past the records the table already held: a
+//     redelivered record publishes its windows again, so they must still
+//     be there);
 //  2. with emit: on_close, publishes each newly closed window once, through
-//     the steps after the window step.
+//     the steps after the window step;
+//  3. when a closed window is left (its output not acknowledged yet), sends
+//     itself another loopback, until it can be removed.
 //
 // A window is thus removed only after its final output is written: after a
 // crash, the table still holds every window whose output may be lost, and
 // the rebuilt index publishes them again. Final results are exact and
 // published at least once (a crash can repeat one, never lose one), like
-// aggregate's last output per key. Removal waiting for an acknowledgement
-// is asked again by a loopback sent from the next message of the partition.
+// aggregate's last output per key. A stop between a window's acknowledged
+// output and its removal (milliseconds) publishes it again after the
+// restart.
 type windowRuntime struct {
 	closer processors.WindowCloser
 	// step is the window step's position in the pipeline's steps.
@@ -93,8 +97,8 @@ func (w *windowRuntime) store(partition int32) storage.Storage {
 }
 
 // windowIndex is one partition's windows by close time. Only the
-// partition's callback uses it, but for inflight and pending, which the
-// producer's acknowledgements change too.
+// partition's callback uses it, but for inflight, which the producer's
+// acknowledgements change too.
 type windowIndex struct {
 	streamTime int64
 	keys       map[string]*keyWindows
@@ -103,11 +107,14 @@ type windowIndex struct {
 	// index was built, processed the last input offset processed since.
 	replayUntil, processed int64
 
+	// pending are keys whose closed windows wait for the partition to
+	// consume past replayUntil to be removed.
+	pending map[string]bool
+
 	mu sync.Mutex
 	// inflight counts each key's messages whose records the broker has not
-	// acknowledged yet; pending are keys whose closed windows wait for that.
+	// acknowledged yet (the producer's acknowledgements change it).
 	inflight map[string]int
-	pending  map[string]bool
 }
 
 // keyWindows is what the index knows of one key's windows.
@@ -194,7 +201,8 @@ func (r *handler) indexKey(idx *windowIndex, key string, ws *processors.Windows,
 }
 
 // loopDue sends a loopback to each key with a window that stream time has
-// closed, and to each key whose closed windows can now be removed.
+// closed, and, once the partition has consumed past the records its table
+// held when the index was built, to each key whose removal waited for that.
 func (r *handler) loopDue(ctx goka.Context, idx *windowIndex) {
 	for idx.due.Len() > 0 && idx.due[0].at <= idx.streamTime {
 		d := heap.Pop(&idx.due).(dueKey)
@@ -208,24 +216,13 @@ func (r *handler) loopDue(ctx goka.Context, idx *windowIndex) {
 			ctx.Loopback(d.key, loopTick)
 		}
 	}
-	idx.mu.Lock()
-	var ready []string
-	for key := range idx.pending {
-		if idx.inflight[key] == 0 {
-			ready = append(ready, key)
-		}
-	}
-	idx.mu.Unlock()
-	if !r.win.closer.EmitOnClose() && idx.processed < idx.replayUntil {
+	if idx.processed < idx.replayUntil {
 		return
 	}
-	slices.Sort(ready)
+	ready := slices.Sorted(maps.Keys(idx.pending))
+	clear(idx.pending)
 	for _, key := range ready {
-		kw := idx.keys[key]
-		idx.mu.Lock()
-		delete(idx.pending, key)
-		idx.mu.Unlock()
-		if kw != nil && !kw.looping {
+		if kw := idx.keys[key]; kw != nil && !kw.looping {
 			kw.looping = true
 			ctx.Loopback(key, loopTick)
 		}
@@ -308,13 +305,20 @@ func (r *handler) loopCallback(ctx goka.Context, _ any) {
 		kw.emittedUpTo = idx.streamTime
 	}
 	r.indexKey(idx, key, stored.Windows, false)
-	if waiting {
-		idx.mu.Lock()
-		idx.pending[key] = true
-		idx.mu.Unlock()
-	}
 	if len(recs) > 0 {
 		r.writeThen(ctx, recs, outcomeWindowClosed, inb.meta.Timestamp, idx.sent(key))
+	}
+	switch {
+	case !waiting:
+	case !onClose && idx.processed < idx.replayUntil:
+		// Removal waits for the records the table holds to come again:
+		// the partition's next input message asks again.
+		idx.pending[key] = true
+	default:
+		// Removal waits for the broker's acknowledgement, a matter of
+		// milliseconds: ask again at once.
+		kw.looping = true
+		ctx.Loopback(key, loopTick)
 	}
 	r.loopDue(ctx, idx)
 }

@@ -1,0 +1,196 @@
+package pipeline_test
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sluicehq/sluice/internal/deadletter"
+	"github.com/sluicehq/sluice/internal/demo"
+	"github.com/sluicehq/sluice/internal/testkit"
+	"github.com/sluicehq/sluice/pipeline"
+)
+
+// windowEvents generates purchases of users over about two hours arriving
+// up to three minutes out of order (so that some are later than the
+// minute of grace), heartbeats and negative amounts (filtered), then one
+// purchase per user two hours after the rest, which closes every earlier
+// window. It returns the events and the windows the reference
+// user-purchases-5m pipeline must publish, and how many events are late.
+func windowEvents(seed uint64, n, users int) (events []demo.Event, want map[string]string, late int) {
+	rng := rand.New(rand.NewPCG(seed, 5))
+	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
+	const minute = int64(60_000)
+	for i := 0; i < n; i++ {
+		e := demo.Event{Key: fmt.Sprintf("user-%d", rng.IntN(users)), Kind: demo.KindValid, EventType: "purchase",
+			Amount: float64(rng.IntN(10000)) / 4, TS: base + int64(i)*120*minute/int64(n) - rng.Int64N(3*minute)}
+		switch r := rng.IntN(20); {
+		case r == 0:
+			e.EventType, e.Amount = "heartbeat", 0
+		case r == 1:
+			e.Amount = -1
+		}
+		events = append(events, e)
+	}
+	for u := 0; u < users; u++ {
+		events = append(events, demo.Event{Key: fmt.Sprintf("user-%d", u), Kind: demo.KindValid, EventType: "purchase", Amount: 1, TS: base + 240*minute})
+	}
+
+	// The oracle: 5-minute windows from the epoch, in arrival order; a
+	// window takes a purchase unless the largest ts seen so far has
+	// reached its end + 1 minute.
+	type acc struct {
+		purchases int64
+		spent     float64
+	}
+	windows := map[string]*acc{}
+	seen := int64(-1 << 62)
+	for _, e := range events {
+		if e.EventType != "purchase" || e.Amount < 0 {
+			continue
+		}
+		seen = max(seen, e.TS)
+		start := e.TS - e.TS%(5*minute)
+		if start+5*minute+minute <= seen {
+			late++
+			continue
+		}
+		k := windowKey(e.Key, start, start+5*minute)
+		if windows[k] == nil {
+			windows[k] = &acc{}
+		}
+		windows[k].purchases++
+		windows[k].spent += e.Amount
+	}
+	want = map[string]string{}
+	for k, a := range windows {
+		if !strings.Contains(k, fmt.Sprint(base+240*minute)) { // the last windows stay open
+			want[k] = fmt.Sprintf("purchases=%d spent=%.2f", a.purchases, a.spent)
+		}
+	}
+	return events, want, late
+}
+
+func windowKey(user string, start, end int64) string {
+	return fmt.Sprintf("%s [%d, %d)", user, start, end)
+}
+
+// TestWindowPipeline runs the reference user-purchases-5m pipeline over
+// purchases that arrive out of order, some too late, and compares the
+// windows it publishes and its dead letters with the oracle's: straight
+// through, and stopped and restarted halfway (in-memory tables recovered
+// from the changelog, and tables kept in a state dir). Each window is
+// published once; after a restart, at most once more with the same value.
+func TestWindowPipeline(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		restart  bool
+		stateDir bool
+	}{{"straight", false, false}, {"restart", true, false}, {"restart-state-dir", true, true}} {
+		t.Run(c.name, func(t *testing.T) {
+			env := testkit.Env(t)
+			cfg, names := referenceConfig(t, env)
+			// One partition: the oracle's stream time is the whole topic's.
+			testkit.CreateTopic(t, env.Brokers(), names.input, 1, nil)
+			v1, v2 := userEventCodecs(t, env.RegistryURL(), names.input)
+			seed := testkit.Seed(t)
+			events, want, late := windowEvents(seed, 3000, 20)
+			if late == 0 {
+				t.Fatalf("seed %d: no late event to test", seed)
+			}
+			records, err := demo.Records(names.input, events, v1, v2, 999999)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := pipeline.Options{Only: []string{names.purchases}}
+			if c.stateDir {
+				opts.StateDir = t.TempDir()
+			}
+			half := len(records) / 2
+			if !c.restart {
+				half = len(records)
+			}
+			rt, stop := startRuntime(t, cfg, opts)
+			testkit.Produce(t, env.Brokers(), records[:half])
+			waitConsumed(t, rt, names.purchases, int64(half), 2*time.Minute)
+			if c.restart {
+				stop()
+				rt, stop = startRuntime(t, cfg, opts)
+				testkit.Produce(t, env.Brokers(), records[half:])
+			}
+			defer stop()
+			// Consumed counts messages since the runtime started.
+			counts := waitConsumed(t, rt, names.purchases, int64(len(records)-half), 2*time.Minute)
+			if counts.Consumed != counts.Processed+counts.Filtered+counts.DeadLettered {
+				t.Errorf("counts do not add up: %+v", counts)
+			}
+
+			dec := avroReader(t, env.RegistryURL(), "../schemas/user_purchases_5m.avsc")
+			testkit.ReadAll(t, env.Brokers(), names.purchases, len(want), 2*time.Minute)
+			got := map[string]string{}
+			repeated := 0
+			for _, r := range testkit.ReadToEnd(t, env.Brokers(), names.purchases) {
+				v, err := dec.Decode(r.Value)
+				if err != nil {
+					t.Fatalf("decoding an output: %v", err)
+				}
+				m := v.(map[string]any)
+				if m["user_id"] != string(r.Key) {
+					t.Errorf("output of key %s is of user %v", r.Key, m["user_id"])
+				}
+				k := windowKey(string(r.Key), m["window_start"].(time.Time).UnixMilli(), m["window_end"].(time.Time).UnixMilli())
+				val := fmt.Sprintf("purchases=%d spent=%.2f", m["purchases"], m["total_spent"])
+				if prev, ok := got[k]; ok {
+					repeated++
+					if prev != val {
+						t.Errorf("window %s published as %s, then as %s", k, prev, val)
+					}
+				}
+				got[k] = val
+			}
+			t.Logf("%d windows, %d late purchases, %d windows published again", len(want), late, repeated)
+			if repeated > 0 && !c.restart {
+				t.Errorf("%d windows published more than once without a restart", repeated)
+			}
+			compareWindowOutputs(t, got, want)
+
+			var lateLetters int
+			for _, d := range testkit.ReadAll(t, env.Brokers(), names.purchasesDLQ, late, time.Minute) {
+				stage, _ := testkit.Header(d, deadletter.HeaderStage)
+				kind, _ := testkit.Header(d, deadletter.HeaderKind)
+				if stage != deadletter.StageWindow || kind != deadletter.KindLate {
+					t.Errorf("dead letter of stage %q kind %q, want window/late", stage, kind)
+					continue
+				}
+				lateLetters++
+			}
+			if lateLetters != late {
+				t.Errorf("%d late dead letters, want %d", lateLetters, late)
+			}
+		})
+	}
+}
+
+func compareWindowOutputs(t *testing.T, got, want map[string]string) {
+	t.Helper()
+	var diffs []string
+	for k, w := range want {
+		if g, ok := got[k]; !ok {
+			diffs = append(diffs, fmt.Sprintf("missing %s: %s", k, w))
+		} else if g != w {
+			diffs = append(diffs, fmt.Sprintf("%s: got %s, want %s", k, g, w))
+		}
+	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok {
+			diffs = append(diffs, fmt.Sprintf("unexpected %s: %s", k, g))
+		}
+	}
+	sort.Strings(diffs)
+	if len(diffs) > 0 {
+		t.Errorf("%d windows differ (of %d):\n  %s", len(diffs), len(want), strings.Join(diffs, "\n  "))
+	}
+}
