@@ -216,7 +216,7 @@ func (r *handler) loopDue(ctx goka.Context, idx *windowIndex) {
 			ctx.Loopback(d.key, loopTick)
 		}
 	}
-	if idx.processed < idx.replayUntil {
+	if len(idx.pending) == 0 || idx.processed < idx.replayUntil {
 		return
 	}
 	ready := slices.Sorted(maps.Keys(idx.pending))
