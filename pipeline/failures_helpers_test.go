@@ -97,8 +97,15 @@ func referenceConfigAt(t *testing.T, brokers []string, registryURL string) (*pip
 // CLI.
 func referenceConfigConn(t *testing.T, conn kafkaconn.Config, registryURL string) (*pipeline.Config, refNames) {
 	t.Helper()
+	return referenceConfigFile(t, "../pipelines.yaml", conn, registryURL)
+}
+
+// referenceConfigFile is referenceConfigConn for a copy of the reference
+// file at path.
+func referenceConfigFile(t *testing.T, path string, conn kafkaconn.Config, registryURL string) (*pipeline.Config, refNames) {
+	t.Helper()
 	brokers := conn.Brokers
-	src, err := os.ReadFile("../pipelines.yaml")
+	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -127,7 +134,7 @@ func referenceConfigConn(t *testing.T, conn kafkaconn.Config, registryURL string
 		}
 		return ""
 	}
-	cfg, err := pipeline.Parse("../pipelines.yaml", []byte(text), pipeline.WithGetenv(getenv))
+	cfg, err := pipeline.Parse(path, []byte(text), pipeline.WithGetenv(getenv))
 	if err != nil {
 		t.Fatalf("loading reference pipelines: %v", err)
 	}

@@ -3,6 +3,8 @@ package pipeline_test
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/sluicehq/sluice/internal/deadletter"
 	"github.com/sluicehq/sluice/internal/demo"
+	"github.com/sluicehq/sluice/internal/devenv"
 	"github.com/sluicehq/sluice/internal/testkit"
 	"github.com/sluicehq/sluice/pipeline"
 )
@@ -20,7 +23,7 @@ import (
 // purchase per user two hours after the rest, which closes every earlier
 // window. It returns the events and the windows the reference
 // user-purchases-5m pipeline must publish, and how many events are late.
-func windowEvents(seed uint64, n, users int) (events []demo.Event, want map[string]string, late int) {
+func windowEvents(seed uint64, n, users int) (events []demo.Event, closed, all map[string]string, late int) {
 	rng := rand.New(rand.NewPCG(seed, 5))
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	const minute = int64(60_000)
@@ -65,13 +68,43 @@ func windowEvents(seed uint64, n, users int) (events []demo.Event, want map[stri
 		windows[k].purchases++
 		windows[k].spent += e.Amount
 	}
-	want = map[string]string{}
+	closed, all = map[string]string{}, map[string]string{}
 	for k, a := range windows {
+		all[k] = fmt.Sprintf("purchases=%d spent=%.2f", a.purchases, a.spent)
 		if !strings.Contains(k, fmt.Sprint(base+240*minute)) { // the last windows stay open
-			want[k] = fmt.Sprintf("purchases=%d spent=%.2f", a.purchases, a.spent)
+			closed[k] = all[k]
 		}
 	}
-	return events, want, late
+	return events, closed, all, late
+}
+
+// windowConfig is the reference configuration, its window pipeline
+// publishing at every update when onUpdate is true.
+func windowConfig(t *testing.T, env *devenv.Env, onUpdate bool) (*pipeline.Config, refNames) {
+	t.Helper()
+	if !onUpdate {
+		return referenceConfig(t, env)
+	}
+	src, err := os.ReadFile("../pipelines.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := strings.Replace(string(src), "emit: on_close", "emit: on_update", 1)
+	if text == string(src) {
+		t.Fatal("the reference window step does not say emit: on_close")
+	}
+	path := filepath.Join(t.TempDir(), "pipelines.yaml")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	abs, err := filepath.Abs("../schemas")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(abs, filepath.Join(filepath.Dir(path), "schemas")); err != nil {
+		t.Fatal(err)
+	}
+	return referenceConfigFile(t, path, testkit.Kafka(env.Brokers()), env.RegistryURL())
 }
 
 func windowKey(user string, start, end int64) string {
@@ -82,22 +115,31 @@ func windowKey(user string, start, end int64) string {
 // purchases that arrive out of order, some too late, and compares the
 // windows it publishes and its dead letters with the oracle's: straight
 // through, and stopped and restarted halfway (in-memory tables recovered
-// from the changelog, and tables kept in a state dir). Each window is
-// published once; after a restart, at most once more with the same value.
+// from the changelog, and tables kept in a state dir). With emit: on_close
+// each closed window is published once (after a restart, at most once more
+// with the same value); with on_update every window's last update is its
+// value.
 func TestWindowPipeline(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		restart  bool
 		stateDir bool
-	}{{"straight", false, false}, {"restart", true, false}, {"restart-state-dir", true, true}} {
+		onUpdate bool
+	}{
+		{name: "straight"}, {name: "restart", restart: true}, {name: "restart-state-dir", restart: true, stateDir: true},
+		{name: "on_update", onUpdate: true}, {name: "on_update-restart", restart: true, onUpdate: true},
+	} {
 		t.Run(c.name, func(t *testing.T) {
 			env := testkit.Env(t)
-			cfg, names := referenceConfig(t, env)
+			cfg, names := windowConfig(t, env, c.onUpdate)
 			// One partition: the oracle's stream time is the whole topic's.
 			testkit.CreateTopic(t, env.Brokers(), names.input, 1, nil)
 			v1, v2 := userEventCodecs(t, env.RegistryURL(), names.input)
 			seed := testkit.Seed(t)
-			events, want, late := windowEvents(seed, 3000, 20)
+			events, want, all, late := windowEvents(seed, 3000, 20)
+			if c.onUpdate {
+				want = all
+			}
 			if late == 0 {
 				t.Fatalf("seed %d: no late event to test", seed)
 			}
@@ -145,15 +187,30 @@ func TestWindowPipeline(t *testing.T) {
 				val := fmt.Sprintf("purchases=%d spent=%.2f", m["purchases"], m["total_spent"])
 				if prev, ok := got[k]; ok {
 					repeated++
-					if prev != val {
+					if prev != val && !c.onUpdate {
 						t.Errorf("window %s published as %s, then as %s", k, prev, val)
 					}
 				}
-				got[k] = val
+				got[k] = val // with on_update, the last update
 			}
-			t.Logf("%d windows, %d late purchases, %d windows published again", len(want), late, repeated)
-			if repeated > 0 && !c.restart {
+			t.Logf("%d windows, %d late purchases, %d outputs of a window published before", len(want), late, repeated)
+			if repeated > 0 && !c.restart && !c.onUpdate {
 				t.Errorf("%d windows published more than once without a restart", repeated)
+			}
+			if c.onUpdate && !c.restart {
+				// One update per purchase a window took.
+				taken := 0
+				for _, v := range all {
+					var n int
+					var spent float64
+					if _, err := fmt.Sscanf(v, "purchases=%d spent=%f", &n, &spent); err != nil {
+						t.Fatal(err)
+					}
+					taken += n
+				}
+				if outs := len(got) + repeated; outs != taken {
+					t.Errorf("%d updates published, want one per purchase taken: %d", outs, taken)
+				}
 			}
 			compareWindowOutputs(t, got, want)
 
