@@ -21,12 +21,12 @@ import (
 // up to three minutes out of order (so that some are later than the
 // minute of grace), heartbeats and negative amounts (filtered), then one
 // purchase per user two hours after the rest, which closes every earlier
-// window. It returns the events and the windows the reference
-// user-purchases-5m pipeline must publish, and how many events are late.
-func windowEvents(seed uint64, n, users int) (events []demo.Event, closed, all map[string]string, late int) {
+// window.
+func windowEvents(seed uint64, n, users int) []demo.Event {
 	rng := rand.New(rand.NewPCG(seed, 5))
 	base := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC).UnixMilli()
 	const minute = int64(60_000)
+	var events []demo.Event
 	for i := 0; i < n; i++ {
 		e := demo.Event{Key: fmt.Sprintf("user-%d", rng.IntN(users)), Kind: demo.KindValid, EventType: "purchase",
 			Amount: float64(rng.IntN(10000)) / 4, TS: base + int64(i)*120*minute/int64(n) - rng.Int64N(3*minute)}
@@ -41,11 +41,19 @@ func windowEvents(seed uint64, n, users int) (events []demo.Event, closed, all m
 	for u := 0; u < users; u++ {
 		events = append(events, demo.Event{Key: fmt.Sprintf("user-%d", u), Kind: demo.KindValid, EventType: "purchase", Amount: 1, TS: base + 240*minute})
 	}
+	return events
+}
 
-	// The oracle: 5-minute windows from the epoch, in arrival order; a
-	// window takes a purchase unless the largest ts seen so far has
-	// reached its end + 1 minute.
+// windowOracle computes the windows of size every advance (from the epoch)
+// the pipeline makes of events in arrival order, with a minute of grace: a
+// window takes a purchase unless the largest ts seen so far has reached its
+// end + grace. closed are the windows the final stream time closed, all
+// every window, by windowKey; late counts the purchases no window took,
+// taken the purchases windows took (hopping ones count in several).
+func windowOracle(events []demo.Event, size, advance time.Duration) (closed, all map[string]string, late, taken int) {
+	sz, adv, grace := size.Milliseconds(), advance.Milliseconds(), time.Minute.Milliseconds()
 	type acc struct {
+		end       int64
 		purchases int64
 		spent     float64
 	}
@@ -56,42 +64,54 @@ func windowEvents(seed uint64, n, users int) (events []demo.Event, closed, all m
 			continue
 		}
 		seen = max(seen, e.TS)
-		start := e.TS - e.TS%(5*minute)
-		if start+5*minute+minute <= seen {
+		took := false
+		for start := e.TS - e.TS%adv - (sz/adv-1)*adv; start <= e.TS; start += adv {
+			if start+sz <= e.TS || start+sz+grace <= seen {
+				continue
+			}
+			k := windowKey(e.Key, start, start+sz)
+			if windows[k] == nil {
+				windows[k] = &acc{end: start + sz}
+			}
+			windows[k].purchases++
+			windows[k].spent += e.Amount
+			took = true
+			taken++
+		}
+		if !took {
 			late++
-			continue
 		}
-		k := windowKey(e.Key, start, start+5*minute)
-		if windows[k] == nil {
-			windows[k] = &acc{}
-		}
-		windows[k].purchases++
-		windows[k].spent += e.Amount
 	}
 	closed, all = map[string]string{}, map[string]string{}
 	for k, a := range windows {
 		all[k] = fmt.Sprintf("purchases=%d spent=%.2f", a.purchases, a.spent)
-		if !strings.Contains(k, fmt.Sprint(base+240*minute)) { // the last windows stay open
+		if a.end+grace <= seen {
 			closed[k] = all[k]
 		}
 	}
-	return events, closed, all, late
+	return closed, all, late, taken
 }
 
-// windowConfig is the reference configuration, its window pipeline
-// publishing at every update when onUpdate is true.
-func windowConfig(t *testing.T, env *devenv.Env, onUpdate bool) (*pipeline.Config, refNames) {
+// windowConfig is the reference configuration, its window step's type
+// and emit replaced by shape and emit when they are given.
+func windowConfig(t *testing.T, env *devenv.Env, shape, emit string) (*pipeline.Config, refNames) {
 	t.Helper()
-	if !onUpdate {
+	if shape == "" && emit == "" {
 		return referenceConfig(t, env)
 	}
 	src, err := os.ReadFile("../pipelines.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	text := strings.Replace(string(src), "emit: on_close", "emit: on_update", 1)
-	if text == string(src) {
-		t.Fatal("the reference window step does not say emit: on_close")
+	text := string(src)
+	for _, r := range [][2]string{{"type: tumbling\n          size: 5m\n", shape}, {"emit: on_close\n", emit}} {
+		if r[1] == "" {
+			continue
+		}
+		if !strings.Contains(text, r[0]) {
+			t.Fatalf("the reference window step no longer has %q", r[0])
+		}
+		text = strings.Replace(text, r[0], r[1], 1)
 	}
 	path := filepath.Join(t.TempDir(), "pipelines.yaml")
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
@@ -125,22 +145,35 @@ func TestWindowPipeline(t *testing.T) {
 		restart  bool
 		stateDir bool
 		onUpdate bool
+		hopping  bool
 	}{
 		{name: "straight"}, {name: "restart", restart: true}, {name: "restart-state-dir", restart: true, stateDir: true},
 		{name: "on_update", onUpdate: true}, {name: "on_update-restart", restart: true, onUpdate: true},
+		{name: "hopping", hopping: true}, {name: "hopping-on_update-restart", hopping: true, onUpdate: true, restart: true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			env := testkit.Env(t)
-			cfg, names := windowConfig(t, env, c.onUpdate)
+			size, advance, shape, emit := 5*time.Minute, 5*time.Minute, "", ""
+			if c.hopping {
+				size, shape = 10*time.Minute, "type: hopping\n          size: 10m\n          advance: 5m\n"
+			}
+			if c.onUpdate {
+				emit = "emit: on_update\n"
+			}
+			cfg, names := windowConfig(t, env, shape, emit)
 			// One partition: the oracle's stream time is the whole topic's.
 			testkit.CreateTopic(t, env.Brokers(), names.input, 1, nil)
 			v1, v2 := userEventCodecs(t, env.RegistryURL(), names.input)
 			seed := testkit.Seed(t)
-			events, want, all, late := windowEvents(seed, 3000, 20)
+			events := windowEvents(seed, 3000, 20)
+			want, all, late, taken := windowOracle(events, size, advance)
 			if c.onUpdate {
 				want = all
 			}
-			if late == 0 {
+			// A hopping purchase is late only when both its windows closed,
+			// which three minutes out of order never reach: it misses the
+			// earlier one only.
+			if late == 0 && !c.hopping {
 				t.Fatalf("seed %d: no late event to test", seed)
 			}
 			records, err := demo.Records(names.input, events, v1, v2, 999999)
@@ -199,15 +232,6 @@ func TestWindowPipeline(t *testing.T) {
 			}
 			if c.onUpdate && !c.restart {
 				// One update per purchase a window took.
-				taken := 0
-				for _, v := range all {
-					var n int
-					var spent float64
-					if _, err := fmt.Sscanf(v, "purchases=%d spent=%f", &n, &spent); err != nil {
-						t.Fatal(err)
-					}
-					taken += n
-				}
 				if outs := len(got) + repeated; outs != taken {
 					t.Errorf("%d updates published, want one per purchase taken: %d", outs, taken)
 				}
