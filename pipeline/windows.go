@@ -361,8 +361,11 @@ func (r *handler) windowTail(ctx goka.Context, m *processors.Message, ws []proce
 		sub.Lookup = m.Lookup
 		sub.Vars = maps.Clone(m.Vars)
 		sub.SetVar(processors.VarWindow, map[string]any{"start": time.UnixMilli(w.Start).UTC(), "end": time.UnixMilli(w.End).UTC()})
-		for _, s := range r.p.Steps[r.win.step+1:] {
+		for i := r.win.step + 1; i < len(r.p.Steps); i++ {
+			s := r.p.Steps[i]
+			began := r.m.stepStart()
 			out, err := s.Impl.Process(ctx.Context(), sub)
+			r.m.stepDone(i, began)
 			if err != nil {
 				return nil, r.classify(s.Type, err, s.Retry)
 			}
