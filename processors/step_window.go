@@ -1,6 +1,7 @@
 package processors
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -487,20 +488,7 @@ func (w *window) session(m *Message, stored []Window, t, streamTime int64) (open
 }
 
 func compareWindows(a, b Window) int {
-	if a.Start != b.Start {
-		return compareInt(a.Start, b.Start)
-	}
-	return compareInt(a.End, b.End)
-}
-
-func compareInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End))
 }
 
 func floorDiv(a, b int64) int64 {
