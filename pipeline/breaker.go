@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/sluicehq/sluice/internal/deadletter"
 )
 
 // BreakerStatus is what /pipelines shows of a pipeline's dead-letter breaker.
@@ -90,7 +92,9 @@ func (b *breaker) passed() {
 // held message is judged again only on an attempt that began after the
 // breaker closed, not on one that raced with the success that closed it.
 func (b *breaker) deadLetter(stage, kind string, cause error, began time.Time, held bool) (hold bool, trip *breakerTrip) {
-	if b.cfg.Off {
+	// Late records are the data's, not a fault a fix clears: stream time
+	// never goes back, so a held one would never succeed.
+	if b.cfg.Off || kind == deadletter.KindLate {
 		return false, nil
 	}
 	b.mu.Lock()

@@ -123,6 +123,20 @@ func TestBreakerOff(t *testing.T) {
 	}
 }
 
+// TestBreakerIgnoresLate: late records never open the breaker, however
+// many: holding one would wait forever, since stream time never goes back.
+func TestBreakerIgnoresLate(t *testing.T) {
+	b := newBreaker(Breaker{Ratio: 0.5, MinMessages: 1, Window: time.Minute}, time.Now)
+	for i := range 100 {
+		if hold, _ := b.deadLetter("window", "late", errPoison, time.Now(), false); hold {
+			t.Fatalf("late record %d held", i)
+		}
+	}
+	if hold, _ := b.deadLetter("decode", "poison", errPoison, time.Now(), false); !hold {
+		t.Error("poison at the ratio after late records was not held")
+	}
+}
+
 // TestLetterLogRateLimited: the first dead letter is logged at once with its
 // error, the next ones as counts by stage and kind, at most once per period
 // (or when flushed), so every dead letter is counted in some line.

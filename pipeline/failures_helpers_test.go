@@ -97,14 +97,21 @@ func referenceConfigAt(t *testing.T, brokers []string, registryURL string) (*pip
 // CLI.
 func referenceConfigConn(t *testing.T, conn kafkaconn.Config, registryURL string) (*pipeline.Config, refNames) {
 	t.Helper()
+	return referenceConfigFile(t, "../pipelines.yaml", conn, registryURL)
+}
+
+// referenceConfigFile is referenceConfigConn for a copy of the reference
+// file at path.
+func referenceConfigFile(t *testing.T, path string, conn kafkaconn.Config, registryURL string) (*pipeline.Config, refNames) {
+	t.Helper()
 	brokers := conn.Brokers
-	src, err := os.ReadFile("../pipelines.yaml")
+	src, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	suffix := testkit.Unique("")
 	text := string(src)
-	for _, name := range []string{"user-topic", "user-stats", "big-purchases"} {
+	for _, name := range []string{"user-topic", "user-stats", "big-purchases", "user-purchases-5m"} {
 		text = strings.ReplaceAll(text, name, name+suffix)
 	}
 	text = strings.Replace(text, "  partitioner: murmur2", "  partitioner: murmur2\n  heartbeat: 100ms\n  session_timeout: 6s", 1)
@@ -127,13 +134,14 @@ func referenceConfigConn(t *testing.T, conn kafkaconn.Config, registryURL string
 		}
 		return ""
 	}
-	cfg, err := pipeline.Parse("../pipelines.yaml", []byte(text), pipeline.WithGetenv(getenv))
+	cfg, err := pipeline.Parse(path, []byte(text), pipeline.WithGetenv(getenv))
 	if err != nil {
 		t.Fatalf("loading reference pipelines: %v", err)
 	}
 	return cfg, refNames{
 		input: "user-topic" + suffix, stats: "user-stats" + suffix, big: "big-purchases" + suffix,
 		dlq: "user-topic" + suffix + "-dlq", statsGroup: "user-stats" + suffix, bigGroup: "big-purchases" + suffix,
+		purchases: "user-purchases-5m" + suffix, purchasesDLQ: "user-purchases-5m" + suffix + "-dlq",
 	}
 }
 

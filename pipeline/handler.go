@@ -10,6 +10,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/IBM/sarama"
 	"github.com/lovoo/goka"
 	"go.opentelemetry.io/otel/trace"
 
@@ -74,6 +75,8 @@ type handler struct {
 	// history is the input history the processor runs in (history.go), set
 	// before each processor run; a stateless pipeline's is zero.
 	history atomic.Pointer[inputHistory]
+	// win closes the windows of a pipeline with a window step (nil without).
+	win *windowRuntime
 }
 
 // attemptResult is the outcome of one try at a message.
@@ -165,6 +168,10 @@ func (r *handler) callback(ctx goka.Context, msg any) {
 	// breakerHeld is true once the open breaker held this message.
 	breakerHeld := false
 	part := r.parts.partition(meta.Partition)
+	if r.win != nil {
+		idx := r.windows(ctx, part)
+		idx.processed = max(idx.processed, meta.Offset)
+	}
 	inb := &inbound{raw: raw, meta: meta, in: in, part: part, cache: part.cache}
 	for {
 		began := r.breaker.now()
@@ -310,10 +317,7 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 	res.msg = m
 	m.Reuse(&inb.part.scratch)
 	res.emits = res.one[:0]
-	var hist inputHistory
-	if h := r.history.Load(); h != nil {
-		hist = *h
-	}
+	hist := r.currentHistory()
 	if r.p.Stateful() {
 		stored, err := r.stored(ctx, inb, hist)
 		if err != nil {
@@ -325,6 +329,13 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 			if replayed {
 				r.m.replayed()
 			}
+		}
+		if r.win != nil {
+			ws := &processors.Windows{StreamTime: r.windows(ctx, inb.part).streamTime}
+			if stored != nil && stored.Windows != nil {
+				ws.Open = stored.Windows.Open
+			}
+			m.LoadWindows(ws)
 		}
 	}
 	if len(r.lookupTables) > 0 {
@@ -344,6 +355,7 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 			return nil, nil
 		})
 	}
+	var windowed []outRecord
 	for i, s := range r.p.Steps {
 		stepBegan := r.m.stepStart()
 		out, err := s.Impl.Process(ctx.Context(), m)
@@ -351,34 +363,31 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 		if err != nil {
 			return nil, r.classify(s.Type, err, s.Retry)
 		}
+		if r.win != nil && i == r.win.step {
+			// The steps after the window step run once per window it
+			// publishes (see windows.go).
+			var fail *attemptFailure
+			if windowed, fail = r.windowTail(ctx, m, m.WindowsToEmit(), &in); fail != nil {
+				return nil, fail
+			}
+			res.dropped = out == processors.Drop
+			break
+		}
 		if out == processors.Drop {
 			res.dropped = true
 			break
 		}
 	}
-	headers := outputHeaders(r.p.Headers, in.headers)
-	for _, e := range m.Emits() {
-		enc, ok := r.outputs[e.Output]
-		if !ok {
-			// Built-in steps are checked at load; a custom step may still
-			// name an output that does not exist.
-			return nil, r.classify(deadletter.StageEmit, fmt.Errorf("no output named %q in pipeline %s", e.Output, r.p.Name), r.p.Retry)
-		}
-		b, err := enc.encode(ctx.Context(), e.Value)
-		if err != nil {
-			return nil, r.classify(deadletter.StageEncode, fmt.Errorf("output %s: %w", e.Output, err), r.p.Retry)
-		}
-		rec := outRecord{topic: enc.topic, key: outputKey(e.Key, in.key), value: b, headers: headers}
-		if err := r.limit.check(recordSize(rec.key, rec.value, rec.headers)); err != nil {
-			return nil, oversize(deadletter.StageEmit, fmt.Errorf("output %s: %w", e.Output, err))
-		}
-		res.emits = append(res.emits, rec)
+	emits, fail := r.encodeEmits(ctx, m.Emits(), in.key, outputHeaders(r.p.Headers, in.headers))
+	if fail != nil {
+		return nil, fail
 	}
+	res.emits = append(append(res.emits, emits...), windowed...)
 	if r.p.Stateful() {
 		var entry *TableEntry
 		switch {
 		case m.StateChanged():
-			entry = &TableEntry{State: m.State(), Partition: meta.Partition, Offset: meta.Offset, History: hist.History}
+			entry = &TableEntry{State: m.State(), Partition: meta.Partition, Offset: meta.Offset, History: hist.History, Windows: m.Windows()}
 		case m.Replayed() && !res.dropped && inb.stored != nil:
 			// Rewrite the stored state, in case the crash came between this
 			// message's table write and its commit.
@@ -396,6 +405,30 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 		}
 	}
 	return res, nil
+}
+
+// encodeEmits encodes the records steps emitted; inputKey and headers are
+// the input record's key and the headers outputs carry.
+func (r *handler) encodeEmits(ctx goka.Context, emits []processors.Emit, inputKey []byte, headers []sarama.RecordHeader) ([]outRecord, *attemptFailure) {
+	var recs []outRecord
+	for _, e := range emits {
+		enc, ok := r.outputs[e.Output]
+		if !ok {
+			// Built-in steps are checked at load; a custom step may still
+			// name an output that does not exist.
+			return nil, r.classify(deadletter.StageEmit, fmt.Errorf("no output named %q in pipeline %s", e.Output, r.p.Name), r.p.Retry)
+		}
+		b, err := enc.encode(ctx.Context(), e.Value)
+		if err != nil {
+			return nil, r.classify(deadletter.StageEncode, fmt.Errorf("output %s: %w", e.Output, err), r.p.Retry)
+		}
+		rec := outRecord{topic: enc.topic, key: outputKey(e.Key, inputKey), value: b, headers: headers}
+		if err := r.limit.check(recordSize(rec.key, rec.value, rec.headers)); err != nil {
+			return nil, oversize(deadletter.StageEmit, fmt.Errorf("output %s: %w", e.Output, err))
+		}
+		recs = append(recs, rec)
+	}
+	return recs, nil
 }
 
 // stored returns the key's table entry, from the partition's cache or else
@@ -440,6 +473,8 @@ func (r *handler) classify(stage string, err error, retry Retry) *attemptFailure
 		f.transient, f.hold = true, true
 	case errors.Is(err, processors.ErrTransient):
 		f.transient = true
+	case errors.Is(err, processors.ErrLate):
+		f.kind = deadletter.KindLate
 	}
 	return f
 }
@@ -453,7 +488,21 @@ func (r *handler) apply(ctx goka.Context, res *attemptResult, inb *inbound, cons
 		// The table holds it now (a failed SetValue fails the processor).
 		inb.cache.put(ctx.Key(), res.entry)
 	}
-	r.write(ctx, res.emits, res.outcome(), consumed)
+	if r.win == nil {
+		r.write(ctx, res.emits, res.outcome(), consumed)
+		return
+	}
+	idx := r.windows(ctx, inb.part)
+	if e := res.entry; e != nil && e.Windows != nil {
+		idx.streamTime = max(idx.streamTime, e.Windows.StreamTime)
+		r.indexKey(idx, ctx.Key(), e.Windows, false)
+	}
+	var then func()
+	if len(res.emits) > 0 {
+		then = idx.sent(ctx.Key())
+	}
+	r.writeThen(ctx, res.emits, res.outcome(), consumed, then)
+	r.loopDue(ctx, idx)
 }
 
 // outcome is filtered when a step dropped the message and it changed

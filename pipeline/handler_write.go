@@ -54,12 +54,21 @@ func (r *handler) valueLess(rec outRecord, in inputRecord, meta processors.Meta,
 // uncommitted and uncounted, comes again. consumed is when the message's
 // callback began.
 func (r *handler) write(ctx goka.Context, recs []outRecord, o outcome, consumed time.Time) {
+	r.writeThen(ctx, recs, o, consumed, nil)
+}
+
+// writeThen is write that calls then (when not nil) once the broker has
+// acknowledged every record.
+func (r *handler) writeThen(ctx goka.Context, recs []outRecord, o outcome, consumed time.Time, then func()) {
 	if len(recs) == 0 {
 		r.finish(o, consumed)
+		if then != nil {
+			then()
+		}
 		return
 	}
 	s := r.currentSender()
-	w := &pendingWrite{r: r, o: o, consumed: consumed}
+	w := &pendingWrite{r: r, o: o, consumed: consumed, then: then}
 	w.left.Store(int32(len(recs)))
 	acks := w.one[:0]
 	if len(recs) > 1 {
@@ -77,6 +86,7 @@ type pendingWrite struct {
 	o        outcome
 	consumed time.Time
 	left     atomic.Int32 // records not acknowledged yet
+	then     func()       // called once all are acknowledged (may be nil)
 	// one is the acknowledgement of a message with a single record, which
 	// is most: no allocation of its own.
 	one [1]recordAck
@@ -101,6 +111,9 @@ func (a *recordAck) acked(err error) {
 	w.r.m.acked(a.rec, w.o)
 	if w.left.Add(-1) == 0 {
 		w.r.finish(w.o, w.consumed)
+		if w.then != nil {
+			w.then()
+		}
 	}
 	a.done(nil)
 }

@@ -133,6 +133,15 @@ func readHistory(ctx context.Context, adm *kadm.Client, group, topic string) (in
 	return h, nil
 }
 
+// currentHistory is the history the processor runs in (zero before it is
+// read, and for a stateless pipeline).
+func (r *handler) currentHistory() inputHistory {
+	if h := r.history.Load(); h != nil {
+		return *h
+	}
+	return inputHistory{}
+}
+
 // loadHistory reads the input history a stateful pipeline's processor runs
 // in (a stateless one has none to keep).
 func (run *pipelineProcess) loadHistory(ctx context.Context, adm *kadm.Client) error {

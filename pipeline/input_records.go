@@ -93,23 +93,26 @@ func (r *handler) consumerGroupBuilder(build goka.ConsumerGroupBuilder) goka.Con
 		if err != nil {
 			return nil, err
 		}
-		return notingGroup{ConsumerGroup: cg, inputs: r.inputs, parts: r.parts, history: &r.history}, nil
+		return notingGroup{ConsumerGroup: cg, inputs: r.inputs, parts: r.parts, topic: r.p.Input.Topic, history: &r.history}, nil
 	}
 }
 
-// notingGroup is a consumer group whose claims note their records, whose
-// sessions each start with new partition states, and whose commits are in
-// order and carry the input history's metadata (see committingSession).
+// notingGroup is a consumer group whose claims of the input topic note
+// their records (a window pipeline's loop topic is consumed too, and its
+// offsets are another sequence), whose sessions each start with new
+// partition states, and whose commits are in order and carry the input
+// history's metadata (see committingSession).
 type notingGroup struct {
 	sarama.ConsumerGroup
 	inputs  *inputRecords
 	parts   *partitions
+	topic   string
 	history *atomic.Pointer[inputHistory]
 }
 
 func (g notingGroup) Consume(ctx context.Context, topics []string, h sarama.ConsumerGroupHandler) error {
 	return g.ConsumerGroup.Consume(ctx, topics, notingHandler{ConsumerGroupHandler: h, inputs: g.inputs, parts: g.parts,
-		history: g.history, session: &atomic.Pointer[committingSession]{}})
+		topic: g.topic, history: g.history, session: &atomic.Pointer[committingSession]{}})
 }
 
 // notingHandler spans the group sessions of one Consume (see sessionLoop);
@@ -118,6 +121,7 @@ type notingHandler struct {
 	sarama.ConsumerGroupHandler
 	inputs  *inputRecords
 	parts   *partitions
+	topic   string
 	history *atomic.Pointer[inputHistory]
 	session *atomic.Pointer[committingSession]
 }
@@ -141,6 +145,9 @@ func (h notingHandler) Setup(s sarama.ConsumerGroupSession) error {
 // messages on in runs rather than waking goka for each one.
 func (h notingHandler) ConsumeClaim(_ sarama.ConsumerGroupSession, c sarama.ConsumerGroupClaim) error {
 	cs := h.session.Load() // the claim's session, made at its Setup
+	if c.Topic() != h.topic {
+		return h.ConsumerGroupHandler.ConsumeClaim(cs, c)
+	}
 	out := make(chan *sarama.ConsumerMessage, cap(c.Messages()))
 	done := make(chan struct{})
 	var wg sync.WaitGroup

@@ -308,7 +308,55 @@ func (l *loader) steps(p *Pipeline, n *config.Node, tables map[string]*processor
 		s.Type, s.Impl = typ, impl
 		steps = append(steps, s)
 	}
+	l.checkWindowed(p, steps)
 	return steps
+}
+
+// checkWindowed checks a pipeline with a window step: one window step, no
+// aggregate (both keep the key's state), and Avro outputs that declare the
+// window's bounds.
+func (l *loader) checkWindowed(p *Pipeline, steps []*Step) {
+	var window *Step
+	for _, s := range steps {
+		if _, ok := s.Impl.(processors.WindowCloser); !ok {
+			continue
+		}
+		if window != nil {
+			l.rep.Errorf(s.Pos, "pipeline %q has a second window step (the first is on line %d): a pipeline keeps one kind of window", p.Name, window.Pos.Line)
+			continue
+		}
+		window = s
+	}
+	if window == nil {
+		return
+	}
+	for _, s := range steps {
+		if s.Type == "aggregate" {
+			l.rep.Errorf(s.Pos, "pipeline %q has both a window step (line %d) and an aggregate step: both keep the key's state; use one", p.Name, window.Pos.Line)
+		}
+	}
+	at := l.sites[p]
+	for _, name := range p.OutputList {
+		o := p.Outputs[name]
+		if o.Codec != CodecAvro || o.Schema == nil {
+			continue
+		}
+		t := processors.TypeOf(o.Schema)
+		pos := p.Pos
+		if at != nil {
+			pos = where(p, at.outputTopics[name])
+		}
+		for _, field := range []string{processors.FieldWindowStart, processors.FieldWindowEnd} {
+			f, ok := t.Field(field)
+			if !ok {
+				l.rep.Errorf(pos, "output %q: schema %s lacks field %q: the outputs of a window pipeline carry window_start and window_end (long, timestamp-millis)", name, o.SchemaFile, field)
+				continue
+			}
+			if k := f.Go; k == nil || (k.String() != "time.Time" && k.String() != "int64") {
+				l.rep.Errorf(pos, "output %q: field %q of schema %s must be a long (timestamp-millis), it holds the window's bound", name, field, o.SchemaFile)
+			}
+		}
+	}
 }
 
 // inputType is what the first step sees.

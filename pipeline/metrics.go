@@ -204,6 +204,9 @@ func (m *pipelineMetrics) acked(rec outRecord, o outcome) {
 // finish counts the outcome of a message consumed at began: its count in
 // stats, and its duration.
 func (r *handler) finish(o outcome, began time.Time) {
+	if o == outcomeWindowClosed {
+		return // not a consumed message
+	}
 	r.stats.record(o)
 	r.m.duration.Observe(time.Since(began).Seconds())
 }

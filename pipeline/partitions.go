@@ -30,6 +30,9 @@ type partitions struct {
 type partitionState struct {
 	cache   *entryCache // nil when caching is off
 	scratch processors.Scratch
+	// windows is the partition's window index, nil until a window
+	// pipeline's callback first needs it (see windows.go).
+	windows *windowIndex
 }
 
 func newPartitions(cacheEntries int) *partitions {

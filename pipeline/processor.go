@@ -49,6 +49,9 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 	if sv.opts.StateDir != "" {
 		store = failingStorage(sv.stateDir(p), run.fail)
 	}
+	if run.win != nil {
+		store = run.win.trackStores(string(goka.GroupTable(goka.Group(p.Group))), store)
+	}
 	groups := goka.ConsumerGroupBuilderWithConfig(scfg)
 	if sv.opts.InstanceID != "" {
 		build := groups
@@ -106,6 +109,10 @@ func (sv *Supervisor) groupGraph(run *pipelineProcess) *goka.GroupGraph {
 	}
 	if p.Stateful() {
 		edges = append(edges, goka.Persist(run.table))
+	}
+	if run.win != nil {
+		// Loopbacks to the keys whose windows close (see windows.go).
+		edges = append(edges, goka.Loop(new(codecs.Bytes), run.loopCallback))
 	}
 	names := make([]string, 0, len(run.lookupTables))
 	for name := range run.lookupTables {

@@ -24,6 +24,8 @@ import (
 // so that runs on a shared real broker never meet.
 type refNames struct {
 	input, stats, big, dlq, statsGroup, bigGroup string
+	// purchases is the window pipeline's name, group and output topic.
+	purchases, purchasesDLQ string
 }
 
 // referenceConfig loads ../pipelines.yaml with every topic and group renamed,

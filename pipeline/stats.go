@@ -37,6 +37,9 @@ const (
 	outcomeDeadLettered
 	// outcomeReplayForOther is filtered: a replay for another pipeline.
 	outcomeReplayForOther
+	// outcomeWindowClosed is a loopback that published closed windows: not
+	// a consumed message, so not counted.
+	outcomeWindowClosed
 )
 
 // stats counts a pipeline's messages without locking: the callbacks of

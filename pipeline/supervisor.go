@@ -273,6 +273,7 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 			return nil, err
 		}
 		r.parts = newPartitions(p.State.CacheEntries)
+		r.win = newWindowRuntime(p)
 	}
 	for _, s := range p.Steps {
 		if q := sv.cfg.Pipeline(s.Table); q != nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/hamba/avro/v2"
 
 	"github.com/sluicehq/sluice/codecs"
+	"github.com/sluicehq/sluice/processors"
 	"github.com/sluicehq/sluice/registry/regclient"
 )
 
@@ -33,6 +35,9 @@ type TableEntry struct {
 	// History is the input history the message was consumed in (zero in
 	// entries written before histories were stored).
 	History History
+	// Windows are the key's windows in a pipeline with a window step, nil
+	// otherwise.
+	Windows *processors.Windows
 }
 
 // badEntry is what the codec decodes a table value it cannot read into.
@@ -68,8 +73,11 @@ func StateSubject(group string) string { return group + "-state-value" }
 //	             (null when there is none to tell: no topic ids, no reset)
 //	  state      the pipeline's state schema
 //	  windows    array of sluice.state.Window {start: long, end: long,
-//	             state: the state schema}: room for several open windows of
-//	             one key
+//	             state: the state schema}: the key's windows, empty in a
+//	             pipeline without a window step. In one with, the array
+//	             ends with a stream-time mark: {start: the partition's
+//	             stream time when the entry was written, end: math.MinInt64
+//	             (no window ends there), state: the entry's state}.
 //
 // An entry written under another registered entry schema (an earlier state
 // schema) is read by resolving its writer schema to the current one, like
@@ -276,7 +284,9 @@ func (c *tableCodec) encode(e *TableEntry) ([]byte, error) {
 		buf = binary.AppendVarint(buf, e.History.Generation)
 	}
 	buf, err := c.state.Append(buf, e.State)
-	buf = append(buf, 0) // windows: an empty array
+	if err == nil {
+		buf, err = c.appendWindows(buf, e)
+	}
 	var out []byte
 	if err == nil {
 		out = bytes.Clone(buf)
@@ -326,8 +336,8 @@ func (c *tableCodec) decode(data []byte) (*TableEntry, error) {
 	if r.Error == nil {
 		e.State, _ = state.Read(r).(map[string]any)
 	}
-	if n := r.ReadLong(); r.Error == nil && n != 0 {
-		r.Error = fmt.Errorf("%d windows: none are written yet", n)
+	if r.Error == nil {
+		e.Windows = c.readWindows(r, state)
 	}
 	err = codecs.ReadEnd(r)
 	c.readers.Put(r)
@@ -335,6 +345,62 @@ func (c *tableCodec) decode(data []byte) (*TableEntry, error) {
 		return nil, fmt.Errorf("decoding table entry: %w", err)
 	}
 	return e, nil
+}
+
+// windowMarkEnd is the end of the stream-time mark that closes the windows
+// of an entry of a pipeline with a window step.
+const windowMarkEnd = math.MinInt64
+
+// appendWindows appends the entry's windows array: empty without windows,
+// else the windows and the stream-time mark, in one block.
+func (c *tableCodec) appendWindows(buf []byte, e *TableEntry) ([]byte, error) {
+	if e.Windows == nil {
+		return append(buf, 0), nil
+	}
+	buf = binary.AppendVarint(buf, int64(len(e.Windows.Open)+1))
+	var err error
+	for _, w := range e.Windows.Open {
+		buf = binary.AppendVarint(buf, w.Start)
+		buf = binary.AppendVarint(buf, w.End)
+		if buf, err = c.state.Append(buf, w.State); err != nil {
+			return buf, fmt.Errorf("window [%d, %d): %w", w.Start, w.End, err)
+		}
+	}
+	buf = binary.AppendVarint(buf, e.Windows.StreamTime)
+	buf = binary.AppendVarint(buf, windowMarkEnd)
+	if buf, err = c.state.Append(buf, e.State); err != nil {
+		return buf, err
+	}
+	return append(buf, 0), nil // the array's end
+}
+
+// readWindows reads the windows array, their states with states: nil when
+// it is empty.
+func (c *tableCodec) readWindows(r *avro.Reader, states *codecs.Binary) *processors.Windows {
+	var ws *processors.Windows
+	for {
+		n := r.ReadLong()
+		if r.Error != nil || n == 0 {
+			return ws
+		}
+		if n < 0 { // a block with its size in bytes
+			n = -n
+			r.ReadLong()
+		}
+		if ws == nil {
+			ws = &processors.Windows{StreamTime: processors.NoStreamTime}
+		}
+		for ; n > 0 && r.Error == nil; n-- {
+			w := processors.Window{Start: r.ReadLong(), End: r.ReadLong()}
+			state, _ := states.Read(r).(map[string]any)
+			if w.End == windowMarkEnd {
+				ws.StreamTime = w.Start
+				continue
+			}
+			w.State = state
+			ws.Open = append(ws.Open, w)
+		}
+	}
 }
 
 // tableJSON is the JSON entry of earlier versions.

@@ -94,6 +94,11 @@ func (t *topics) ensure(ctx context.Context, ps []*Pipeline, all []*Pipeline) (m
 				return nil, err
 			}
 		}
+		if _, _, ok := windowStep(p); ok {
+			if err := t.checkLoop(ctx, p, n); err != nil {
+				return nil, err
+			}
+		}
 		for _, s := range p.Steps {
 			if s.Table == "" {
 				continue
@@ -134,6 +139,27 @@ func (t *topics) checkTable(ctx context.Context, pipeline, table string, partiti
 	}
 	return nil
 }
+
+// checkLoop creates the loop topic of a pipeline with a window step
+// (<group>-loop, see windows.go), co-partitioned with its input, or checks
+// the one there is.
+func (t *topics) checkLoop(ctx context.Context, p *Pipeline, partitions int) error {
+	loop := LoopTopic(p.Group)
+	m, ok, err := t.partitions(ctx, loop)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return t.create(ctx, loop, partitions, false, "window loopbacks of "+p.Name)
+	}
+	if m != partitions {
+		return fmt.Errorf("topic %s (window loopbacks of pipeline %s) has %d partitions but its input has %d: it must be co-partitioned with its input", loop, p.Name, m, partitions)
+	}
+	return nil
+}
+
+// LoopTopic is the topic of the loopbacks of group's window pipeline.
+func LoopTopic(group string) string { return group + "-loop" }
 
 // targetTopics are the topics a pipeline writes: its outputs, its
 // dead-letter topic and its table.

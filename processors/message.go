@@ -57,6 +57,10 @@ type Message struct {
 	// (most do) needs no slice of its own. emits points into it: a Message
 	// in use is not copied.
 	first [1]Emit
+	// windows are the key's windows, emitWindows those to publish (see
+	// step_window.go).
+	windows     *Windows
+	emitWindows []Window
 }
 
 // NewMessage returns a message for key and value, as the runtime makes one

@@ -68,5 +68,6 @@ func builtins() map[string]Factory {
 		"route":     NewRoute,
 		"lookup":    NewLookup,
 		"emit":      NewEmit,
+		"window":    NewWindow,
 	}
 }

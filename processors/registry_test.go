@@ -9,7 +9,7 @@ import (
 	"github.com/sluicehq/sluice/processors"
 )
 
-var builtinSteps = []string{"aggregate", "emit", "filter", "lookup", "map", "route", "validate"}
+var builtinSteps = []string{"aggregate", "emit", "filter", "lookup", "map", "route", "validate", "window"}
 
 func TestRegistryBuiltins(t *testing.T) {
 	reg := processors.NewRegistry()
@@ -87,7 +87,7 @@ func TestRegistryCustomStep(t *testing.T) {
 	if !ok {
 		t.Fatal("upper is not registered")
 	}
-	want := []string{"aggregate", "emit", "filter", "lookup", "map", "route", "upper", "validate"}
+	want := []string{"aggregate", "emit", "filter", "lookup", "map", "route", "upper", "validate", "window"}
 	if got := reg.Names(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Names() = %v, want %v", got, want)
 	}

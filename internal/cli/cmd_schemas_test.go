@@ -35,7 +35,7 @@ func evolvedSchemas(t *testing.T, field map[string]any) string {
 		}
 	}
 	must(os.MkdirAll(filepath.Join(dir, "schemas"), 0o755))
-	for _, f := range []string{"pipelines.yaml", "schemas/user_stats.avsc"} {
+	for _, f := range []string{"pipelines.yaml", "schemas/user_stats.avsc", "schemas/user_purchases_5m.avsc"} {
 		b, err := os.ReadFile(filepath.Join("../..", f))
 		must(err)
 		must(os.WriteFile(filepath.Join(dir, f), b, 0o644))

@@ -29,7 +29,7 @@ func TestValidateReference(t *testing.T) {
 	if r.code != ExitOK || r.stderr != "" {
 		t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
 	}
-	if want := "../../pipelines.yaml: valid (2 pipelines: user-stats, big-purchases)\n"; r.stdout != want {
+	if want := "../../pipelines.yaml: valid (3 pipelines: user-stats, big-purchases, user-purchases-5m)\n"; r.stdout != want {
 		t.Errorf("stdout %q, want %q", r.stdout, want)
 	}
 }

@@ -45,7 +45,7 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	pl := plan()
 	svc := startServices(t)
 	suffix := testkit.Unique("")
-	names := struct{ input, stats, big, dlq string }{"user-topic" + suffix, "user-stats" + suffix, "big-purchases" + suffix, "user-topic" + suffix + "-dlq"}
+	names := struct{ input, stats, big, dlq, purchases string }{"user-topic" + suffix, "user-stats" + suffix, "big-purchases" + suffix, "user-topic" + suffix + "-dlq", "user-purchases-5m" + suffix}
 	cfgPath := pipelinesFile(t, suffix, "")
 	testkit.CreateTopic(t, svc.brokers, names.input, 6, nil)
 
@@ -158,9 +158,13 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 		t.Fatalf("timed out after %s waiting for the state of every user to be the expected one after %d kills: %d users still differ (e.g. %s); run log:\n%s",
 			stateWait, pl.kills, len(diffs), example, run.tail(40))
 	}
-	for _, group := range []string{names.stats, names.big} {
+	for _, group := range []string{names.stats, names.big, names.purchases} {
 		testkit.WaitLagZero(t, svc.brokers, group, names.input, 2*time.Minute)
 	}
+	// Every window the partitions' stream times closed is published, with
+	// its exact value (a kill may have published one twice, never two values).
+	wantWindows := expectWindows(events, records)
+	windowDiffs, windowOuts := waitWindows(t, svc.brokers, client, names.purchases, wantWindows, 2*time.Minute)
 	if err := run.stop(t, time.Minute); err != nil {
 		t.Errorf("sluice run did not exit 0 after SIGTERM: %v; log:\n%s", err, run.tail(30))
 	}
@@ -210,6 +214,93 @@ func TestCrashRecoveryIsExact(t *testing.T) {
 	}
 	if missing > 0 {
 		t.Errorf("last output differs for %d users", missing)
+	}
+	t.Logf("user-purchases-5m: %d closed windows expected, %d outputs", len(wantWindows), windowOuts)
+	if len(windowDiffs) > 0 {
+		t.Errorf("user-purchases-5m: %d windows differ, e.g.\n  %s", len(windowDiffs), strings.Join(windowDiffs[:min(5, len(windowDiffs))], "\n  "))
+	}
+}
+
+// expectWindows computes the windows user-purchases-5m publishes: 5-minute
+// purchase counts and sums per user, per partition in offset order, a
+// purchase taken unless the partition's largest ts so far reached its
+// window's end + 1 minute; published are the windows the partition's final
+// stream time closed. Keys are "user [start, end)".
+func expectWindows(events []demo.Event, records []*kgo.Record) map[string]string {
+	const size, grace = int64(5 * 60_000), int64(60_000)
+	type acc struct {
+		partition int32
+		end       int64
+		purchases int64
+		spent     float64
+	}
+	windows := map[string]*acc{}
+	seen := map[int32]int64{}
+	for i, e := range events {
+		if e.Kind != demo.KindValid || e.EventType != "purchase" || e.Amount < 0 {
+			continue
+		}
+		p := records[i].Partition
+		if s, ok := seen[p]; !ok || e.TS > s {
+			seen[p] = e.TS
+		}
+		start := e.TS - e.TS%size
+		if start+size+grace <= seen[p] {
+			continue // late
+		}
+		k := fmt.Sprintf("%s [%d, %d)", e.Key, start, start+size)
+		if windows[k] == nil {
+			windows[k] = &acc{partition: p, end: start + size}
+		}
+		windows[k].purchases++
+		windows[k].spent += e.Amount
+	}
+	want := map[string]string{}
+	for k, a := range windows {
+		if a.end+grace <= seen[a.partition] {
+			want[k] = fmt.Sprintf("purchases=%d spent=%.2f", a.purchases, a.spent)
+		}
+	}
+	return want
+}
+
+// waitWindows reads the window outputs until they are the expected ones or
+// timeout passes, and returns the differences left and the outputs read.
+func waitWindows(t *testing.T, brokers []string, client codecs.Registry, topic string, want map[string]string, timeout time.Duration) ([]string, int) {
+	t.Helper()
+	dec := avroDecoder(t, client, "../../schemas/user_purchases_5m.avsc")
+	deadline := time.Now().Add(timeout)
+	for {
+		outs := readUntilQuiet(t, brokers, topic)
+		got := map[string]string{}
+		var diffs []string
+		for _, r := range outs {
+			v, err := dec.Decode(r.Value)
+			if err != nil {
+				t.Fatalf("decoding a window output: %v", err)
+			}
+			m := v.(map[string]any)
+			k := fmt.Sprintf("%s [%d, %d)", r.Key, m["window_start"].(time.Time).UnixMilli(), m["window_end"].(time.Time).UnixMilli())
+			val := fmt.Sprintf("purchases=%d spent=%.2f", m["purchases"], m["total_spent"])
+			if prev, ok := got[k]; ok && prev != val {
+				diffs = append(diffs, fmt.Sprintf("%s published as %s, then as %s", k, prev, val))
+			}
+			got[k] = val
+		}
+		for k, w := range want {
+			if g := got[k]; g != w {
+				diffs = append(diffs, fmt.Sprintf("%s: got %q, want %q", k, g, w))
+			}
+		}
+		for k, g := range got {
+			if _, ok := want[k]; !ok {
+				diffs = append(diffs, fmt.Sprintf("%s published (%s) but not closed", k, g))
+			}
+		}
+		if len(diffs) == 0 || time.Now().After(deadline) {
+			slices.Sort(diffs)
+			return diffs, len(outs)
+		}
 	}
 }
 

@@ -249,7 +249,7 @@ func referencePipelines(t *testing.T, suffix string, kafka string) string {
 		t.Fatal(err)
 	}
 	text := string(src)
-	for _, name := range []string{"user-topic", "user-stats", "big-purchases"} {
+	for _, name := range []string{"user-topic", "user-stats", "big-purchases", "user-purchases-5m"} {
 		text = strings.ReplaceAll(text, name, name+suffix)
 	}
 	abs, _ := filepath.Abs("../../schemas")
