@@ -12,7 +12,7 @@ func TestTestReference(t *testing.T) {
 	if r.code != ExitOK || r.stderr != "" {
 		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	if want := "ok\t../../pipelines_test.yaml\t3 tests\nPASS\n"; r.stdout != want {
+	if want := "ok\t../../pipelines_test.yaml\t4 tests\nPASS\n"; r.stdout != want {
 		t.Errorf("stdout %q, want %q", r.stdout, want)
 	}
 }
