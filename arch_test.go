@@ -24,24 +24,25 @@ var importRules = map[string][]string{
 	"internal/partition":  {module + "/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"internal/conf":       {module + "/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"internal/tracing":    {module + "/..."},
-	// Schema formats are shared by the registry and the codecs: neither may come in.
-	"internal/schemafmt": {module + "/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
-	"internal/tlsconf":   {module + "/pipeline", module + "/codecs", module + "/registry/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
-	"registry/regclient": {module + "/codecs", module + "/pipeline", module + "/registry", "github.com/lovoo/goka", "github.com/IBM/sarama"},
-	"registry":           {module + "/codecs", module + "/pipeline", module + "/registry/regclient", "github.com/lovoo/goka", "github.com/IBM/sarama"},
-	"codecs":             {module + "/pipeline", module + "/processors", module + "/registry", module + "/internal/cli", "github.com/lovoo/goka", "github.com/IBM/sarama"},
-	"processors":         {module + "/pipeline", "github.com/lovoo/goka", "github.com/IBM/sarama", "github.com/twmb/franz-go/pkg/kgo"},
-	"pipeline":           {module + "/internal/cli", module + "/internal/ops", module + "/internal/publish", module + "/internal/dlq", module + "/internal/devenv", module + "/internal/demo", module + "/registry"},
-	"internal/render":    {module + "/pipeline", module + "/internal/cli", module + "/internal/dlq", "github.com/lovoo/goka", "github.com/IBM/sarama"},
-	"internal/dlq":       {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka", "github.com/IBM/sarama"},
-	"internal/ops":       {module + "/internal/cli", module + "/internal/dlq"},
-	"internal/publish":   {module + "/pipeline", module + "/processors", module + "/internal/cli", module + "/internal/ops", module + "/internal/dlq", "github.com/lovoo/goka", "github.com/IBM/sarama"},
-	"internal/devenv":    {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka"},
-	"internal/demo":      {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka"},
+	"internal/tlsconf":    {module + "/pipeline", module + "/codecs", module + "/registry/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
+	"registry/regclient":  {module + "/codecs", module + "/pipeline", module + "/registry", "github.com/lovoo/goka", "github.com/IBM/sarama"},
+	"registry":            {module + "/codecs", module + "/pipeline", module + "/registry/regclient", "github.com/lovoo/goka", "github.com/IBM/sarama"},
+	"codecs":              {module + "/pipeline", module + "/processors", module + "/registry", module + "/internal/cli", "github.com/lovoo/goka", "github.com/IBM/sarama"},
+	"processors":          {module + "/pipeline", "github.com/lovoo/goka", "github.com/IBM/sarama", "github.com/twmb/franz-go/pkg/kgo"},
+	"pipeline":            {module + "/internal/cli", module + "/internal/ops", module + "/internal/publish", module + "/internal/dlq", module + "/internal/devenv", module + "/internal/demo", module + "/registry"},
+	"internal/render":     {module + "/pipeline", module + "/internal/cli", module + "/internal/dlq", "github.com/lovoo/goka", "github.com/IBM/sarama"},
+	"internal/dlq":        {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka", "github.com/IBM/sarama"},
+	"internal/ops":        {module + "/internal/cli", module + "/internal/dlq"},
+	"internal/publish":    {module + "/pipeline", module + "/processors", module + "/internal/cli", module + "/internal/ops", module + "/internal/dlq", "github.com/lovoo/goka", "github.com/IBM/sarama"},
+	"internal/devenv":     {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka"},
+	"internal/demo":       {module + "/pipeline", module + "/internal/cli", "github.com/lovoo/goka"},
 	// The outbox relay reaches Kafka through franz-go, never the engine.
 	"outbox": {module + "/pipeline", module + "/processors", module + "/internal/cli", module + "/internal/ops", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	// The hand-written contestants of the benchmark share nothing with sluice.
 	"bench/contest": {module + "/..."},
+
+	// Schema formats are shared by the registry and the codecs: neither may come in.
+	"internal/schemafmt": {module + "/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 
 	// One way to connect to Kafka for every client; sarama kept apart.
 	"internal/kafkaconn":             {module + "/pipeline", module + "/processors", module + "/codecs", module + "/registry/...", module + "/internal/cli", module + "/internal/dlq", module + "/internal/devenv", module + "/internal/demo", module + "/internal/ops", "github.com/lovoo/goka", "github.com/IBM/sarama"},
