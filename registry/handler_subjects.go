@@ -108,7 +108,7 @@ func (s *Server) handleReferencedBy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var ids []int
-	s.store.view(func(st *state) { ids = st.referencedBy(v.Subject, v.Version) })
+	s.store.view(func(st *state) { ids = st.referencedBy(v.Subject, v.Version, false) })
 	writeJSON(w, http.StatusOK, ids)
 }
 
