@@ -54,8 +54,8 @@ var jsonCompatibleChanges = map[string]bool{
 	"ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL":                    true,
 	"ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL":   true,
 	"ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL": true,
-	"ENUM_ARRAY_EXTENDED": true,
-	"COMBINED_TYPE_EXTENDED": true, "PRODUCT_TYPE_NARROWED": true, "SUM_TYPE_EXTENDED": true, "NOT_TYPE_NARROWED": true,
+	"ENUM_ARRAY_EXTENDED":                                     true,
+	"COMBINED_TYPE_EXTENDED":                                  true, "PRODUCT_TYPE_NARROWED": true, "SUM_TYPE_EXTENDED": true, "NOT_TYPE_NARROWED": true,
 }
 
 // jsonReaderErrors returns why data written with writer cannot be read with reader.

@@ -13,9 +13,9 @@ import (
 // Confluent's schema-registry diff code (json/diff or protobuf/diff, type
 // Difference.Type) that decides the row.
 type compatRow struct {
-	name, cite         string
-	old, new           string
-	oldRefs, newRefs   map[string]string
+	name, cite        string
+	old, new          string
+	oldRefs, newRefs  map[string]string
 	backward, forward bool
 }
 
