@@ -18,44 +18,42 @@ import (
 // "original") and the reader's (the "update") are walked side by side, every
 // difference gets one of Confluent's difference types, and the reader can read
 // what the writer wrote when every difference is one of the compatible types
-// (jsonCompatibleChanges, Confluent's SchemaDiff.COMPATIBLE_CHANGES). The
+// (jsonCompatible: Confluent's SchemaDiff.COMPATIBLE_CHANGES). The
 // messages name the difference type and the JSON pointer where it is.
 //
 // Draft-07 keywords are compared; keywords of later drafts (prefixItems,
 // unevaluated*, contains limits) and annotations (title, description,
 // default, $id) never make a schema incompatible.
 
-// jsonCompatibleChanges are the difference types a reader accepts.
-var jsonCompatibleChanges = map[string]bool{
-	"SCHEMA_REMOVED": true, "TYPE_EXTENDED": true,
-	"MAX_LENGTH_INCREASED": true, "MAX_LENGTH_REMOVED": true, "MIN_LENGTH_DECREASED": true,
-	"MIN_LENGTH_REMOVED": true, "PATTERN_REMOVED": true,
-	"MAXIMUM_INCREASED": true, "MAXIMUM_REMOVED": true, "MINIMUM_DECREASED": true, "MINIMUM_REMOVED": true,
-	"EXCLUSIVE_MAXIMUM_INCREASED": true, "EXCLUSIVE_MAXIMUM_REMOVED": true,
-	"EXCLUSIVE_MINIMUM_DECREASED": true, "EXCLUSIVE_MINIMUM_REMOVED": true,
-	"MULTIPLE_OF_REDUCED": true, "MULTIPLE_OF_REMOVED": true,
-	"REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED": true, "REQUIRED_ATTRIBUTE_REMOVED": true,
-	"DEPENDENCY_ARRAY_NARROWED": true, "DEPENDENCY_ARRAY_REMOVED": true, "DEPENDENCY_SCHEMA_REMOVED": true,
-	"MAX_PROPERTIES_INCREASED": true, "MAX_PROPERTIES_REMOVED": true,
-	"MIN_PROPERTIES_DECREASED": true, "MIN_PROPERTIES_REMOVED": true,
-	"ADDITIONAL_PROPERTIES_ADDED": true, "ADDITIONAL_PROPERTIES_EXTENDED": true,
-	"PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL":       true,
-	"REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL": true,
-	"OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL":              true,
-	"PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL":        true,
-	"PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL":                     true,
-	"PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL":    true,
-	"PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL":  true,
-	"MAX_ITEMS_INCREASED": true, "MAX_ITEMS_REMOVED": true, "MIN_ITEMS_DECREASED": true, "MIN_ITEMS_REMOVED": true,
-	"UNIQUE_ITEMS_REMOVED": true, "ADDITIONAL_ITEMS_ADDED": true, "ADDITIONAL_ITEMS_EXTENDED": true,
-	"ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL":      true,
-	"ITEM_ADDED_TO_CLOSED_CONTENT_MODEL":                      true,
-	"ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL":       true,
-	"ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL":                    true,
-	"ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL":   true,
-	"ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL": true,
-	"ENUM_ARRAY_EXTENDED":                                     true,
-	"COMBINED_TYPE_EXTENDED":                                  true, "PRODUCT_TYPE_NARROWED": true, "SUM_TYPE_EXTENDED": true, "NOT_TYPE_NARROWED": true,
+// jsonCompatible reports whether a reader accepts a difference type: the
+// types of Confluent's json SchemaDiff.COMPATIBLE_CHANGES.
+func jsonCompatible(kind string) bool {
+	switch kind {
+	case "SCHEMA_REMOVED", "TYPE_EXTENDED", "MAX_LENGTH_INCREASED", "MAX_LENGTH_REMOVED",
+		"MIN_LENGTH_DECREASED", "MIN_LENGTH_REMOVED", "PATTERN_REMOVED", "MAXIMUM_INCREASED",
+		"MAXIMUM_REMOVED", "MINIMUM_DECREASED", "MINIMUM_REMOVED", "EXCLUSIVE_MAXIMUM_INCREASED",
+		"EXCLUSIVE_MAXIMUM_REMOVED", "EXCLUSIVE_MINIMUM_DECREASED", "EXCLUSIVE_MINIMUM_REMOVED",
+		"MULTIPLE_OF_REDUCED", "MULTIPLE_OF_REMOVED", "REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED",
+		"REQUIRED_ATTRIBUTE_REMOVED", "DEPENDENCY_ARRAY_NARROWED", "DEPENDENCY_ARRAY_REMOVED",
+		"DEPENDENCY_SCHEMA_REMOVED", "MAX_PROPERTIES_INCREASED", "MAX_PROPERTIES_REMOVED",
+		"MIN_PROPERTIES_DECREASED", "MIN_PROPERTIES_REMOVED", "ADDITIONAL_PROPERTIES_ADDED",
+		"ADDITIONAL_PROPERTIES_EXTENDED", "PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL",
+		"REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL",
+		"OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL",
+		"PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL",
+		"PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL",
+		"PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+		"PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", "MAX_ITEMS_INCREASED",
+		"MAX_ITEMS_REMOVED", "MIN_ITEMS_DECREASED", "MIN_ITEMS_REMOVED", "UNIQUE_ITEMS_REMOVED",
+		"ADDITIONAL_ITEMS_ADDED", "ADDITIONAL_ITEMS_EXTENDED",
+		"ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL", "ITEM_ADDED_TO_CLOSED_CONTENT_MODEL",
+		"ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL", "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL",
+		"ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
+		"ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", "ENUM_ARRAY_EXTENDED",
+		"COMBINED_TYPE_EXTENDED", "PRODUCT_TYPE_NARROWED", "SUM_TYPE_EXTENDED", "NOT_TYPE_NARROWED":
+		return true
+	}
+	return false
 }
 
 // jsonReaderErrors returns why data written with writer cannot be read with reader.
@@ -64,7 +62,7 @@ func jsonReaderErrors(reader, writer *schemafmt.JSONSchema) []string {
 	d.compare("#", &jsonNode{v: writer.Doc, base: writer.URL, docs: writer.Docs}, &jsonNode{v: reader.Doc, base: reader.URL, docs: reader.Docs})
 	var msgs []string
 	for _, diff := range d.diffs {
-		if !jsonCompatibleChanges[diff.kind] {
+		if !jsonCompatible(diff.kind) {
 			msgs = append(msgs, fmt.Sprintf("%s: %s", diff.path, diff.kind))
 		}
 	}
@@ -102,19 +100,23 @@ func (s jsonShape) class() string {
 	return s.kind
 }
 
-// Keywords that make a schema of a kind when it has no "type".
-var jsonKindKeywords = []struct {
-	kind     string
-	keywords []string
-}{
-	{"object", []string{"properties", "required", "additionalProperties", "patternProperties", "minProperties", "maxProperties", "dependencies", "propertyNames"}},
-	{"array", []string{"items", "additionalItems", "minItems", "maxItems", "uniqueItems", "contains"}},
-	{"string", []string{"minLength", "maxLength", "pattern", "format"}},
-	{"number", []string{"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf"}},
+// keywordKind is the kind of schema a keyword makes when there is no "type" ("" for none).
+func keywordKind(keyword string) string {
+	switch keyword {
+	case "properties", "required", "additionalProperties", "patternProperties", "minProperties", "maxProperties", "dependencies", "propertyNames":
+		return "object"
+	case "items", "additionalItems", "minItems", "maxItems", "uniqueItems", "contains":
+		return "array"
+	case "minLength", "maxLength", "pattern", "format":
+		return "string"
+	case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf":
+		return "number"
+	}
+	return ""
 }
 
-// jsonFacetKeywords each make a facet of their own.
-var jsonFacetKeywords = []string{"enum", "const", "not", "allOf", "anyOf", "oneOf"}
+// facetKeywords each make a facet of their own, in this order.
+func facetKeywords() []string { return []string{"enum", "const", "not", "allOf", "anyOf", "oneOf"} }
 
 // shape classifies a node whose $ref, if any, is resolved already.
 func shape(n *jsonNode) jsonShape {
@@ -131,19 +133,17 @@ func shape(n *jsonNode) jsonShape {
 		var facets []*jsonNode
 		types := jsonTypes(v)
 		if len(types) == 0 {
-			for _, k := range jsonKindKeywords {
-				for _, kw := range k.keywords {
-					if _, ok := v[kw]; ok {
-						types = append(types, k.kind)
-						break
-					}
+			for kw := range v {
+				if k := keywordKind(kw); k != "" && !slices.Contains(types, k) {
+					types = append(types, k)
 				}
 			}
+			slices.Sort(types)
 		}
 		if len(types) > 0 {
 			facets = append(facets, n.with(typedOnly(v, types)))
 		}
-		for _, kw := range jsonFacetKeywords {
+		for _, kw := range facetKeywords() {
 			if x, ok := v[kw]; ok {
 				facets = append(facets, n.with(map[string]any{kw: x}))
 			}
@@ -162,7 +162,7 @@ func shape(n *jsonNode) jsonShape {
 // singleFacet shapes a node with one facet.
 func singleFacet(n *jsonNode) jsonShape {
 	m := n.v.(map[string]any)
-	for _, kw := range jsonFacetKeywords {
+	for _, kw := range facetKeywords() {
 		x, ok := m[kw]
 		if !ok {
 			continue
@@ -210,7 +210,7 @@ func jsonTypes(m map[string]any) []string {
 func typedOnly(m map[string]any, types []string) map[string]any {
 	out := make(map[string]any, len(m))
 	for k, v := range m {
-		if !slices.Contains(jsonFacetKeywords, k) {
+		if !slices.Contains(facetKeywords(), k) {
 			out[k] = v
 		}
 	}
@@ -324,7 +324,7 @@ func (d *jsonDiffer) sub(path string, original, update *jsonNode) ([]jsonDiff, b
 	s := &jsonDiffer{seen: d.seen}
 	s.compare(path, original, update)
 	for _, diff := range s.diffs {
-		if !jsonCompatibleChanges[diff.kind] {
+		if !jsonCompatible(diff.kind) {
 			return s.diffs, false
 		}
 	}

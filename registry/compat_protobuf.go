@@ -13,15 +13,20 @@ import (
 // "original") and the reader's (the "update") are compared message by
 // message (by name) and field by field (by number), every difference gets one
 // of Confluent's difference types, and the reader can read what the writer
-// wrote when every difference is one of protoCompatibleChanges (Confluent's
+// wrote when every difference is compatible (protoCompatible: Confluent's
 // SchemaDiff.COMPATIBLE_CHANGES). Enums never make a schema incompatible.
 
-// protoCompatibleChanges are the difference types a reader accepts.
-var protoCompatibleChanges = map[string]bool{
-	"MESSAGE_ADDED": true, "MESSAGE_MOVED": true,
-	"ENUM_ADDED": true, "ENUM_REMOVED": true, "ENUM_CONST_ADDED": true, "ENUM_CONST_CHANGED": true, "ENUM_CONST_REMOVED": true,
-	"FIELD_ADDED": true, "FIELD_REMOVED": true, "FIELD_NAME_CHANGED": true, "FIELD_STRING_OR_BYTES_LABEL_CHANGED": true,
-	"ONEOF_ADDED": true, "ONEOF_REMOVED": true, "ONEOF_FIELD_ADDED": true,
+// protoCompatible reports whether a reader accepts a difference type: the
+// types of Confluent's protobuf SchemaDiff.COMPATIBLE_CHANGES.
+func protoCompatible(kind string) bool {
+	switch kind {
+	case "MESSAGE_ADDED", "MESSAGE_MOVED",
+		"ENUM_ADDED", "ENUM_REMOVED", "ENUM_CONST_ADDED", "ENUM_CONST_CHANGED", "ENUM_CONST_REMOVED",
+		"FIELD_ADDED", "FIELD_REMOVED", "FIELD_NAME_CHANGED", "FIELD_STRING_OR_BYTES_LABEL_CHANGED",
+		"ONEOF_ADDED", "ONEOF_REMOVED", "ONEOF_FIELD_ADDED":
+		return true
+	}
+	return false
 }
 
 // protobufReaderErrors returns why data written with writer cannot be read with reader.
@@ -34,7 +39,7 @@ func protobufReaderErrors(reader, writer protoreflect.FileDescriptor) []string {
 	var msgs []string
 	for _, diff := range d.diffs {
 		msg := fmt.Sprintf("%s: %s", diff.path, diff.kind)
-		if !protoCompatibleChanges[diff.kind] && !slices.Contains(msgs, msg) {
+		if !protoCompatible(diff.kind) && !slices.Contains(msgs, msg) {
 			msgs = append(msgs, msg)
 		}
 	}
@@ -305,7 +310,7 @@ func (d *protoDiffer) compareFieldTypes(path, originalLabel, updateLabel string,
 		sub.compareMessage(localName(om), om, um)
 		d.diffs = append(d.diffs, sub.diffs...)
 		for _, diff := range sub.diffs {
-			if !protoCompatibleChanges[diff.kind] {
+			if !protoCompatible(diff.kind) {
 				d.add(path, "FIELD_NAMED_TYPE_CHANGED")
 				break
 			}
