@@ -2,9 +2,9 @@ package schemafmt
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/bufbuild/protocompile"
@@ -22,6 +22,10 @@ const ProtobufRootFile = "schema.proto"
 // schema's references (refs maps an import path to the imported file's text)
 // or the standard google/protobuf/*.proto files. The error is the compiler's
 // message, with line and column.
+//
+// The schema and its references may also be given as Confluent's clients
+// (Python's ProtobufSerializer) register them: a base64-encoded serialized
+// FileDescriptorProto.
 func CompileProtobuf(text string, refs map[string]string) (protoreflect.FileDescriptor, error) {
 	if strings.TrimSpace(text) == "" {
 		return nil, errors.New("empty schema")
@@ -35,15 +39,17 @@ func CompileProtobuf(text string, refs map[string]string) (protoreflect.FileDesc
 	}
 	sources[ProtobufRootFile] = text
 	c := protocompile.Compiler{
-		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-			Accessor: func(path string) (io.ReadCloser, error) {
-				src, ok := sources[path]
-				if !ok {
-					return nil, fmt.Errorf("import %q is neither a reference of the schema nor a google/protobuf file", path)
-				}
-				return io.NopCloser(strings.NewReader(src)), nil
-			},
-		}),
+		Resolver: protocompile.WithStandardImports(protocompile.ResolverFunc(func(path string) (protocompile.SearchResult, error) {
+			src, ok := sources[path]
+			if !ok {
+				return protocompile.SearchResult{}, fmt.Errorf("import %q is neither a reference of the schema nor a google/protobuf file", path)
+			}
+			if fdp := decodeSerialized(src); fdp != nil {
+				fdp.Name = proto.String(path)
+				return protocompile.SearchResult{Proto: fdp}, nil
+			}
+			return protocompile.SearchResult{Source: strings.NewReader(src)}, nil
+		})),
 		MaxParallelism: 1,
 	}
 	files, err := c.Compile(context.Background(), ProtobufRootFile)
@@ -71,5 +77,29 @@ func ProtobufNormalForm(fd protoreflect.FileDescriptor) (string, error) {
 func ProtobufFileDescriptorProto(fd protoreflect.FileDescriptor) *descriptorpb.FileDescriptorProto {
 	fdp := protodesc.ToFileDescriptorProto(fd)
 	fdp.SourceCodeInfo = nil
+	return fdp
+}
+
+// ProtobufSerialized is a compiled schema as Confluent's "serialized" format:
+// its FileDescriptorProto, without source info, serialized and base64-encoded.
+func ProtobufSerialized(fd protoreflect.FileDescriptor) (string, error) {
+	b, err := proto.MarshalOptions{Deterministic: true}.Marshal(ProtobufFileDescriptorProto(fd))
+	if err != nil {
+		return "", fmt.Errorf("serializing the protobuf schema: %w", err)
+	}
+	return base64.StdEncoding.EncodeToString(b), nil
+}
+
+// decodeSerialized reads a schema in the serialized format, or returns nil
+// when text is not one (.proto source never is valid base64).
+func decodeSerialized(text string) *descriptorpb.FileDescriptorProto {
+	b, err := base64.StdEncoding.DecodeString(strings.TrimSpace(text))
+	if err != nil || len(b) == 0 {
+		return nil
+	}
+	fdp := &descriptorpb.FileDescriptorProto{}
+	if err := proto.Unmarshal(b, fdp); err != nil {
+		return nil
+	}
 	return fdp
 }
