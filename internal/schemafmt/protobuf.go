@@ -20,7 +20,8 @@ const ProtobufRootFile = "schema.proto"
 
 // CompileProtobuf compiles the text of a .proto file whose imports are the
 // schema's references (refs maps an import path to the imported file's text)
-// or the standard google/protobuf/*.proto files. The error is the compiler's
+// or the files every Confluent registry knows: google/protobuf/*.proto,
+// confluent/meta.proto and confluent/type/decimal.proto. The error is the compiler's
 // message, with line and column.
 //
 // The schema and its references may also be given as Confluent's clients
@@ -42,7 +43,10 @@ func CompileProtobuf(text string, refs map[string]string) (protoreflect.FileDesc
 		Resolver: protocompile.WithStandardImports(protocompile.ResolverFunc(func(path string) (protocompile.SearchResult, error) {
 			src, ok := sources[path]
 			if !ok {
-				return protocompile.SearchResult{}, fmt.Errorf("import %q is neither a reference of the schema nor a google/protobuf file", path)
+				src, ok = confluentImport(path)
+			}
+			if !ok {
+				return protocompile.SearchResult{}, fmt.Errorf("import %q is neither a reference of the schema nor a google/protobuf or confluent file", path)
 			}
 			if fdp := decodeSerialized(src); fdp != nil {
 				fdp.Name = proto.String(path)
@@ -102,4 +106,42 @@ func decodeSerialized(text string) *descriptorpb.FileDescriptorProto {
 		return nil
 	}
 	return fdp
+}
+
+// confluentImport is a file Confluent's registry resolves without a reference
+// (its clients skip these when registering a schema's imports).
+func confluentImport(path string) (string, bool) {
+	switch path {
+	case "confluent/meta.proto":
+		return `syntax = "proto3";
+package confluent;
+import "google/protobuf/descriptor.proto";
+option go_package = "../confluent";
+option java_package = "io.confluent.protobuf";
+option java_outer_classname = "MetaProto";
+message Meta {
+  string doc = 1;
+  map<string, string> params = 2;
+  repeated string tags = 3;
+}
+extend google.protobuf.FileOptions { Meta file_meta = 1088; }
+extend google.protobuf.MessageOptions { Meta message_meta = 1088; }
+extend google.protobuf.FieldOptions { Meta field_meta = 1088; }
+extend google.protobuf.EnumOptions { Meta enum_meta = 1088; }
+extend google.protobuf.EnumValueOptions { Meta enum_value_meta = 1088; }
+`, true
+	case "confluent/type/decimal.proto":
+		return `syntax = "proto3";
+package confluent.type;
+option go_package = "../type";
+option java_package = "io.confluent.protobuf.type";
+option java_outer_classname = "DecimalProto";
+message Decimal {
+  bytes value = 1;
+  uint32 precision = 2;
+  int32 scale = 3;
+}
+`, true
+	}
+	return "", false
 }

@@ -26,6 +26,12 @@ message Order { common.Address ship_to = 1; google.protobuf.Timestamp at = 2; me
 		t.Fatalf("ship_to = %v", f)
 	}
 
+	// Confluent's own imports need no reference.
+	if _, err := schemafmt.CompileProtobuf(`syntax = "proto3"; import "confluent/meta.proto"; import "confluent/type/decimal.proto";
+message Price { confluent.type.Decimal amount = 1 [(confluent.field_meta).doc = "the amount"]; }`, nil); err != nil {
+		t.Fatalf("confluent imports: %v", err)
+	}
+
 	// The serialized form (what Confluent's Python client registers) compiles to the same schema.
 	ser, err := schemafmt.ProtobufSerialized(fd)
 	if err != nil {
