@@ -1,12 +1,15 @@
 package registry
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/sluicehq/sluice/internal/schemafmt"
 )
 
 func (s *Server) handleTypes(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, []string{typeAvro})
+	writeJSON(w, http.StatusOK, []string{typeJSON, typeProtobuf, typeAvro})
 }
 
 // schemaByID resolves the {id} path segment.
@@ -32,29 +35,54 @@ func (s *Server) schemaByID(r *http.Request) (int, idInfo, *apiError) {
 }
 
 func (s *Server) handleSchemaByID(w http.ResponseWriter, r *http.Request) {
-	_, info, aerr := s.schemaByID(r)
+	id, info, aerr := s.schemaByID(r)
 	if aerr != nil {
 		s.writeError(w, r, aerr)
 		return
 	}
-	t := info.schemaType
-	if t == typeAvro {
-		t = ""
+	text, aerr := s.formatSchema(r, info.schemaType, info.schema, id)
+	if aerr != nil {
+		s.writeError(w, r, aerr)
+		return
 	}
 	writeJSON(w, http.StatusOK, struct {
 		SchemaType string      `json:"schemaType,omitempty"`
 		References []reference `json:"references,omitempty"`
 		Schema     string      `json:"schema"`
-	}{t, info.refs, info.schema})
+	}{wireType(info.schemaType), info.refs, text})
 }
 
 func (s *Server) handleSchemaTextByID(w http.ResponseWriter, r *http.Request) {
-	_, info, aerr := s.schemaByID(r)
+	id, info, aerr := s.schemaByID(r)
 	if aerr != nil {
 		s.writeError(w, r, aerr)
 		return
 	}
-	writeRaw(w, info.schema)
+	text, aerr := s.formatSchema(r, info.schemaType, info.schema, id)
+	if aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	writeRaw(w, text)
+}
+
+// formatSchema renders a stored schema as the request's ?format asks:
+// "serialized" gives a PROTOBUF schema as Confluent's serialized form (a
+// base64 FileDescriptorProto, which Confluent's Python client reads); any
+// other format, or none, the text as registered.
+func (s *Server) formatSchema(r *http.Request, schemaType, text string, id int) (string, *apiError) {
+	if r.URL.Query().Get("format") != "serialized" || schemaType != typeProtobuf {
+		return text, nil
+	}
+	parsed := s.parsedOf(id)
+	if parsed == nil {
+		return "", storeError(errors.New("the schema cannot be serialized: it could not be compiled when it was stored"))
+	}
+	ser, err := schemafmt.ProtobufSerialized(parsed.proto)
+	if err != nil {
+		return "", storeError(err)
+	}
+	return ser, nil
 }
 
 type subjectVersion struct {
@@ -92,4 +120,15 @@ func (s *Server) handleSubjectsByID(w http.ResponseWriter, r *http.Request) {
 		}
 	})
 	writeJSON(w, http.StatusOK, out)
+}
+
+// parsedOf returns the parsed schema of a stored id (nil if it has none).
+func (s *Server) parsedOf(id int) *parsedSchema {
+	var p *parsedSchema
+	s.store.view(func(st *state) {
+		if info := st.ids[id]; info != nil {
+			p = info.parsed
+		}
+	})
+	return p
 }
