@@ -97,7 +97,7 @@ func TestBadFiles(t *testing.T) {
 		"unknown_key": `testdata/bad/unknown_key_test.yaml:5:9: missing required field "value" (or raw: bytes sent as they are)
 testdata/bad/unknown_key_test.yaml:6:9: unknown field "vlaue"; did you mean "value"? known fields: headers, key, raw, schema, timestamp, topic, value
 testdata/bad/unknown_key_test.yaml:8:7: unknown field "outptus"; did you mean "outputs"? known fields: dead_letters, outputs, state`,
-		"unknown_pipeline": `testdata/bad/unknown_pipeline_test.yaml:3:15: no pipeline named "user-statz" in ../../pipelines.yaml (pipelines: user-stats, big-purchases)`,
+		"unknown_pipeline": `testdata/bad/unknown_pipeline_test.yaml:3:15: no pipeline named "user-statz" in ../../pipelines.yaml (pipelines: user-stats, big-purchases, user-purchases-5m)`,
 		"schema": `testdata/bad/schema_test.yaml:6:16: the value does not fit the writer schema: coercing to com.example.events.UserEvent: field amount: string (lots) where number expected
 testdata/bad/schema_test.yaml:8:16: the value does not fit the writer schema: coercing to com.example.events.UserEvent: field countyr: not in record com.example.events.UserEvent (fields: user_id, event_type, amount, ts, country)
 testdata/bad/schema_test.yaml:11:17: writer schema: reading schema: stat testdata/bad/nowhere.avsc: no such file or directory
