@@ -52,7 +52,7 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 	if run.win != nil {
 		store = run.win.trackStores(string(goka.GroupTable(goka.Group(p.Group))), store)
 	}
-	groups := goka.ConsumerGroupBuilderWithConfig(scfg)
+	groups := consumerGroupBuilder(scfg)
 	if sv.opts.InstanceID != "" {
 		build := groups
 		groups = func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
@@ -65,7 +65,7 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 	}
 	return goka.NewProcessor(sv.brokers, graph,
 		goka.WithConsumerGroupBuilder(run.consumerGroupBuilder(sessionLoopBuilder(groups))),
-		goka.WithConsumerSaramaBuilder(goka.SaramaConsumerBuilderWithConfig(scfg)),
+		goka.WithConsumerSaramaBuilder(saramaConsumerBuilder(scfg)),
 		goka.WithProducerBuilder(run.producerBuilder(producerBuilder(scfg))),
 		goka.WithTopicManagerBuilder(goka.TopicManagerBuilderWithConfig(scfg, topicManagerConfig(sv.cfg.Kafka))),
 		goka.WithStorageBuilder(store),
@@ -75,6 +75,25 @@ func (sv *Supervisor) processor(run *pipelineProcess, hasher func() hash.Hash32)
 		goka.WithClientID(sv.cfg.Kafka.ClientID+"-"+p.Name),
 		goka.WithRebalanceCallback(run.rebalanced),
 	)
+}
+
+// consumerGroupBuilder and saramaConsumerBuilder are goka's builders with
+// config, each client getting a copy of cfg: goka's own set the shared
+// config's ClientID at every call, while the clients already built from it
+// read it (a data race the race detector finds when a lookup table's
+// consumer runs as the consumer group is built).
+func consumerGroupBuilder(cfg *sarama.Config) goka.ConsumerGroupBuilder {
+	return func(brokers []string, group, clientID string) (sarama.ConsumerGroup, error) {
+		c := *cfg
+		return goka.ConsumerGroupBuilderWithConfig(&c)(brokers, group, clientID)
+	}
+}
+
+func saramaConsumerBuilder(cfg *sarama.Config) goka.SaramaConsumerBuilder {
+	return func(brokers []string, clientID string) (sarama.Consumer, error) {
+		c := *cfg
+		return goka.SaramaConsumerBuilderWithConfig(&c)(brokers, clientID)
+	}
 }
 
 // stateDir is where the tables of pipeline p are kept (StateDir/<group>).

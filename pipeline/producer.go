@@ -48,9 +48,10 @@ const producerCloseTimeout = 60 * time.Second
 // hasher, like goka's own.
 func producerBuilder(cfg *sarama.Config) goka.ProducerBuilder {
 	return func(brokers []string, clientID string, hasher func() hash.Hash32) (goka.Producer, error) {
-		cfg.ClientID = clientID
-		cfg.Producer.Partitioner = sarama.NewCustomHashPartitioner(hasher)
-		return newProducer(brokers, cfg)
+		c := *cfg // each producer its own: the clients built before read cfg
+		c.ClientID = clientID
+		c.Producer.Partitioner = sarama.NewCustomHashPartitioner(hasher)
+		return newProducer(brokers, &c)
 	}
 }
 
