@@ -1,0 +1,175 @@
+package codecs
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/bufbuild/protocompile"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/descriptorpb"
+	// The well-known types a registry's base64 descriptor may import.
+	_ "google.golang.org/protobuf/types/known/durationpb"
+	_ "google.golang.org/protobuf/types/known/timestamppb"
+	_ "google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/sluicehq/sluice/internal/bounded"
+)
+
+// ProtoMessage is a compiled .proto file and the message type of it that a
+// Protobuf codec reads and writes.
+type ProtoMessage struct {
+	// Text is the .proto source, as registered.
+	Text string
+	// File is the compiled file.
+	File protoreflect.FileDescriptor
+	// Message is the message type.
+	Message protoreflect.MessageDescriptor
+	// Index is the message's path in File (the Confluent message indexes):
+	// [0] is the first top-level message, [1, 0] the first message nested in
+	// the second.
+	Index []int
+}
+
+// ParseProto compiles a .proto file's text (named name in messages) at run
+// time, without protoc, and picks message: its full name or its name without
+// the package; "" picks the file's first message. Imports of the well-known
+// google/protobuf/*.proto files resolve; other imports are not supported.
+func ParseProto(name, text, message string) (*ProtoMessage, error) {
+	fd, err := compileProto(name, text)
+	if err != nil {
+		return nil, err
+	}
+	return pickMessage(fd, text, message)
+}
+
+// ParseProtoFile reads and compiles a .proto file (see ParseProto); errors
+// name the file. A file that is not regular or has more than
+// MaxSchemaFileBytes is refused.
+func ParseProtoFile(path, message string) (*ProtoMessage, error) {
+	b, err := bounded.ReadFile(path, MaxSchemaFileBytes)
+	if err != nil {
+		return nil, fmt.Errorf("reading schema: %w", err)
+	}
+	pm, err := ParseProto(filepath.Base(path), string(b), message)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return pm, nil
+}
+
+// compileProto compiles one self-contained .proto text.
+func compileProto(name, text string) (protoreflect.FileDescriptor, error) {
+	if name == "" {
+		name = "schema.proto"
+	}
+	c := protocompile.Compiler{
+		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
+			Accessor: protocompile.SourceAccessorFromMap(map[string]string{name: text}),
+		}),
+	}
+	files, err := c.Compile(context.Background(), name)
+	if err != nil {
+		return nil, fmt.Errorf("compiling proto: %w", err)
+	}
+	return files[0], nil
+}
+
+// parseWriterProto parses a registry's PROTOBUF schema: .proto text, or
+// (what the Confluent Python client registers) a base64 FileDescriptorProto.
+func parseWriterProto(text string) (protoreflect.FileDescriptor, error) {
+	if fd, ok := descriptorFromBase64(text); ok {
+		return fd, nil
+	}
+	return compileProto("writer.proto", text)
+}
+
+// descriptorFromBase64 reads text as a base64 serialized FileDescriptorProto.
+func descriptorFromBase64(text string) (protoreflect.FileDescriptor, bool) {
+	t := strings.TrimSpace(text)
+	if t == "" || strings.ContainsAny(t, " \n\t;{") {
+		return nil, false
+	}
+	raw, err := base64.StdEncoding.DecodeString(t)
+	if err != nil {
+		return nil, false
+	}
+	var fdp descriptorpb.FileDescriptorProto
+	if err := proto.Unmarshal(raw, &fdp); err != nil {
+		return nil, false
+	}
+	fd, err := protodesc.NewFile(&fdp, protoregistry.GlobalFiles)
+	if err != nil {
+		return nil, false
+	}
+	return fd, true
+}
+
+func pickMessage(fd protoreflect.FileDescriptor, text, message string) (*ProtoMessage, error) {
+	if fd.Messages().Len() == 0 {
+		return nil, errors.New("the file declares no message")
+	}
+	if message == "" {
+		return &ProtoMessage{Text: text, File: fd, Message: fd.Messages().Get(0), Index: []int{0}}, nil
+	}
+	full := protoreflect.FullName(message)
+	if fd.Package() != "" && !strings.HasPrefix(message, string(fd.Package())+".") {
+		full = protoreflect.FullName(string(fd.Package()) + "." + message)
+	}
+	if md, index := findMessage(fd.Messages(), full, nil); md != nil {
+		return &ProtoMessage{Text: text, File: fd, Message: md, Index: index}, nil
+	}
+	var names []string
+	walkMessages(fd.Messages(), func(md protoreflect.MessageDescriptor) { names = append(names, string(md.FullName())) })
+	return nil, fmt.Errorf("no message %q in the file (messages: %s)", message, strings.Join(names, ", "))
+}
+
+// findMessage returns the message named full and its index path.
+func findMessage(mds protoreflect.MessageDescriptors, full protoreflect.FullName, path []int) (protoreflect.MessageDescriptor, []int) {
+	for i := 0; i < mds.Len(); i++ {
+		md := mds.Get(i)
+		if md.IsMapEntry() {
+			continue
+		}
+		p := append(append([]int(nil), path...), i)
+		if md.FullName() == full {
+			return md, p
+		}
+		if found, fp := findMessage(md.Messages(), full, p); found != nil {
+			return found, fp
+		}
+	}
+	return nil, nil
+}
+
+func walkMessages(mds protoreflect.MessageDescriptors, f func(protoreflect.MessageDescriptor)) {
+	for i := 0; i < mds.Len(); i++ {
+		if md := mds.Get(i); !md.IsMapEntry() {
+			f(md)
+			walkMessages(md.Messages(), f)
+		}
+	}
+}
+
+// messageAt returns the message at a Confluent message-index path.
+func messageAt(fd protoreflect.FileDescriptor, index []int) (protoreflect.MessageDescriptor, error) {
+	mds := fd.Messages()
+	var md protoreflect.MessageDescriptor
+	for _, i := range index {
+		if i < 0 || i >= mds.Len() {
+			return nil, fmt.Errorf("message index %v is not in the writer schema", index)
+		}
+		md = mds.Get(i)
+		mds = md.Messages()
+	}
+	if md == nil {
+		return nil, errors.New("empty message index")
+	}
+	return md, nil
+}
