@@ -41,6 +41,9 @@ var importRules = map[string][]string{
 	// The hand-written contestants of the benchmark share nothing with sluice.
 	"bench/contest": {module + "/..."},
 
+	// Schema formats are shared by the registry and the codecs: neither may come in.
+	"internal/schemafmt": {module + "/...", "github.com/lovoo/goka", "github.com/IBM/sarama"},
+
 	// One way to connect to Kafka for every client; sarama kept apart.
 	"internal/kafkaconn":             {module + "/pipeline", module + "/processors", module + "/codecs", module + "/registry/...", module + "/internal/cli", module + "/internal/dlq", module + "/internal/devenv", module + "/internal/demo", module + "/internal/ops", "github.com/lovoo/goka", "github.com/IBM/sarama"},
 	"internal/kafkaconn/kafkasarama": {module + "/pipeline", module + "/processors", module + "/codecs", module + "/registry/...", module + "/internal/cli", module + "/internal/dlq", module + "/internal/devenv", "github.com/lovoo/goka"},

@@ -60,18 +60,34 @@ func describe(reader, writer avro.Schema, err error) string {
 	return err.Error()
 }
 
+// readerErrors returns why data written with writer cannot be read with
+// reader, two schemas of one type; none means compatible.
+func readerErrors(reader, writer *parsedSchema) []string {
+	switch reader.schemaType {
+	case typeAvro:
+		if err := compatible(reader.avro, writer.avro); err != nil {
+			return []string{describe(reader.avro, writer.avro, err)}
+		}
+	case typeJSON:
+		return jsonReaderErrors(reader.json, writer.json)
+	case typeProtobuf:
+		return protobufReaderErrors(reader.proto, writer.proto)
+	}
+	return nil
+}
+
 // previousVersion is a registered version the new schema is checked against.
 type previousVersion struct {
 	version    int
 	schemaType string
-	schema     avro.Schema // nil when it could not be parsed
+	schema     *parsedSchema // nil when it could not be parsed
 	parseErr   error
 }
 
 // checkCompatibility checks schema against previous (ascending versions) under level
 // and returns one message per incompatibility; none means compatible. Non-transitive
 // levels look only at the last previous version.
-func checkCompatibility(schema avro.Schema, level string, previous []previousVersion) []string {
+func checkCompatibility(schema *parsedSchema, level string, previous []previousVersion) []string {
 	if level == levelNone || len(previous) == 0 {
 		return nil
 	}
@@ -82,23 +98,23 @@ func checkCompatibility(schema avro.Schema, level string, previous []previousVer
 	for i := len(previous) - 1; i >= 0; i-- {
 		p := previous[i]
 		switch {
-		case p.schemaType != typeAvro:
-			msgs = append(msgs, fmt.Sprintf("version %d is a %s schema and the new schema is AVRO: different schema types are never compatible", p.version, p.schemaType))
+		case p.schemaType != schema.schemaType:
+			msgs = append(msgs, fmt.Sprintf("version %d is a %s schema and the new schema is %s: different schema types are never compatible", p.version, p.schemaType, schema.schemaType))
 			continue
 		case p.parseErr != nil:
 			msgs = append(msgs, fmt.Sprintf("version %d cannot be parsed: %s", p.version, clip(p.parseErr.Error())))
 			continue
 		}
 		if checksBackward(level) {
-			if err := compatible(schema, p.schema); err != nil {
+			if errs := readerErrors(schema, p.schema); len(errs) > 0 {
 				msgs = append(msgs, fmt.Sprintf("the new schema cannot read data written with version %d (new schema is the reader, version %d the writer): %s",
-					p.version, p.version, clip(describe(schema, p.schema, err))))
+					p.version, p.version, clip(strings.Join(errs, "; "))))
 			}
 		}
 		if checksForward(level) {
-			if err := compatible(p.schema, schema); err != nil {
+			if errs := readerErrors(p.schema, schema); len(errs) > 0 {
 				msgs = append(msgs, fmt.Sprintf("version %d cannot read data written with the new schema (version %d is the reader, the new schema the writer): %s",
-					p.version, p.version, clip(describe(p.schema, schema, err))))
+					p.version, p.version, clip(strings.Join(errs, "; "))))
 			}
 		}
 	}
@@ -130,12 +146,12 @@ func previousVersions(st *state, versions []schemaValue) []previousVersion {
 	out := make([]previousVersion, 0, len(versions))
 	for _, v := range versions {
 		p := previousVersion{version: v.Version, schemaType: canonicalType(v.SchemaType)}
-		if p.schemaType == typeAvro {
-			if info := st.ids[v.ID]; info != nil && info.parsed != nil {
-				p.schema = info.parsed
-			} else {
-				p.schema, p.parseErr = parseAvro(st, v.Schema, v.References, true)
-			}
+		if info := st.ids[v.ID]; info != nil && info.parsed != nil {
+			p.schema = info.parsed
+		} else if _, aerr := checkType(p.schemaType); aerr != nil {
+			p.parseErr = aerr
+		} else {
+			p.schema, p.parseErr = parseSchema(st, p.schemaType, v.Schema, v.References, true)
 		}
 		out = append(out, p)
 	}

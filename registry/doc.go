@@ -5,8 +5,10 @@
 // permanent deletes) over a Store, so that Confluent clients (franz-go's sr,
 // which sluice's own registry/regclient wraps, and serializers in other
 // languages) work against it unchanged.
-// It stores and checks AVRO schemas; JSON and PROTOBUF registrations are
-// refused with error code 42201.
+// It stores and checks schemas of the three types Confluent serves: AVRO
+// (hamba/avro), JSON (JSON Schema) and PROTOBUF (.proto text), the latter two
+// parsed by internal/schemafmt, which the codecs share. An invalid schema is
+// refused with error code 42201 and the parser's message.
 //
 // Two stores are provided:
 //
@@ -17,7 +19,10 @@
 //     versions and configs. A write is visible to reads as soon as it returns.
 //
 // Two registrations are the same schema (same id, no new version) when they
-// parse to the same Avro schema: names are compared as full names, attribute
+// have the same type, the same references and the same normal form: for JSON
+// Schema the document with sorted keys and no whitespace, for Protobuf the
+// compiled file descriptor (comments and layout do not matter); for Avro, when
+// they parse to the same Avro schema: names are compared as full names, attribute
 // order and whitespace do not matter, but defaults, doc, aliases and logical
 // types do (see avroNormalForm). Each stored id is parsed once, when it is
 // stored, and registration looks versions up by index, so its cost does not

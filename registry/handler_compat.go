@@ -1,10 +1,6 @@
 package registry
 
-import (
-	"net/http"
-
-	"github.com/hamba/avro/v2"
-)
+import "net/http"
 
 type compatResponse struct {
 	IsCompatible bool      `json:"is_compatible"`
@@ -41,12 +37,12 @@ func (s *Server) handleCompatAll(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) checkCompat(w http.ResponseWriter, r *http.Request, against func(*state, string) ([]schemaValue, *apiError)) {
 	subject := r.PathValue("subject")
-	req, _, ok := s.readSchemaRequest(w, r)
+	req, typ, ok := s.readSchemaRequest(w, r)
 	if !ok {
 		return
 	}
 	var (
-		parsed   avro.Schema
+		parsed   *parsedSchema
 		level    string
 		previous []previousVersion
 		aerr     *apiError
@@ -55,7 +51,7 @@ func (s *Server) checkCompat(w http.ResponseWriter, r *http.Request, against fun
 	// are parsed already); check after it is released.
 	s.store.view(func(st *state) {
 		var err error
-		if parsed, err = parseAvro(st, req.Schema, req.References, false); err != nil {
+		if parsed, err = parseSchema(st, typ, req.Schema, req.References, false); err != nil {
 			aerr = errInvalidSchema("Invalid schema: %v", err)
 			return
 		}

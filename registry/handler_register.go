@@ -38,13 +38,13 @@ func (s *Server) readSchemaRequest(w http.ResponseWriter, r *http.Request) (req 
 // (all live versions only at a transitive level).
 func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 	subject := r.PathValue("subject")
-	req, _, ok := s.readSchemaRequest(w, r)
+	req, typ, ok := s.readSchemaRequest(w, r)
 	if !ok {
 		return
 	}
 	var id int
 	err := s.write(r, func(st *state) ([]entry, error) {
-		parsed, key, err := st.identifyRequest(req.Schema, req.References)
+		parsed, key, err := st.identifyRequest(typ, req.Schema, req.References)
 		if err != nil {
 			return nil, errInvalidSchema("Invalid schema: %v", err)
 		}
@@ -63,7 +63,7 @@ func (s *Server) handleRegister(w http.ResponseWriter, r *http.Request) {
 		id = newID
 		version := st.maxVersion(subject) + 1
 		return []entry{{kind: entrySchema, subject: subject, version: version, schema: &schemaValue{
-			Subject: subject, Version: version, ID: newID, References: req.References, Schema: req.Schema,
+			Subject: subject, Version: version, ID: newID, SchemaType: wireType(typ), References: req.References, Schema: req.Schema,
 		}}}, nil
 	})
 	if err != nil {

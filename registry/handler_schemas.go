@@ -6,7 +6,7 @@ import (
 )
 
 func (s *Server) handleTypes(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, []string{typeAvro})
+	writeJSON(w, http.StatusOK, []string{typeJSON, typeProtobuf, typeAvro})
 }
 
 // schemaByID resolves the {id} path segment.
@@ -37,15 +37,11 @@ func (s *Server) handleSchemaByID(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, aerr)
 		return
 	}
-	t := info.schemaType
-	if t == typeAvro {
-		t = ""
-	}
 	writeJSON(w, http.StatusOK, struct {
 		SchemaType string      `json:"schemaType,omitempty"`
 		References []reference `json:"references,omitempty"`
 		Schema     string      `json:"schema"`
-	}{t, info.refs, info.schema})
+	}{wireType(info.schemaType), info.refs, info.schema})
 }
 
 func (s *Server) handleSchemaTextByID(w http.ResponseWriter, r *http.Request) {

@@ -21,11 +21,7 @@ type subjectSchema struct {
 }
 
 func toSubjectSchema(v schemaValue) subjectSchema {
-	t := canonicalType(v.SchemaType)
-	if t == typeAvro {
-		t = ""
-	}
-	return subjectSchema{Subject: v.Subject, Version: v.Version, ID: v.ID, SchemaType: t, References: v.References, Schema: v.Schema}
+	return subjectSchema{Subject: v.Subject, Version: v.Version, ID: v.ID, SchemaType: wireType(v.SchemaType), References: v.References, Schema: v.Schema}
 }
 
 func (s *Server) handleListSubjects(w http.ResponseWriter, r *http.Request) {
@@ -120,7 +116,7 @@ func (s *Server) handleReferencedBy(w http.ResponseWriter, r *http.Request) {
 // avroNormalForm) as the one in the request.
 func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
 	subject := r.PathValue("subject")
-	req, _, ok := s.readSchemaRequest(w, r)
+	req, typ, ok := s.readSchemaRequest(w, r)
 	if !ok {
 		return
 	}
@@ -130,7 +126,7 @@ func (s *Server) handleLookup(w http.ResponseWriter, r *http.Request) {
 		aerr  *apiError
 	)
 	s.store.view(func(st *state) {
-		_, key, err := st.identifyRequest(req.Schema, req.References)
+		_, key, err := st.identifyRequest(typ, req.Schema, req.References)
 		if err != nil {
 			aerr = errInvalidSchema("Invalid schema: %v", err)
 			return

@@ -93,7 +93,7 @@ func identityKey(schemaType, normal string, refs []reference) string {
 	return string(h.Sum(nil))
 }
 
-// textKey identifies an Avro schema text exactly as written, with its references.
-func textKey(text string, refs []reference) string {
-	return identityKey(typeAvro, text, refs)
+// textKey identifies a schema text exactly as written, with its type and references.
+func textKey(schemaType, text string, refs []reference) string {
+	return identityKey(schemaType, text, refs)
 }

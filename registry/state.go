@@ -4,8 +4,6 @@ import (
 	"slices"
 	"sort"
 	"strings"
-
-	"github.com/hamba/avro/v2"
 )
 
 // state is the registry's data, rebuilt from entries; callers synchronise access.
@@ -38,9 +36,8 @@ type idInfo struct {
 	refs       []reference
 	key        string
 	textKey    string // set when parsed is
-	// parsed is the Avro schema (nil when it is another type or parseErr is set).
-	// It is never modified, so it may be used after the store's lock is released.
-	parsed   avro.Schema
+	// parsed is the parsed schema (nil when parseErr is set).
+	parsed   *parsedSchema
 	parseErr error
 	uses     int
 }
@@ -148,16 +145,18 @@ func (st *state) retain(v schemaValue) *idInfo {
 	return info
 }
 
-// newIDInfo parses a stored schema once. A schema that cannot be parsed as
-// Avro (another type, or a reference the log no longer holds) is identified
-// by its normalised text instead, as before the normal form existed.
+// newIDInfo parses a stored schema once. A schema that cannot be parsed (a
+// type this registry does not know, or a reference the log no longer holds)
+// is identified by its normalised text instead.
 func (st *state) newIDInfo(v schemaValue) *idInfo {
 	info := &idInfo{schemaType: canonicalType(v.SchemaType), schema: v.Schema, refs: v.References}
-	if info.schemaType == typeAvro {
-		info.parsed, info.key, info.parseErr = identifyAvro(st, v.Schema, v.References, true)
+	if _, aerr := checkType(info.schemaType); aerr == nil {
+		info.parsed, info.key, info.parseErr = identify(st, info.schemaType, v.Schema, v.References, true)
 		if info.parseErr == nil {
-			info.textKey = textKey(v.Schema, v.References)
+			info.textKey = textKey(info.schemaType, v.Schema, v.References)
 		}
+	} else {
+		info.parseErr = aerr
 	}
 	if info.key == "" {
 		info.key = identityKey(info.schemaType, normalizeText(v.Schema), v.References)
@@ -183,15 +182,15 @@ func (st *state) release(id int) {
 	}
 }
 
-// identifyRequest parses a request's Avro schema and returns it with its
-// identity key, or takes both from the id stored with the very same text and
-// references: an exact re-registration, the common case, is not parsed again.
-func (st *state) identifyRequest(text string, refs []reference) (avro.Schema, string, error) {
-	if id, ok := st.byText[textKey(text, refs)]; ok {
+// identifyRequest parses a request's schema and returns it with its
+// identity key, or takes both from the id stored with the very same type, text
+// and references: an exact re-registration, the common case, is not parsed again.
+func (st *state) identifyRequest(schemaType, text string, refs []reference) (*parsedSchema, string, error) {
+	if id, ok := st.byText[textKey(schemaType, text, refs)]; ok {
 		info := st.ids[id]
 		return info.parsed, info.key, nil
 	}
-	return identifyAvro(st, text, refs, false)
+	return identify(st, schemaType, text, refs, false)
 }
 
 // versions returns the subject's versions in ascending order.

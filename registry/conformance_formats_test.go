@@ -1,0 +1,52 @@
+package registry_test
+
+import (
+	"testing"
+)
+
+// JSON Schema and Protobuf schemas of the format tests.
+const (
+	jsonPerson        = `{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer"}}}`
+	jsonPersonSpaced  = "{ \"properties\": {\"age\": {\"type\": \"integer\"}, \"name\": {\"type\": \"string\"}},\n  \"type\": \"object\" }"
+	protoPerson       = `syntax = "proto3"; package people; message Person { string name = 1; int32 age = 2; }`
+	protoPersonSpaced = "syntax = \"proto3\";\n// a person\npackage people;\n\nmessage Person {\n  string name = 1;  // the name\n  int32 age = 2;\n}\n"
+)
+
+// TestHTTPSchemaTypes registers JSON Schema and Protobuf schemas next to Avro
+// and reads schemaType back on every endpoint, on every store.
+func TestHTTPSchemaTypes(t *testing.T) {
+	jp, pp := jsonString(jsonPerson), jsonString(protoPerson)
+	asJSON, asProto := `,"schemaType":"JSON"`, `,"schemaType":"PROTOBUF"`
+	steps := []httpStep{
+		{method: "GET", path: "/schemas/types", status: 200, want: `["JSON","PROTOBUF","AVRO"]`},
+		{method: "POST", path: "/subjects/j/versions", body: schemaBody(jsonPerson, asJSON), status: 200, want: `{"id":1}`},
+		{method: "POST", path: "/subjects/p/versions", body: schemaBody(protoPerson, asProto), status: 200, want: `{"id":2}`},
+		{method: "POST", path: "/subjects/a/versions", body: schemaBody(`"string"`), status: 200, want: `{"id":3}`},
+		// Identical schemas keep their id: whitespace, key order and comments do not matter.
+		{method: "POST", path: "/subjects/j/versions", body: schemaBody(jsonPersonSpaced, asJSON), status: 200, want: `{"id":1}`},
+		{method: "POST", path: "/subjects/p/versions", body: schemaBody(protoPersonSpaced, asProto), status: 200, want: `{"id":2}`},
+		{method: "POST", path: "/subjects/p2/versions", body: schemaBody(protoPersonSpaced, `,"schemaType":"protobuf"`), status: 200, want: `{"id":2}`},
+		// A schema of another type is never compatible.
+		{method: "POST", path: "/subjects/a/versions", body: schemaBody(`{"type":"string"}`, asJSON), status: 409, code: 409},
+		{method: "POST", path: "/subjects/j2/versions", body: schemaBody(`{"type":"string"}`, asJSON), status: 200, want: `{"id":4}`},
+		{method: "GET", path: "/schemas/ids/1", status: 200, want: `{"schemaType":"JSON","schema":` + jp + `}`},
+		{method: "GET", path: "/schemas/ids/2", status: 200, want: `{"schemaType":"PROTOBUF","schema":` + pp + `}`},
+		{method: "GET", path: "/schemas/ids/3", status: 200, want: `{"schema":"\"string\""}`},
+		{method: "GET", path: "/schemas/ids/2/schema", status: 200},
+		{method: "GET", path: "/subjects/j/versions/1", status: 200, want: `{"subject":"j","version":1,"id":1,"schemaType":"JSON","schema":` + jp + `}`},
+		{method: "GET", path: "/subjects/p/versions/latest", status: 200, want: `{"subject":"p","version":1,"id":2,"schemaType":"PROTOBUF","schema":` + pp + `}`},
+		{method: "GET", path: "/schemas/ids/2/subjects", status: 200, want: `["p","p2"]`},
+		// Lookup matches on type and normal form.
+		{method: "POST", path: "/subjects/p", body: schemaBody(protoPersonSpaced, asProto), status: 200, want: `{"subject":"p","version":1,"id":2,"schemaType":"PROTOBUF","schema":` + pp + `}`},
+		{method: "POST", path: "/subjects/j", body: schemaBody(jsonPersonSpaced, asJSON), status: 200, want: `{"subject":"j","version":1,"id":1,"schemaType":"JSON","schema":` + jp + `}`},
+		{method: "POST", path: "/subjects/j", body: schemaBody(jsonPerson), status: 422, code: 42201},
+		{method: "POST", path: "/subjects/p", body: schemaBody(`syntax = "proto3"; package people; message Person { string name = 1; }`, asProto), status: 404, code: 40403},
+		// Compatibility of another type: never.
+		{method: "POST", path: "/compatibility/subjects/p/versions/latest?verbose=true", body: schemaBody(jsonPerson, asJSON), status: 200, contains: "different schema types"},
+		// Deletes.
+		{method: "DELETE", path: "/subjects/p2", status: 200, want: `[1]`},
+		{method: "DELETE", path: "/subjects/p2?permanent=true", status: 200, want: `[1]`},
+		{method: "GET", path: "/schemas/ids/2/subjects", status: 200, want: `["p"]`},
+	}
+	eachStore(t, func(t *testing.T, url string) { runSteps(t, url, steps) })
+}
