@@ -10,6 +10,7 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/sluicehq/sluice/internal/bounded"
+	"github.com/sluicehq/sluice/internal/schemafmt"
 )
 
 // JSONSchemaDoc is a compiled JSON Schema.
@@ -20,30 +21,16 @@ type JSONSchemaDoc struct {
 	Schema *jsonschema.Schema
 }
 
-// jsonSchemaURL is where a compiled document lives for the compiler: a
-// made-up absolute URL, so that nothing resolves against the file system.
-const jsonSchemaURL = "mem:///schema.json"
-
-// ParseJSONSchema compiles a JSON Schema document. A document without
-// "$schema" is read as draft-07, the Confluent clients' default. References
-// ($ref) resolve within the document only: nothing is loaded from files or
-// the network.
+// ParseJSONSchema compiles a JSON Schema document as the registry does
+// (internal/schemafmt): draft-07 unless "$schema" says otherwise, the
+// Confluent clients' default; $refs resolve within the document only,
+// nothing is loaded from files or the network.
 func ParseJSONSchema(text string) (*JSONSchemaDoc, error) {
-	doc, err := jsonschema.UnmarshalJSON(strings.NewReader(text))
+	js, err := schemafmt.CompileJSONSchema(text, nil)
 	if err != nil {
-		return nil, fmt.Errorf("parsing JSON Schema: %w", err)
+		return nil, err
 	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft7)
-	c.UseLoader(jsonschema.SchemeURLLoader{}) // no file or network access
-	if err := c.AddResource(jsonSchemaURL, doc); err != nil {
-		return nil, fmt.Errorf("parsing JSON Schema: %w", err)
-	}
-	s, err := c.Compile(jsonSchemaURL)
-	if err != nil {
-		return nil, fmt.Errorf("compiling JSON Schema: %w", err)
-	}
-	return &JSONSchemaDoc{Text: text, Schema: s}, nil
+	return &JSONSchemaDoc{Text: text, Schema: js.Schema}, nil
 }
 
 // ParseJSONSchemaFile reads and compiles a JSON Schema file; errors name the

@@ -1,14 +1,11 @@
 package codecs
 
 import (
-	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 
-	"github.com/bufbuild/protocompile"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
@@ -20,6 +17,7 @@ import (
 	_ "google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/sluicehq/sluice/internal/bounded"
+	"github.com/sluicehq/sluice/internal/schemafmt"
 )
 
 // ProtoMessage is a compiled .proto file and the message type of it that a
@@ -37,12 +35,13 @@ type ProtoMessage struct {
 	Index []int
 }
 
-// ParseProto compiles a .proto file's text (named name in messages) at run
-// time, without protoc, and picks message: its full name or its name without
-// the package; "" picks the file's first message. Imports of the well-known
-// google/protobuf/*.proto files resolve; other imports are not supported.
-func ParseProto(name, text, message string) (*ProtoMessage, error) {
-	fd, err := compileProto(name, text)
+// ParseProto compiles a .proto file's text at run time, without protoc, as
+// the registry does (internal/schemafmt), and picks message: its full name
+// or its name without the package; "" picks the file's first message.
+// Imports of the well-known google/protobuf/*.proto files resolve; other
+// imports (schema references) are not supported yet.
+func ParseProto(text, message string) (*ProtoMessage, error) {
+	fd, err := compileProto(text)
 	if err != nil {
 		return nil, err
 	}
@@ -57,28 +56,16 @@ func ParseProtoFile(path, message string) (*ProtoMessage, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading schema: %w", err)
 	}
-	pm, err := ParseProto(filepath.Base(path), string(b), message)
+	pm, err := ParseProto(string(b), message)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return pm, nil
 }
 
-// compileProto compiles one self-contained .proto text.
-func compileProto(name, text string) (protoreflect.FileDescriptor, error) {
-	if name == "" {
-		name = "schema.proto"
-	}
-	c := protocompile.Compiler{
-		Resolver: protocompile.WithStandardImports(&protocompile.SourceResolver{
-			Accessor: protocompile.SourceAccessorFromMap(map[string]string{name: text}),
-		}),
-	}
-	files, err := c.Compile(context.Background(), name)
-	if err != nil {
-		return nil, fmt.Errorf("compiling proto: %w", err)
-	}
-	return files[0], nil
+// compileProto compiles one .proto text, as the registry does.
+func compileProto(text string) (protoreflect.FileDescriptor, error) {
+	return schemafmt.CompileProtobuf(text, nil)
 }
 
 // parseWriterProto parses a registry's PROTOBUF schema: .proto text, or
@@ -87,7 +74,7 @@ func parseWriterProto(text string) (protoreflect.FileDescriptor, error) {
 	if fd, ok := descriptorFromBase64(text); ok {
 		return fd, nil
 	}
-	return compileProto("writer.proto", text)
+	return compileProto(text)
 }
 
 // descriptorFromBase64 reads text as a base64 serialized FileDescriptorProto.
