@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -30,6 +29,10 @@ import (
 // reader message, framed with the id of the .proto registered under the
 // subject (schemaType PROTOBUF) and the message's indexes.
 //
+// A codec without a reader message (NewProtobuf with nil) decodes each
+// frame as the writer's own message at the frame's indexes and cannot
+// encode: what a console consumer wants.
+//
 // Every error is an *Error classified poison or transient, as the Avro
 // codec's. A Protobuf is safe for concurrent use.
 type Protobuf struct {
@@ -38,14 +41,15 @@ type Protobuf struct {
 	reg     *registration
 }
 
-// NewProtobuf returns a Protobuf codec for the message of reader. It does no
-// I/O. The options are those of the Avro codec; WithSubject under a record
-// strategy names the subject by the message's full name.
+// NewProtobuf returns a Protobuf codec for the message of reader (nil: a
+// decode-only codec of writer messages). It does no I/O. The options are
+// those of the Avro codec; WithSubject under a record strategy names the
+// subject by the message's full name.
 func NewProtobuf(client TypedRegistry, reader *ProtoMessage, opts ...AvroOption) (*Protobuf, error) {
 	if client == nil {
 		return nil, errors.New("protobuf codec: nil registry client")
 	}
-	if reader == nil || reader.Message == nil {
+	if reader != nil && reader.Message == nil {
 		return nil, errors.New("protobuf codec: nil message")
 	}
 	cfg := avroConfig{negTTL: 5 * time.Second, now: time.Now}
@@ -55,11 +59,7 @@ func NewProtobuf(client TypedRegistry, reader *ProtoMessage, opts ...AvroOption)
 	if cfg.stats == nil {
 		cfg.stats = noStats{}
 	}
-	subject, err := cfg.subjectNamed(string(reader.Message.FullName()))
-	if err != nil {
-		return nil, fmt.Errorf("protobuf codec: %w", err)
-	}
-	return &Protobuf{
+	c := &Protobuf{
 		reader: reader,
 		writers: &writerSchemas[protoreflect.FileDescriptor]{
 			client:     client,
@@ -69,21 +69,35 @@ func NewProtobuf(client TypedRegistry, reader *ProtoMessage, opts ...AvroOption)
 			now:        cfg.now,
 			stats:      cfg.stats,
 		},
-		reg: &registration{
-			client:     client,
-			subject:    subject,
-			schemaType: regclient.TypeProtobuf,
-			text:       reader.Text,
-			lookup:     cfg.lookup,
-			stats:      cfg.stats,
-		},
-	}, nil
+	}
+	if reader == nil {
+		return c, nil
+	}
+	subject, err := cfg.subjectNamed(string(reader.Message.FullName()))
+	if err != nil {
+		return nil, fmt.Errorf("protobuf codec: %w", err)
+	}
+	c.reg = &registration{
+		client:     client,
+		subject:    subject,
+		schemaType: regclient.TypeProtobuf,
+		text:       reader.Text,
+		lookup:     cfg.lookup,
+		stats:      cfg.stats,
+	}
+	return c, nil
 }
 
 // Subject returns the subject Encode registers under ("" when none was configured).
-func (c *Protobuf) Subject() string { return c.reg.subject }
+func (c *Protobuf) Subject() string {
+	if c.reg == nil {
+		return ""
+	}
+	return c.reg.subject
+}
 
-// Reader returns the message type the codec reads and writes.
+// Reader returns the message type the codec reads and writes (nil for a
+// decode-only codec).
 func (c *Protobuf) Reader() *ProtoMessage { return c.reader }
 
 // Decode is DecodeContext without a context (goka.Codec).
@@ -109,10 +123,14 @@ func (c *Protobuf) DecodeContext(ctx context.Context, frame []byte) (any, error)
 	if err != nil {
 		return nil, poison("decode", id, err)
 	}
-	if want := c.reader.Message.FullName(); md.FullName() != want {
-		return nil, poison("decode", id, fmt.Errorf("the frame holds a %s, not a %s", md.FullName(), want))
+	read := md
+	if c.reader != nil {
+		if want := c.reader.Message.FullName(); md.FullName() != want {
+			return nil, poison("decode", id, fmt.Errorf("the frame holds a %s, not a %s", md.FullName(), want))
+		}
+		read = c.reader.Message
 	}
-	m := dynamicpb.NewMessage(c.reader.Message)
+	m := dynamicpb.NewMessage(read)
 	if err := (proto.UnmarshalOptions{RecursionLimit: 64}).Unmarshal(frame[headerSize+n:], m); err != nil {
 		return nil, poison("decode", id, fmt.Errorf("corrupt payload: %w", err))
 	}
@@ -132,6 +150,9 @@ func (c *Protobuf) Encode(v any) ([]byte, error) {
 // registered schema id and the message's indexes. The first encode registers
 // the schema, with ctx, unless Register ran already.
 func (c *Protobuf) EncodeContext(ctx context.Context, v any) ([]byte, error) {
+	if c.reader == nil {
+		return nil, poison("encode", 0, errors.New("protobuf codec without a message cannot encode"))
+	}
 	if v == nil {
 		return nil, poison("encode", 0, errors.New("null value"))
 	}
@@ -158,8 +179,8 @@ func (c *Protobuf) EncodeContext(ctx context.Context, v any) ([]byte, error) {
 // Register registers the .proto under the subject (or looks it up,
 // WithLookupOnly) and caches its id; later calls return it without I/O.
 func (c *Protobuf) Register(ctx context.Context) (int, error) {
+	if c.reg == nil {
+		return 0, poison("encode", 0, errors.New("protobuf codec without a message cannot register"))
+	}
 	return c.reg.register(ctx)
 }
-
-// MessageIndex returns the Confluent message indexes of the reader message.
-func (c *Protobuf) MessageIndex() []int { return slices.Clone(c.reader.Index) }

@@ -198,6 +198,28 @@ func TestProtobufErrorsAreClassified(t *testing.T) {
 	}
 }
 
+// A codec without a reader message decodes each frame as the message its
+// indexes name in the writer schema, and refuses to encode.
+func TestProtobufDecodeOnly(t *testing.T) {
+	reg := newTestRegistry(t).client()
+	env := mustProtobuf(t, reg, mustProto(t, "Envelope.Item"), codecs.WithSubjectName("item-value"))
+	frame, err := env.Encode(map[string]any{"sku": "s", "quantity": 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	writers := mustProtobuf(t, reg, nil)
+	v, err := writers.Decode(frame)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(v, map[string]any{"sku": "s", "quantity": int64(3)}) {
+		t.Fatalf("decoded %#v", v)
+	}
+	if _, err := writers.Encode(v); !errors.Is(err, codecs.ErrPoison) {
+		t.Fatalf("decode-only encode: %v, want poison", err)
+	}
+}
+
 // The Confluent Python client registers a Protobuf schema as a base64
 // FileDescriptorProto; the codec reads frames written under such a schema.
 func TestProtobufBase64WriterSchema(t *testing.T) {
