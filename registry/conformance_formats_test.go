@@ -2,6 +2,8 @@ package registry_test
 
 import (
 	"testing"
+
+	"github.com/sluicehq/sluice/internal/schemafmt"
 )
 
 // JSON Schema and Protobuf schemas of the format tests.
@@ -47,6 +49,36 @@ func TestHTTPSchemaTypes(t *testing.T) {
 		{method: "DELETE", path: "/subjects/p2", status: 200, want: `[1]`},
 		{method: "DELETE", path: "/subjects/p2?permanent=true", status: 200, want: `[1]`},
 		{method: "GET", path: "/schemas/ids/2/subjects", status: 200, want: `["p"]`},
+	}
+	eachStore(t, func(t *testing.T, url string) { runSteps(t, url, steps) })
+}
+
+// TestHTTPProtobufSerialized registers a Protobuf schema in Confluent's
+// serialized form (a base64 FileDescriptorProto, as Confluent's Python
+// client registers it) and reads schemas back in it with ?format=serialized.
+func TestHTTPProtobufSerialized(t *testing.T) {
+	fd, err := schemafmt.CompileProtobuf(protoUser, map[string]string{"common/address.proto": protoAddress})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ser, err := schemafmt.ProtobufSerialized(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	asProto := `,"schemaType":"PROTOBUF"`
+	ref := `,"references":[{"name":"common/address.proto","subject":"addr","version":1}]`
+	steps := []httpStep{
+		{method: "POST", path: "/subjects/addr/versions", body: schemaBody(protoAddress, asProto), status: 200, want: `{"id":1}`},
+		{method: "POST", path: "/subjects/user/versions", body: schemaBody(ser, asProto, ref), status: 200, want: `{"id":2}`},
+		// The same schema as .proto text is the same schema.
+		{method: "POST", path: "/subjects/user/versions", body: schemaBody(protoUser, asProto, ref), status: 200, want: `{"id":2}`},
+		{method: "GET", path: "/schemas/ids/2?format=serialized", status: 200, want: `{"schemaType":"PROTOBUF","references":[{"name":"common/address.proto","subject":"addr","version":1}],"schema":` + jsonString(ser) + `}`},
+		{method: "GET", path: "/subjects/user/versions/1?format=serialized", status: 200, contains: jsonString(ser)},
+		{method: "GET", path: "/subjects/user/versions/1/schema?format=serialized", status: 200},
+		// Any other type or format: the text as registered.
+		{method: "GET", path: "/schemas/ids/1", status: 200, want: `{"schemaType":"PROTOBUF","schema":` + jsonString(protoAddress) + `}`},
+		{method: "POST", path: "/subjects/j/versions", body: schemaBody(jsonPerson, `,"schemaType":"JSON"`), status: 200, want: `{"id":3}`},
+		{method: "GET", path: "/schemas/ids/3?format=serialized", status: 200, want: `{"schemaType":"JSON","schema":` + jsonString(jsonPerson) + `}`},
 	}
 	eachStore(t, func(t *testing.T, url string) { runSteps(t, url, steps) })
 }

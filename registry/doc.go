@@ -41,9 +41,17 @@
 // anything but reads, lookups and compatibility checks, each with a
 // registry JSON error body (40101, 40301). ListenAndServeTLS serves https.
 //
-// Compatibility is decided by hamba/avro's SchemaCompatibility, created fresh
-// for every check (a reused checker caches verdicts by canonical form, which
-// ignores defaults and aliases, and so answers wrongly).
+// Avro compatibility is decided by hamba/avro's SchemaCompatibility, created
+// fresh for every check (a reused checker caches verdicts by canonical form,
+// which ignores defaults and aliases, and so answers wrongly). JSON Schema and
+// Protobuf compatibility follow Confluent's diff rules (compat_json.go,
+// compat_protobuf.go): every difference between writer and reader gets
+// Confluent's difference type, and a change is compatible when all of them are
+// among Confluent's compatible ones.
+//
+// References (`{name, subject, version}`) are resolved for all three types:
+// by full name (Avro), $ref URL (JSON Schema) or import path (Protobuf). A
+// version that a live schema references cannot be deleted (42206).
 //
 // Typical use:
 //

@@ -24,6 +24,7 @@ const (
 	codeInvalidSchema             = 42201
 	codeInvalidVersion            = 42202
 	codeInvalidCompatibility      = 42203
+	codeReferenceExists           = 42206
 	codeStoreError                = 50001
 	codeStoreTimeout              = 50002
 )
@@ -100,6 +101,12 @@ func errInvalidVersion(v string) *apiError {
 func errInvalidCompatibility(level string) *apiError {
 	return newAPIError(http.StatusUnprocessableEntity, codeInvalidCompatibility,
 		"Invalid compatibility level %q. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive", level)
+}
+
+// errReferenced refuses to delete a version other schemas reference.
+func errReferenced(subject string, version int, ids []int) *apiError {
+	return newAPIError(http.StatusUnprocessableEntity, codeReferenceExists,
+		"One or more references exist to the schema {subject=%s,version=%d}: referenced by schema ids %v; delete those first", subject, version, ids)
 }
 
 func errBadRequest(format string, args ...any) *apiError {

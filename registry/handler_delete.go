@@ -17,6 +17,14 @@ func (s *Server) handleDeleteSubject(w http.ResponseWriter, r *http.Request) {
 				live = append(live, v.Version)
 			}
 		}
+		// As Confluent: no version others reference may go (42206). A soft
+		// delete looks at live referrers; a permanent one at soft-deleted
+		// referrers too, which still need the version to be read.
+		for _, v := range all {
+			if ids := st.referencedBy(subject, v.Version, permanent); len(ids) > 0 && (permanent || !v.Deleted) {
+				return nil, errReferenced(subject, v.Version, ids)
+			}
+		}
 		if permanent {
 			if len(live) > 0 {
 				return nil, newAPIError(http.StatusNotFound, codeSubjectNotSoftDeleted,
@@ -64,6 +72,9 @@ func (s *Server) handleDeleteVersion(w http.ResponseWriter, r *http.Request) {
 			return nil, aerr
 		}
 		version = v.Version
+		if ids := st.referencedBy(subject, v.Version, permanent); len(ids) > 0 && (permanent || !v.Deleted) {
+			return nil, errReferenced(subject, v.Version, ids)
+		}
 		if permanent {
 			if !v.Deleted {
 				return nil, newAPIError(http.StatusNotFound, codeVersionNotSoftDeleted,

@@ -1,8 +1,11 @@
 package registry
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
+
+	"github.com/sluicehq/sluice/internal/schemafmt"
 )
 
 func (s *Server) handleTypes(w http.ResponseWriter, _ *http.Request) {
@@ -37,11 +40,16 @@ func (s *Server) handleSchemaByID(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, aerr)
 		return
 	}
+	text, aerr := formatSchema(r, info.schemaType, info.schema, info.parsed)
+	if aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
 	writeJSON(w, http.StatusOK, struct {
 		SchemaType string      `json:"schemaType,omitempty"`
 		References []reference `json:"references,omitempty"`
 		Schema     string      `json:"schema"`
-	}{wireType(info.schemaType), info.refs, info.schema})
+	}{wireType(info.schemaType), info.refs, text})
 }
 
 func (s *Server) handleSchemaTextByID(w http.ResponseWriter, r *http.Request) {
@@ -50,7 +58,30 @@ func (s *Server) handleSchemaTextByID(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, aerr)
 		return
 	}
-	writeRaw(w, info.schema)
+	text, aerr := formatSchema(r, info.schemaType, info.schema, info.parsed)
+	if aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	writeRaw(w, text)
+}
+
+// formatSchema renders a stored schema as the request's ?format asks:
+// "serialized" gives a PROTOBUF schema as Confluent's serialized form (a
+// base64 FileDescriptorProto, which Confluent's Python client reads); any
+// other format, or none, the text as registered.
+func formatSchema(r *http.Request, schemaType, text string, parsed *parsedSchema) (string, *apiError) {
+	if r.URL.Query().Get("format") != "serialized" || schemaType != typeProtobuf {
+		return text, nil
+	}
+	if parsed == nil {
+		return "", storeError(errors.New("the schema cannot be serialized: it could not be compiled when it was stored"))
+	}
+	ser, err := schemafmt.ProtobufSerialized(parsed.proto)
+	if err != nil {
+		return "", storeError(err)
+	}
+	return ser, nil
 }
 
 type subjectVersion struct {
@@ -88,4 +119,15 @@ func (s *Server) handleSubjectsByID(w http.ResponseWriter, r *http.Request) {
 		}
 	})
 	writeJSON(w, http.StatusOK, out)
+}
+
+// parsedOf returns the parsed schema of a stored id (nil if it has none).
+func (s *Server) parsedOf(id int) *parsedSchema {
+	var p *parsedSchema
+	s.store.view(func(st *state) {
+		if info := st.ids[id]; info != nil {
+			p = info.parsed
+		}
+	})
+	return p
 }

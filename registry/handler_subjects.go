@@ -83,7 +83,12 @@ func (s *Server) handleGetVersion(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, aerr)
 		return
 	}
-	writeJSON(w, http.StatusOK, toSubjectSchema(v))
+	out := toSubjectSchema(v)
+	if out.Schema, aerr = formatSchema(r, canonicalType(v.SchemaType), v.Schema, s.parsedOf(v.ID)); aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) handleGetVersionSchema(w http.ResponseWriter, r *http.Request) {
@@ -92,7 +97,12 @@ func (s *Server) handleGetVersionSchema(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, aerr)
 		return
 	}
-	writeRaw(w, v.Schema)
+	text, aerr := formatSchema(r, canonicalType(v.SchemaType), v.Schema, s.parsedOf(v.ID))
+	if aerr != nil {
+		s.writeError(w, r, aerr)
+		return
+	}
+	writeRaw(w, text)
 }
 
 func writeRaw(w http.ResponseWriter, text string) {
@@ -108,7 +118,7 @@ func (s *Server) handleReferencedBy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var ids []int
-	s.store.view(func(st *state) { ids = st.referencedBy(v.Subject, v.Version) })
+	s.store.view(func(st *state) { ids = st.referencedBy(v.Subject, v.Version, false) })
 	writeJSON(w, http.StatusOK, ids)
 }
 

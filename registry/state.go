@@ -292,14 +292,15 @@ func (st *state) usages(id int, includeDeleted bool) []schemaValue {
 	return out
 }
 
-// referencedBy lists the ids of live schemas that reference subject's version, ascending.
-func (st *state) referencedBy(subject string, version int) []int {
+// referencedBy lists the ids of schemas that reference subject's version,
+// ascending: those of live versions, and of soft-deleted ones too when includeDeleted.
+func (st *state) referencedBy(subject string, version int, includeDeleted bool) []int {
 	ids := []int{}
 	seen := map[int]bool{}
 	for _, ss := range st.subjects {
 		for _, u := range ss.versions {
 			for _, ref := range u.References {
-				if !u.Deleted && !seen[u.ID] && ref.Subject == subject && ref.Version == version {
+				if (includeDeleted || !u.Deleted) && !seen[u.ID] && ref.Subject == subject && ref.Version == version {
 					seen[u.ID] = true
 					ids = append(ids, u.ID)
 				}
