@@ -1,20 +1,11 @@
 package codecs
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
 
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
 	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/reflect/protoregistry"
-	"google.golang.org/protobuf/types/descriptorpb"
-	// The well-known types a registry's base64 descriptor may import.
-	_ "google.golang.org/protobuf/types/known/durationpb"
-	_ "google.golang.org/protobuf/types/known/timestamppb"
-	_ "google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/sluicehq/sluice/internal/bounded"
 	"github.com/sluicehq/sluice/internal/schemafmt"
@@ -69,33 +60,10 @@ func compileProto(text string) (protoreflect.FileDescriptor, error) {
 }
 
 // parseWriterProto parses a registry's PROTOBUF schema: .proto text, or
-// (what the Confluent Python client registers) a base64 FileDescriptorProto.
+// (what the Confluent Python client registers) a base64 FileDescriptorProto;
+// internal/schemafmt reads both.
 func parseWriterProto(text string) (protoreflect.FileDescriptor, error) {
-	if fd, ok := descriptorFromBase64(text); ok {
-		return fd, nil
-	}
 	return compileProto(text)
-}
-
-// descriptorFromBase64 reads text as a base64 serialized FileDescriptorProto.
-func descriptorFromBase64(text string) (protoreflect.FileDescriptor, bool) {
-	t := strings.TrimSpace(text)
-	if t == "" || strings.ContainsAny(t, " \n\t;{") {
-		return nil, false
-	}
-	raw, err := base64.StdEncoding.DecodeString(t)
-	if err != nil {
-		return nil, false
-	}
-	var fdp descriptorpb.FileDescriptorProto
-	if err := proto.Unmarshal(raw, &fdp); err != nil {
-		return nil, false
-	}
-	fd, err := protodesc.NewFile(&fdp, protoregistry.GlobalFiles)
-	if err != nil {
-		return nil, false
-	}
-	return fd, true
 }
 
 func pickMessage(fd protoreflect.FileDescriptor, text, message string) (*ProtoMessage, error) {

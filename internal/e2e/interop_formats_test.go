@@ -74,70 +74,74 @@ func pythonRecords(t *testing.T, out string) map[string]map[string]any {
 func TestInteropSchemaFormats(t *testing.T) {
 	py := venvPython(t)
 	svc := startServices(t)
-	suffix := testkit.Unique("")
 	bootstrap := strings.Join(svc.brokers, ",")
 	const count = 60
 	script := "../../interop/schema_formats.py"
-	for _, topic := range []string{"signups" + suffix, "order-events" + suffix} {
-		testkit.CreateTopic(t, svc.brokers, topic, 3, nil)
-	}
 
-	runPython(t, py, script, "produce-json", "--bootstrap", bootstrap, "--registry", svc.registry,
-		"--topic", "signups"+suffix, "--schema", "../../examples/json-schema/signup.schema.json", "--count", fmt.Sprint(count))
-	runPython(t, py, script, "produce-protobuf", "--bootstrap", bootstrap, "--registry", svc.registry,
-		"--topic", "order-events"+suffix, "--proto", "../../examples/protobuf/orders.proto", "--message", "OrderEvent", "--count", fmt.Sprint(count))
+	t.Run("json_schema", func(t *testing.T) {
+		suffix := testkit.Unique("")
+		testkit.CreateTopic(t, svc.brokers, "signups"+suffix, 3, nil)
+		runPython(t, py, script, "produce-json", "--bootstrap", bootstrap, "--registry", svc.registry,
+			"--topic", "signups"+suffix, "--schema", "../../examples/json-schema/signup.schema.json", "--count", fmt.Sprint(count))
+		cfg := examplePipelines(t, "json-schema", suffix, []string{"signups", "signups-dlq", "paid-signups"},
+			[]string{"signup.schema.json", "paid-signup.schema.json"})
+		run := start(t, "run-json", svc.env(), "run", "-f", cfg, "--log-level", "info")
 
-	jsonCfg := examplePipelines(t, "json-schema", suffix, []string{"signups", "signups-dlq", "paid-signups"},
-		[]string{"signup.schema.json", "paid-signup.schema.json"})
-	protoCfg := examplePipelines(t, "protobuf", suffix, []string{"order-events", "order-events-dlq", "paid-orders"},
-		[]string{"orders.proto"})
-	runJSON := start(t, "run-json", svc.env(), "run", "-f", jsonCfg, "--log-level", "info")
-	runProto := start(t, "run-proto", svc.env(), "run", "-f", protoCfg, "--log-level", "info")
+		// Every signup but the free ones, seats defaulting to 1.
+		paid := 0
+		for i := 0; i < count; i++ {
+			if i%3 != 0 {
+				paid++
+			}
+		}
+		out := runPython(t, py, script, "read-json", "--bootstrap", bootstrap, "--registry", svc.registry,
+			"--topic", "paid-signups"+suffix, "--schema", "../../examples/json-schema/paid-signup.schema.json",
+			"--count", fmt.Sprint(paid), "--timeout", "120")
+		got := pythonRecords(t, out)
+		plans := []string{"free", "pro", "team"}
+		for i := 0; i < count; i++ {
+			if i%3 == 0 {
+				continue
+			}
+			key := fmt.Sprintf("user-%d", i)
+			seats := float64(1)
+			if i%4 != 0 {
+				seats = float64(i%5 + 1)
+			}
+			want := map[string]any{"user_id": key, "plan": plans[i%3], "seats": seats}
+			if fmt.Sprint(got[key]) != fmt.Sprint(want) {
+				t.Errorf("paid signup %s read by Confluent: %v, want %v", key, got[key], want)
+			}
+		}
+		if err := run.stop(t, time.Minute); err != nil {
+			t.Errorf("sluice run: %v\n%s", err, run.tail(20))
+		}
+	})
 
-	// JSON Schema: every signup but the free ones, seats defaulting to 1.
-	paidSignups := 0
-	for i := 0; i < count; i++ {
-		if i%3 != 0 {
-			paidSignups++
-		}
-	}
-	out := runPython(t, py, script, "read-json", "--bootstrap", bootstrap, "--registry", svc.registry,
-		"--topic", "paid-signups"+suffix, "--schema", "../../examples/json-schema/paid-signup.schema.json",
-		"--count", fmt.Sprint(paidSignups), "--timeout", "120")
-	signups := pythonRecords(t, out)
-	plans := []string{"free", "pro", "team"}
-	for i := 0; i < count; i++ {
-		if i%3 == 0 {
-			continue
-		}
-		key := fmt.Sprintf("user-%d", i)
-		seats := float64(1)
-		if i%4 != 0 {
-			seats = float64(i%5 + 1)
-		}
-		want := map[string]any{"user_id": key, "plan": plans[i%3], "seats": seats}
-		if got := signups[key]; fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("paid signup %s read by Confluent: %v, want %v", key, got, want)
-		}
-	}
+	t.Run("protobuf", func(t *testing.T) {
+		suffix := testkit.Unique("")
+		testkit.CreateTopic(t, svc.brokers, "order-events"+suffix, 3, nil)
+		runPython(t, py, script, "produce-protobuf", "--bootstrap", bootstrap, "--registry", svc.registry,
+			"--topic", "order-events"+suffix, "--proto", "../../examples/protobuf/orders.proto", "--message", "OrderEvent", "--count", fmt.Sprint(count))
+		cfg := examplePipelines(t, "protobuf", suffix, []string{"order-events", "order-events-dlq", "paid-orders"},
+			[]string{"orders.proto"})
+		run := start(t, "run-proto", svc.env(), "run", "-f", cfg, "--log-level", "info")
 
-	// Protobuf: the even (paid) orders as PaidOrder.
-	out = runPython(t, py, script, "read-protobuf", "--bootstrap", bootstrap, "--registry", svc.registry,
-		"--topic", "paid-orders"+suffix, "--proto", "../../examples/protobuf/orders.proto", "--message", "PaidOrder",
-		"--count", fmt.Sprint(count/2), "--timeout", "120")
-	orders := pythonRecords(t, out)
-	for i := 0; i < count; i += 2 {
-		key := fmt.Sprintf("order-%d", i)
-		want := map[string]any{"order_id": key, "customer_id": fmt.Sprintf("customer-%d", i%7), "total": float64(i) * 1.25,
-			"currency": "EUR", "lines": float64(i%3 + 1)}
-		if got := orders[key]; fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("paid order %s read by Confluent: %v, want %v", key, got, want)
+		// The even (paid) orders, as PaidOrder.
+		out := runPython(t, py, script, "read-protobuf", "--bootstrap", bootstrap, "--registry", svc.registry,
+			"--topic", "paid-orders"+suffix, "--proto", "../../examples/protobuf/orders.proto", "--message", "PaidOrder",
+			"--count", fmt.Sprint(count/2), "--timeout", "120")
+		got := pythonRecords(t, out)
+		for i := 0; i < count; i += 2 {
+			key := fmt.Sprintf("order-%d", i)
+			want := map[string]any{"order_id": key, "customer_id": fmt.Sprintf("customer-%d", i%7), "total": float64(i) * 1.25,
+				"currency": "EUR", "lines": float64(i%3 + 1)}
+			if fmt.Sprint(got[key]) != fmt.Sprint(want) {
+				t.Errorf("paid order %s read by Confluent: %v, want %v", key, got[key], want)
+			}
 		}
-	}
-
-	for _, p := range []*proc{runJSON, runProto} {
-		if err := p.stop(t, time.Minute); err != nil {
-			t.Errorf("sluice run: %v\n%s", err, p.tail(20))
+		if err := run.stop(t, time.Minute); err != nil {
+			t.Errorf("sluice run: %v\n%s", err, run.tail(20))
 		}
-	}
+	})
 }
