@@ -66,13 +66,15 @@ func TestHTTPProtobufSerialized(t *testing.T) {
 		t.Fatal(err)
 	}
 	asProto := `,"schemaType":"PROTOBUF"`
-	ref := `,"references":[{"name":"common/address.proto","subject":"addr","version":1}]`
+	// As the Python client names them: the import's subject is its path, escaped in the URL.
+	ref := `,"references":[{"name":"common/address.proto","subject":"common/address.proto","version":1}]`
 	steps := []httpStep{
-		{method: "POST", path: "/subjects/addr/versions", body: schemaBody(protoAddress, asProto), status: 200, want: `{"id":1}`},
+		{method: "POST", path: "/subjects/common%2Faddress.proto/versions", body: schemaBody(protoAddress, asProto), status: 200, want: `{"id":1}`},
 		{method: "POST", path: "/subjects/user/versions", body: schemaBody(ser, asProto, ref), status: 200, want: `{"id":2}`},
 		// The same schema as .proto text is the same schema.
 		{method: "POST", path: "/subjects/user/versions", body: schemaBody(protoUser, asProto, ref), status: 200, want: `{"id":2}`},
-		{method: "GET", path: "/schemas/ids/2?format=serialized", status: 200, want: `{"schemaType":"PROTOBUF","references":[{"name":"common/address.proto","subject":"addr","version":1}],"schema":` + jsonString(ser) + `}`},
+		{method: "GET", path: "/schemas/ids/2?format=serialized", status: 200, want: `{"schemaType":"PROTOBUF","references":[{"name":"common/address.proto","subject":"common/address.proto","version":1}],"schema":` + jsonString(ser) + `}`},
+		{method: "GET", path: "/subjects/common%2Faddress.proto/versions/1/referencedby", status: 200, want: `[2]`},
 		{method: "GET", path: "/subjects/user/versions/1?format=serialized", status: 200, contains: jsonString(ser)},
 		{method: "GET", path: "/subjects/user/versions/1/schema?format=serialized", status: 200},
 		// Any other type or format: the text as registered.

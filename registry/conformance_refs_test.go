@@ -73,6 +73,8 @@ func TestHTTPReferences(t *testing.T) {
 		{method: "GET", path: "/subjects/addr/versions/1/referencedby", status: 200, want: `[]`},
 		// A soft-deleted referrer still holds its references against a permanent delete.
 		{method: "DELETE", path: "/subjects/addr/versions/1", status: 200, want: `1`},
+		// A request may not reference a soft-deleted version, even with the text of a stored schema.
+		{method: "POST", path: "/subjects/user/versions", body: schemaBody(avroUser, avroRef), status: 422, code: 42201, contains: "version 1 not found"},
 		{method: "DELETE", path: "/subjects/addr/versions/1?permanent=true", status: 422, code: 42206, contains: "[4]"},
 		{method: "GET", path: "/schemas/ids/4", status: 200,
 			want: `{"references":[{"name":"common.Address","subject":"addr","version":1}],"schema":` + jsonString(avroUser) + `}`},

@@ -35,12 +35,12 @@ func (s *Server) schemaByID(r *http.Request) (int, idInfo, *apiError) {
 }
 
 func (s *Server) handleSchemaByID(w http.ResponseWriter, r *http.Request) {
-	_, info, aerr := s.schemaByID(r)
+	id, info, aerr := s.schemaByID(r)
 	if aerr != nil {
 		s.writeError(w, r, aerr)
 		return
 	}
-	text, aerr := formatSchema(r, info.schemaType, info.schema, info.parsed)
+	text, aerr := s.formatSchema(r, info.schemaType, info.schema, id)
 	if aerr != nil {
 		s.writeError(w, r, aerr)
 		return
@@ -53,12 +53,12 @@ func (s *Server) handleSchemaByID(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleSchemaTextByID(w http.ResponseWriter, r *http.Request) {
-	_, info, aerr := s.schemaByID(r)
+	id, info, aerr := s.schemaByID(r)
 	if aerr != nil {
 		s.writeError(w, r, aerr)
 		return
 	}
-	text, aerr := formatSchema(r, info.schemaType, info.schema, info.parsed)
+	text, aerr := s.formatSchema(r, info.schemaType, info.schema, id)
 	if aerr != nil {
 		s.writeError(w, r, aerr)
 		return
@@ -70,10 +70,11 @@ func (s *Server) handleSchemaTextByID(w http.ResponseWriter, r *http.Request) {
 // "serialized" gives a PROTOBUF schema as Confluent's serialized form (a
 // base64 FileDescriptorProto, which Confluent's Python client reads); any
 // other format, or none, the text as registered.
-func formatSchema(r *http.Request, schemaType, text string, parsed *parsedSchema) (string, *apiError) {
+func (s *Server) formatSchema(r *http.Request, schemaType, text string, id int) (string, *apiError) {
 	if r.URL.Query().Get("format") != "serialized" || schemaType != typeProtobuf {
 		return text, nil
 	}
+	parsed := s.parsedOf(id)
 	if parsed == nil {
 		return "", storeError(errors.New("the schema cannot be serialized: it could not be compiled when it was stored"))
 	}

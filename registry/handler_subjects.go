@@ -84,7 +84,7 @@ func (s *Server) handleGetVersion(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	out := toSubjectSchema(v)
-	if out.Schema, aerr = formatSchema(r, canonicalType(v.SchemaType), v.Schema, s.parsedOf(v.ID)); aerr != nil {
+	if out.Schema, aerr = s.formatSchema(r, canonicalType(v.SchemaType), v.Schema, v.ID); aerr != nil {
 		s.writeError(w, r, aerr)
 		return
 	}
@@ -97,7 +97,7 @@ func (s *Server) handleGetVersionSchema(w http.ResponseWriter, r *http.Request) 
 		s.writeError(w, r, aerr)
 		return
 	}
-	text, aerr := formatSchema(r, canonicalType(v.SchemaType), v.Schema, s.parsedOf(v.ID))
+	text, aerr := s.formatSchema(r, canonicalType(v.SchemaType), v.Schema, v.ID)
 	if aerr != nil {
 		s.writeError(w, r, aerr)
 		return

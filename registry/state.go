@@ -186,11 +186,22 @@ func (st *state) release(id int) {
 // identity key, or takes both from the id stored with the very same type, text
 // and references: an exact re-registration, the common case, is not parsed again.
 func (st *state) identifyRequest(schemaType, text string, refs []reference) (*parsedSchema, string, error) {
-	if id, ok := st.byText[textKey(schemaType, text, refs)]; ok {
+	if id, ok := st.byText[textKey(schemaType, text, refs)]; ok && st.liveReferences(refs) {
 		info := st.ids[id]
 		return info.parsed, info.key, nil
 	}
 	return identify(st, schemaType, text, refs, false)
+}
+
+// liveReferences reports whether every reference names a live version (a
+// request may reference no other).
+func (st *state) liveReferences(refs []reference) bool {
+	for _, r := range refs {
+		if v, ok := st.version(r.Subject, r.Version); !ok || v.Deleted {
+			return false
+		}
+	}
+	return true
 }
 
 // versions returns the subject's versions in ascending order.

@@ -77,7 +77,7 @@ func TestClientCalls(t *testing.T) {
 
 	types, err := c.SchemaTypes(ctx)
 	must(err)
-	if !slices.Equal(types, []string{"AVRO"}) {
+	if !slices.Equal(types, []string{"JSON", "PROTOBUF", "AVRO"}) {
 		t.Fatalf("SchemaTypes = %v", types)
 	}
 
