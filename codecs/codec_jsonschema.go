@@ -15,7 +15,8 @@ import (
 // JSONSchema is a goka.Codec for JSON validated by a JSON Schema, in the
 // Confluent wire format: magic byte 0, the schema id, then the JSON text.
 //
-// DecodeContext fetches the writer schema once per id, parses the payload as
+// DecodeContext fetches the writer schema (with the schemas its $refs name,
+// its references) once per id, parses the payload as
 // JSON (the JSON codec's canonical values: int64 for integers, float64 for
 // other numbers) and validates it against the writer schema. EncodeContext
 // renders ToJSON(v), validates it against the codec's own schema and frames
@@ -51,7 +52,7 @@ func NewJSONSchema(client TypedRegistry, schema *JSONSchemaDoc, opts ...AvroOpti
 		writers: &writerSchemas[*JSONSchemaDoc]{
 			client:     client,
 			schemaType: regclient.TypeJSON,
-			parse:      ParseJSONSchema,
+			parse:      parseJSONSchema,
 			negTTL:     cfg.negTTL,
 			now:        cfg.now,
 			stats:      cfg.stats,

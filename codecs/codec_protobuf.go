@@ -18,8 +18,8 @@ import (
 // byte 0 for the file's first message), then the message.
 //
 // DecodeContext fetches the writer schema (.proto text, or a base64
-// FileDescriptorProto as the Confluent Python client registers it) once per
-// id, finds the message the frame's indexes name, checks that it is the
+// FileDescriptorProto as the Confluent Python client registers it) and the
+// schemas it imports (its references) once per id, finds the message the frame's indexes name, checks that it is the
 // reader's message type (by full name) and decodes the payload with the
 // reader's descriptor, so fields the writer lacks read as their defaults and
 // fields the reader lacks are skipped, as Protobuf's own evolution rules

@@ -251,6 +251,10 @@ func (f *fakeTyped) SchemaByID(_ context.Context, id int) (regclient.Schema, err
 	return s, nil
 }
 
+func (f *fakeTyped) SchemaByVersion(context.Context, string, int) (regclient.Schema, error) {
+	return regclient.Schema{}, &regclient.Error{StatusCode: 404, Code: regclient.CodeSubjectNotFound, Message: "not found"}
+}
+
 func (f *fakeTyped) RegisterAs(context.Context, string, string, string) (int, error) {
 	return 0, errors.New("fakeTyped registers nothing")
 }

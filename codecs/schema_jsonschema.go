@@ -26,7 +26,13 @@ type JSONSchemaDoc struct {
 // Confluent clients' default; $refs resolve within the document only,
 // nothing is loaded from files or the network.
 func ParseJSONSchema(text string) (*JSONSchemaDoc, error) {
-	js, err := schemafmt.CompileJSONSchema(text, nil)
+	return parseJSONSchema(text, nil)
+}
+
+// parseJSONSchema compiles a schema whose $refs may name refs (reference
+// name -> text), as a writer schema with references.
+func parseJSONSchema(text string, refs map[string]string) (*JSONSchemaDoc, error) {
+	js, err := schemafmt.CompileJSONSchema(text, refs)
 	if err != nil {
 		return nil, err
 	}

@@ -29,8 +29,9 @@ type ProtoMessage struct {
 // ParseProto compiles a .proto file's text at run time, without protoc, as
 // the registry does (internal/schemafmt), and picks message: its full name
 // or its name without the package; "" picks the file's first message.
-// Imports of the well-known google/protobuf/*.proto files resolve; other
-// imports (schema references) are not supported yet.
+// Imports of the well-known google/protobuf/*.proto files resolve; a local
+// file importing other files is not supported (a writer schema fetched from
+// the registry may have references: the codec resolves them).
 func ParseProto(text, message string) (*ProtoMessage, error) {
 	fd, err := compileProto(text)
 	if err != nil {
@@ -59,11 +60,12 @@ func compileProto(text string) (protoreflect.FileDescriptor, error) {
 	return schemafmt.CompileProtobuf(text, nil)
 }
 
-// parseWriterProto parses a registry's PROTOBUF schema: .proto text, or
-// (what the Confluent Python client registers) a base64 FileDescriptorProto;
-// internal/schemafmt reads both.
-func parseWriterProto(text string) (protoreflect.FileDescriptor, error) {
-	return compileProto(text)
+// parseWriterProto parses a registry's PROTOBUF schema, whose imports are
+// refs (import path -> text): .proto text, or (what the Confluent Python
+// client registers) a base64 FileDescriptorProto; internal/schemafmt reads
+// both.
+func parseWriterProto(text string, refs map[string]string) (protoreflect.FileDescriptor, error) {
+	return schemafmt.CompileProtobuf(text, refs)
 }
 
 func pickMessage(fd protoreflect.FileDescriptor, text, message string) (*ProtoMessage, error) {

@@ -21,6 +21,9 @@ import (
 type TypedRegistry interface {
 	// SchemaByID returns the schema registered under id.
 	SchemaByID(ctx context.Context, id int) (regclient.Schema, error)
+	// SchemaByVersion returns a version of a subject: how a writer
+	// schema's references are fetched.
+	SchemaByVersion(ctx context.Context, subject string, version int) (regclient.Schema, error)
 	// RegisterAs registers schema of schemaType under subject and returns its id.
 	RegisterAs(ctx context.Context, subject, schemaType, schema string) (int, error)
 	// LookupAs returns the id and version of schema of schemaType under subject.
@@ -30,14 +33,15 @@ type TypedRegistry interface {
 var _ TypedRegistry = (*regclient.Client)(nil)
 
 // writerSchemas maps writer schema ids to what parse makes of the
-// registry's schema (a compiled JSON Schema, a compiled .proto file). Each
+// registry's schema (a compiled JSON Schema, a compiled .proto file) and its
+// references (name -> text, transitively, see fetchReferences). Each
 // id is fetched once however many goroutines ask at the same time; poison
 // answers (an unknown id, a schema of another type, one that does not
 // parse) are remembered for negTTL, transient failures not at all.
 type writerSchemas[T any] struct {
 	client     TypedRegistry
 	schemaType string
-	parse      func(text string) (T, error)
+	parse      func(text string, refs map[string]string) (T, error)
 	negTTL     time.Duration
 	now        func() time.Time
 	stats      Stats
@@ -98,11 +102,59 @@ func (c *writerSchemas[T]) fetch(ctx context.Context, id int) (T, error) {
 		}
 		return zero, poison("decode", id, fmt.Errorf("writer schema is %s, not %s", typ, c.schemaType))
 	}
-	v, err := c.parse(s.Text)
+	refs, err := c.fetchReferences(ctx, id, s.References)
+	if err != nil {
+		return zero, err
+	}
+	v, err := c.parse(s.Text, refs)
 	if err != nil {
 		return zero, poison("decode", id, fmt.Errorf("parsing writer schema: %w", err))
 	}
 	return v, nil
+}
+
+// Bounds of a writer schema's references: a registry answer must not make
+// the codec fetch without end.
+const (
+	maxReferences     = 256
+	maxReferenceDepth = 16
+)
+
+// fetchReferences fetches the schemas refs name, and theirs, into a map
+// from each reference's name to its text (nil without references).
+func (c *writerSchemas[T]) fetchReferences(ctx context.Context, id int, refs []regclient.Reference) (map[string]string, error) {
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	out := map[string]string{}
+	var walk func(refs []regclient.Reference, depth int) error
+	walk = func(refs []regclient.Reference, depth int) error {
+		if depth > maxReferenceDepth {
+			return poison("decode", id, fmt.Errorf("references nested more than %d deep", maxReferenceDepth))
+		}
+		for _, r := range refs {
+			if _, seen := out[r.Name]; seen {
+				continue
+			}
+			if len(out) >= maxReferences {
+				return poison("decode", id, fmt.Errorf("more than %d references", maxReferences))
+			}
+			s, err := c.client.SchemaByVersion(ctx, r.Subject, r.Version)
+			c.stats.RegistryRequest(registryResult(err))
+			if err != nil {
+				return registryError("decode", id, fmt.Errorf("fetching reference %s (%s version %d): %w", r.Name, r.Subject, r.Version, err))
+			}
+			out[r.Name] = s.Text
+			if err := walk(s.References, depth+1); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := walk(refs, 1); err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 func (c *writerSchemas[T]) negativeFor(id int) error {

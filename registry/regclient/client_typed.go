@@ -15,6 +15,26 @@ const (
 	TypeProtobuf = "PROTOBUF"
 )
 
+// Reference is a schema's reference to another registered schema: the name
+// the schema uses for it (a $ref URL, an import path, a type name) and the
+// subject and version it is registered under.
+type Reference struct {
+	Name    string
+	Subject string
+	Version int
+}
+
+func references(refs []sr.SchemaReference) []Reference {
+	if len(refs) == 0 {
+		return nil
+	}
+	out := make([]Reference, len(refs))
+	for i, r := range refs {
+		out[i] = Reference{Name: r.Name, Subject: r.Subject, Version: r.Version}
+	}
+	return out
+}
+
 // srType maps a schema type name ("" is AVRO) to franz-go's enum.
 func srType(schemaType string) (sr.SchemaType, error) {
 	switch schemaType {
