@@ -277,7 +277,8 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 }
 
 // codec reads and writes the values of a pipeline endpoint. Both calls stop
-// waiting when ctx ends (only Avro ever waits, on the schema registry), so
+// waiting when ctx ends (only the registered codecs, Avro, JSON Schema and
+// Protobuf, ever wait, on the schema registry), so
 // a stopping processor never waits on a registry timeout.
 type codec interface {
 	DecodeContext(ctx context.Context, b []byte) (any, error)
