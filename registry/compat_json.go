@@ -14,9 +14,10 @@ import (
 // (jsonCompatible: Confluent's SchemaDiff.COMPATIBLE_CHANGES). The
 // messages name the difference type and the JSON pointer where it is.
 //
-// Draft-07 keywords are compared; keywords of later drafts (prefixItems,
-// unevaluated*, contains limits) and annotations (title, description,
-// default, $id) never make a schema incompatible.
+// Keywords of drafts 04 to 2020-12 are compared (dependentRequired and
+// dependentSchemas as dependencies, prefixItems as a tuple, unevaluated*
+// as content models); annotations (title, description, default, $id) never
+// make a schema incompatible.
 
 // jsonCompatible reports whether a reader accepts a difference type: the
 // types of Confluent's json SchemaDiff.COMPATIBLE_CHANGES.
@@ -43,7 +44,10 @@ func jsonCompatible(kind string) bool {
 		"ITEM_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL", "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL",
 		"ITEM_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL",
 		"ITEM_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL", "ENUM_ARRAY_EXTENDED",
-		"COMBINED_TYPE_EXTENDED", "PRODUCT_TYPE_NARROWED", "SUM_TYPE_EXTENDED", "NOT_TYPE_NARROWED":
+		"COMBINED_TYPE_EXTENDED", "PRODUCT_TYPE_NARROWED", "SUM_TYPE_EXTENDED", "NOT_TYPE_NARROWED",
+		"UNEVALUATED_PROPERTIES_ADDED", "UNEVALUATED_PROPERTIES_EXTENDED", "UNEVALUATED_ITEMS_ADDED",
+		"UNEVALUATED_ITEMS_EXTENDED", "MAX_CONTAINS_INCREASED", "MAX_CONTAINS_REMOVED",
+		"MIN_CONTAINS_DECREASED", "MIN_CONTAINS_REMOVED":
 		return true
 	}
 	return false
@@ -126,10 +130,20 @@ func (d *jsonDiffer) compare(path string, original, update *jsonNode) {
 				}
 			}
 		}
-	case o.combined() && !u.combined() && len(o.subs) == 1:
-		if diffs, ok := d.sub(path, o.subs[0], update); ok {
-			d.diffs = append(d.diffs, diffs...)
-			return
+	case o.combined() && !u.combined():
+		if len(o.subs) == 1 {
+			if diffs, ok := d.sub(path, o.subs[0], update); ok {
+				d.diffs = append(d.diffs, diffs...)
+				return
+			}
+		} else if o.kind == "allOf" { // what satisfies all of them satisfies one
+			for _, s := range o.subs {
+				if diffs, ok := d.sub(path, s, update); ok {
+					d.diffs = append(d.diffs, diffs...)
+					d.add(path, "PRODUCT_TYPE_NARROWED")
+					return
+				}
+			}
 		}
 	}
 
@@ -177,8 +191,9 @@ func (d *jsonDiffer) compareCombined(path string, o, u jsonShape) {
 	switch {
 	case o.kind == u.kind:
 	case u.kind == "anyOf",
-		u.kind == "oneOf" && len(o.subs) == 1,
-		u.kind == "allOf" && len(o.subs) == 1 && len(u.subs) == 1:
+		len(o.subs) == 1 && len(u.subs) == 1,
+		len(o.subs) == 1 && u.kind == "oneOf",
+		len(u.subs) == 1 && o.kind == "allOf":
 		d.add(path, "COMBINED_TYPE_EXTENDED")
 	default:
 		d.add(path, "COMBINED_TYPE_CHANGED")
@@ -190,10 +205,10 @@ func (d *jsonDiffer) compareCombined(path string, o, u jsonShape) {
 		d.add(path, "PRODUCT_TYPE_EXTENDED")
 	case len(osubs) < len(usubs):
 		d.add(path, "SUM_TYPE_EXTENDED")
-	case len(osubs) > len(usubs) && u.kind == "allOf":
-		d.add(path, "PRODUCT_TYPE_NARROWED")
-	case len(osubs) > len(usubs):
+	case len(osubs) > len(usubs) && o.kind != "allOf":
 		d.add(path, "SUM_TYPE_NARROWED")
+	case len(osubs) > len(usubs):
+		d.add(path, "PRODUCT_TYPE_NARROWED")
 	}
 	edges := make([][][]jsonDiff, len(osubs)) // edges[i][j] != nil: compatible, with its differences
 	for i, os := range osubs {

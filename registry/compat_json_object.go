@@ -27,27 +27,80 @@ func requiredSet(m map[string]any) map[string]bool {
 }
 
 // Content models of an object: open (anything else is allowed), closed
-// (additionalProperties false), or partially open (patternProperties or an
-// additionalProperties schema says what else is allowed).
+// (additionalProperties false), or partially open (patternProperties, an
+// additionalProperties schema or, without additionalProperties, an
+// unevaluatedProperties schema says what else is allowed).
 func openContentModel(m map[string]any) bool {
 	if len(jsonObject(m["patternProperties"])) > 0 {
 		return false
 	}
-	ap, present := m["additionalProperties"]
-	return !present || ap == true
+	if ap, present := m["additionalProperties"]; present && ap != true {
+		return false
+	}
+	up, present := m["unevaluatedProperties"]
+	return !present || isEmptySchema(up)
 }
 
 // partialSchema is the schema a partially open content model gives an unlisted property.
 func partialSchema(n *jsonNode, m map[string]any, property string) *jsonNode {
-	for pattern, s := range jsonObject(m["patternProperties"]) {
+	patterns := jsonObject(m["patternProperties"])
+	for _, pattern := range sortedKeys(patterns) {
 		if re, err := regexp.Compile(pattern); err == nil && re.MatchString(property) {
-			return n.with(s)
+			return n.with(patterns[pattern])
 		}
 	}
-	if ap, ok := m["additionalProperties"].(map[string]any); ok {
-		return n.with(ap)
+	ap, present := m["additionalProperties"]
+	if s, ok := ap.(map[string]any); ok {
+		return n.with(s)
+	}
+	if present && ap != true {
+		return nil
+	}
+	if up, ok := m["unevaluatedProperties"]; ok && up != false && !isEmptySchema(up) {
+		return n.with(up)
 	}
 	return nil
+}
+
+// compareUnevaluated compares unevaluatedProperties or unevaluatedItems
+// (prefix UNEVALUATED_PROPERTIES or UNEVALUATED_ITEMS), as Confluent does.
+func (d *jsonDiffer) compareUnevaluated(path string, on, un *jsonNode, o, u map[string]any, key, prefix string) {
+	ov, inO := o[key]
+	uv, inU := u[key]
+	p := path + "/" + key
+	switch {
+	case !inO && !inU:
+	case !inO && uv == false:
+		d.add(p, prefix+"_REMOVED")
+	case !inO:
+		d.add(p, prefix+"_NARROWED")
+	case !inU && ov == false:
+		d.add(p, prefix+"_ADDED")
+	case !inU:
+		d.add(p, prefix+"_EXTENDED")
+	case ov == false && uv != false:
+		d.add(p, prefix+"_ADDED")
+	case ov != false && uv == false:
+		d.add(p, prefix+"_REMOVED")
+	case isEmptySchema(ov) && !isEmptySchema(uv):
+		d.add(p, prefix+"_NARROWED")
+	case !isEmptySchema(ov) && isEmptySchema(uv):
+		d.add(p, prefix+"_EXTENDED")
+	default:
+		d.compare(p, on.with(ov), un.with(uv))
+	}
+}
+
+// dependencies merges draft-07 dependencies with their 2019-09 successors
+// dependentRequired (arrays) and dependentSchemas.
+func dependencies(m map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, key := range []string{"dependencies", "dependentRequired", "dependentSchemas"} {
+		for k, v := range jsonObject(m[key]) {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 func isEmptySchema(v any) bool {
@@ -147,7 +200,7 @@ func (d *jsonDiffer) compareObject(path string, on, un *jsonNode, o, u map[strin
 		}
 	}
 
-	d.compareDependencies(path+"/dependencies", on, un, jsonObject(o["dependencies"]), jsonObject(u["dependencies"]))
+	d.compareDependencies(path+"/dependencies", on, un, dependencies(o), dependencies(u))
 
 	ap := path + "/additionalProperties"
 	oap, uap := o["additionalProperties"], u["additionalProperties"]
@@ -165,6 +218,8 @@ func (d *jsonDiffer) compareObject(path string, on, un *jsonNode, o, u map[strin
 	case oschema != nil:
 		d.compare(ap, on.with(oschema), un.with(uschema))
 	}
+
+	d.compareUnevaluated(path, on, un, o, u, "unevaluatedProperties", "UNEVALUATED_PROPERTIES")
 
 	d.compareLimit(path, o, u, "maxProperties", "MAX_PROPERTIES")
 	d.compareLimit(path, o, u, "minProperties", "MIN_PROPERTIES")
@@ -205,30 +260,44 @@ func (d *jsonDiffer) compareDependencies(path string, on, un *jsonNode, o, u map
 	}
 }
 
-// compareArray is Confluent's ArraySchemaDiff for draft-07 arrays.
-func (d *jsonDiffer) compareArray(path string, on, un *jsonNode, o, u map[string]any) {
-	// items as one schema for all items
-	var oall, uall *jsonNode
-	if _, isTuple := o["items"].([]any); !isTuple && o["items"] != nil {
-		oall = on.with(o["items"])
+// arrayKeywords reads an array schema in either draft: the schema of all
+// items (items as one schema), or the tuple (items as an array up to draft
+// 2019-09, prefixItems from 2020-12) and the schema of the items after it
+// (additionalItems, or items beside prefixItems).
+func arrayKeywords(m map[string]any) (all any, tuple []any, after any, afterPresent bool) {
+	if prefix, ok := m["prefixItems"].([]any); ok {
+		after, afterPresent = m["items"]
+		return nil, prefix, after, afterPresent
 	}
-	if _, isTuple := u["items"].([]any); !isTuple && u["items"] != nil {
-		uall = un.with(u["items"])
+	after, afterPresent = m["additionalItems"]
+	if items, ok := m["items"].([]any); ok {
+		return nil, items, after, afterPresent
 	}
-	d.compare(path+"/items", oall, uall)
+	return m["items"], nil, after, afterPresent
+}
 
-	// items as a tuple
-	otuple, _ := o["items"].([]any)
-	utuple, _ := u["items"].([]any)
+// compareArray is Confluent's ArraySchemaDiff.
+func (d *jsonDiffer) compareArray(path string, on, un *jsonNode, o, u map[string]any) {
+	oall, otuple, oafter, oafterPresent := arrayKeywords(o)
+	uall, utuple, uafter, uafterPresent := arrayKeywords(u)
+	var oallNode, uallNode *jsonNode
+	if oall != nil {
+		oallNode = on.with(oall)
+	}
+	if uall != nil {
+		uallNode = un.with(uall)
+	}
+	d.compare(path+"/items", oallNode, uallNode)
+
 	for i := 0; i < max(len(otuple), len(utuple)); i++ {
 		ip := fmt.Sprintf("%s/items/%d", path, i)
 		switch {
 		case i < len(otuple) && i < len(utuple):
 			d.compare(ip, on.with(otuple[i]), un.with(utuple[i]))
-		case i < len(otuple): // removed
-			if openItems(u) {
+		case i < len(otuple): // removed: only the reader's content model matters
+			if openItems(u, uafter, uafterPresent) {
 				d.add(ip, "ITEM_REMOVED_FROM_OPEN_CONTENT_MODEL")
-			} else if s, ok := u["additionalItems"].(map[string]any); ok {
+			} else if s := partialItems(u, uafter, uafterPresent); s != nil {
 				diffs, compatible := d.sub(ip, on.with(otuple[i]), un.with(s))
 				d.diffs = append(d.diffs, diffs...)
 				if compatible {
@@ -241,14 +310,14 @@ func (d *jsonDiffer) compareArray(path string, on, un *jsonNode, o, u map[string
 			} else {
 				d.add(ip, "ITEM_REMOVED_FROM_CLOSED_CONTENT_MODEL")
 			}
-		default: // added
-			if openItems(o) {
+		default: // added: only the writer's content model matters
+			if openItems(o, oafter, oafterPresent) {
 				if isEmptySchema(utuple[i]) {
 					d.add(ip, "ITEM_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL")
 				} else {
 					d.add(ip, "ITEM_ADDED_TO_OPEN_CONTENT_MODEL")
 				}
-			} else if s, ok := o["additionalItems"].(map[string]any); ok {
+			} else if s := partialItems(o, oafter, oafterPresent); s != nil {
 				diffs, compatible := d.sub(ip, on.with(s), un.with(utuple[i]))
 				d.diffs = append(d.diffs, diffs...)
 				if compatible {
@@ -263,12 +332,11 @@ func (d *jsonDiffer) compareArray(path string, on, un *jsonNode, o, u map[string
 	}
 
 	ap := path + "/additionalItems"
-	oai, uai := o["additionalItems"], u["additionalItems"]
-	oschema, uschema := jsonObject(oai), jsonObject(uai)
+	oschema, uschema := jsonObject(oafter), jsonObject(uafter)
 	switch {
-	case (oai != false) != (uai != false) && oai != false:
+	case (oafter != false) != (uafter != false) && oafter != false:
 		d.add(ap, "ADDITIONAL_ITEMS_REMOVED")
-	case (oai != false) != (uai != false):
+	case (oafter != false) != (uafter != false):
 		d.add(ap, "ADDITIONAL_ITEMS_ADDED")
 	case oschema == nil && uschema != nil:
 		d.add(ap, "ADDITIONAL_ITEMS_NARROWED")
@@ -277,6 +345,7 @@ func (d *jsonDiffer) compareArray(path string, on, un *jsonNode, o, u map[string
 	case oschema != nil:
 		d.compare(ap, on.with(oschema), un.with(uschema))
 	}
+	d.compareUnevaluated(path, on, un, o, u, "unevaluatedItems", "UNEVALUATED_ITEMS")
 
 	d.compareLimit(path, o, u, "maxItems", "MAX_ITEMS")
 	d.compareLimit(path, o, u, "minItems", "MIN_ITEMS")
@@ -287,10 +356,30 @@ func (d *jsonDiffer) compareArray(path string, on, un *jsonNode, o, u map[string
 	case !ou && uu:
 		d.add(path+"/uniqueItems", "UNIQUE_ITEMS_ADDED")
 	}
+	d.compareLimit(path, o, u, "maxContains", "MAX_CONTAINS")
+	d.compareLimit(path, o, u, "minContains", "MIN_CONTAINS")
 }
 
-// openItems: a tuple whose additionalItems is absent or true allows any further item.
-func openItems(m map[string]any) bool {
-	ai, present := m["additionalItems"]
-	return !present || ai == true
+// openItems: a tuple allows any further item when neither the schema of the
+// items after it nor unevaluatedItems restricts them.
+func openItems(m map[string]any, after any, afterPresent bool) bool {
+	if afterPresent && after != true {
+		return false
+	}
+	ui, present := m["unevaluatedItems"]
+	return !present || isEmptySchema(ui)
+}
+
+// partialItems is the schema a partially open tuple gives the items after it.
+func partialItems(m map[string]any, after any, afterPresent bool) any {
+	if s, ok := after.(map[string]any); ok {
+		return s
+	}
+	if afterPresent && after != true {
+		return nil
+	}
+	if ui, ok := m["unevaluatedItems"]; ok && ui != false && !isEmptySchema(ui) {
+		return ui
+	}
+	return nil
 }

@@ -41,9 +41,11 @@ func (s jsonShape) class() string {
 // keywordKind is the kind of schema a keyword makes when there is no "type" ("" for none).
 func keywordKind(keyword string) string {
 	switch keyword {
-	case "properties", "required", "additionalProperties", "patternProperties", "minProperties", "maxProperties", "dependencies", "propertyNames":
+	case "properties", "required", "additionalProperties", "patternProperties", "minProperties", "maxProperties",
+		"dependencies", "dependentRequired", "dependentSchemas", "propertyNames", "unevaluatedProperties":
 		return "object"
-	case "items", "additionalItems", "minItems", "maxItems", "uniqueItems", "contains":
+	case "items", "prefixItems", "additionalItems", "unevaluatedItems", "minItems", "maxItems", "uniqueItems",
+		"contains", "minContains", "maxContains":
 		return "array"
 	case "minLength", "maxLength", "pattern", "format":
 		return "string"

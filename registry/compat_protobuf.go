@@ -23,7 +23,7 @@ func protoCompatible(kind string) bool {
 	case "MESSAGE_ADDED", "MESSAGE_MOVED",
 		"ENUM_ADDED", "ENUM_REMOVED", "ENUM_CONST_ADDED", "ENUM_CONST_CHANGED", "ENUM_CONST_REMOVED",
 		"FIELD_ADDED", "FIELD_REMOVED", "FIELD_NAME_CHANGED", "FIELD_STRING_OR_BYTES_LABEL_CHANGED",
-		"ONEOF_ADDED", "ONEOF_REMOVED", "ONEOF_FIELD_ADDED":
+		"ONEOF_ADDED", "ONEOF_REMOVED", "ONEOF_FIELD_ADDED", "ONEOF_FIELD_MOVED_TO_TOP_LEVEL":
 		return true
 	}
 	return false
@@ -90,7 +90,9 @@ func realOneof(f protoreflect.FieldDescriptor) protoreflect.OneofDescriptor {
 	return nil
 }
 
-// compareMessage is Confluent's MessageSchemaDiff.
+// compareMessage is Confluent's MessageSchemaDiff: fields are compared by
+// number wherever they are declared, so that a oneof renamed, or a field moved
+// into or out of one, hides no change of a field.
 func (d *protoDiffer) compareMessage(path string, original, update protoreflect.MessageDescriptor) {
 	pair := [2]protoreflect.FullName{original.FullName(), update.FullName()}
 	if d.seen[pair] {
@@ -98,117 +100,119 @@ func (d *protoDiffer) compareMessage(path string, original, update protoreflect.
 	}
 	d.seen[pair] = true
 
-	originalByTag := map[protoreflect.FieldNumber]protoreflect.FieldDescriptor{} // outside oneofs
-	updateByTag := map[protoreflect.FieldNumber]protoreflect.FieldDescriptor{}
-	originalAll := map[protoreflect.FieldNumber]protoreflect.FieldDescriptor{}
-	updateAll := map[protoreflect.FieldNumber]protoreflect.FieldDescriptor{}
-	originalOneof := map[protoreflect.FieldNumber]protoreflect.Name{}
-	updateOneof := map[protoreflect.FieldNumber]protoreflect.Name{}
-	index := func(fields protoreflect.FieldDescriptors, byTag, all map[protoreflect.FieldNumber]protoreflect.FieldDescriptor, oneofOf map[protoreflect.FieldNumber]protoreflect.Name) {
-		for i := 0; i < fields.Len(); i++ {
-			f := fields.Get(i)
-			all[f.Number()] = f
-			if o := realOneof(f); o != nil {
-				oneofOf[f.Number()] = o.Name()
-			} else {
-				byTag[f.Number()] = f
-			}
-		}
-	}
-	index(original.Fields(), originalByTag, originalAll, originalOneof)
-	index(update.Fields(), updateByTag, updateAll, updateOneof)
+	originalByTag, originalOneof := fieldsByNumber(original)
+	updateByTag, updateOneof := fieldsByNumber(update)
 
-	// A field moved into a oneof is no field removed; a oneof may take in at
-	// most one existing field, and not into a oneof that existed already.
-	for i := 0; i < update.Oneofs().Len(); i++ {
-		o := update.Oneofs().Get(i)
-		if o.IsSynthetic() {
+	// A oneof removed with none of its fields left anywhere is deleted whole,
+	// which readers accept; its fields are then no ONEOF_FIELD_REMOVED.
+	deletedWhole := map[protoreflect.Name]bool{}
+	for _, o := range realOneofs(original) {
+		if uo := update.Oneofs().ByName(o.Name()); uo != nil && !uo.IsSynthetic() {
 			continue
 		}
-		moved, existing := 0, 0
+		survives := false
+		for j := 0; j < o.Fields().Len(); j++ {
+			if _, ok := updateByTag[o.Fields().Get(j).Number()]; ok {
+				survives = true
+			}
+		}
+		if !survives {
+			deletedWhole[o.Name()] = true
+		}
+	}
+
+	// A oneof of the reader may only gather fields the writer had in one oneof
+	// (or a single field of its own): fields that could be set together before
+	// must not become mutually exclusive.
+	for _, o := range realOneofs(update) {
+		groups := map[string]bool{}
+		movedIn := 0
 		for j := 0; j < o.Fields().Len(); j++ {
 			n := o.Fields().Get(j).Number()
-			if _, ok := originalByTag[n]; ok {
-				delete(originalByTag, n)
-				moved++
-			} else if _, ok := originalOneof[n]; ok {
-				existing++
+			if name, ok := originalOneof[n]; ok {
+				groups["oneof:"+string(name)] = true
+			} else if _, ok := originalByTag[n]; ok {
+				groups[fmt.Sprintf("field:%d", n)] = true
+				movedIn++
 			}
 		}
-		switch {
-		case moved > 1:
-			d.add(path+"/"+string(o.Name()), "MULTIPLE_FIELDS_MOVED_TO_ONEOF")
-		case moved == 1 && existing > 0:
-			d.add(path+"/"+string(o.Name()), "FIELD_MOVED_TO_EXISTING_ONEOF")
+		if len(groups) > 1 {
+			if movedIn > 1 {
+				d.add(path+"/"+string(o.Name()), "MULTIPLE_FIELDS_MOVED_TO_ONEOF")
+			} else {
+				d.add(path+"/"+string(o.Name()), "FIELD_MOVED_TO_EXISTING_ONEOF")
+			}
 		}
 	}
 
-	// Oneofs by name.
-	for i := 0; i < original.Oneofs().Len(); i++ {
-		oo := original.Oneofs().Get(i)
-		if oo.IsSynthetic() {
-			continue
-		}
-		p := path + "/" + string(oo.Name())
-		uo := update.Oneofs().ByName(oo.Name())
-		if uo == nil || uo.IsSynthetic() {
-			d.add(p, "ONEOF_REMOVED")
-			continue
-		}
-		for j := 0; j < oo.Fields().Len(); j++ {
-			of := oo.Fields().Get(j)
-			uf := uo.Fields().ByNumber(of.Number())
-			switch {
-			case uf != nil:
-				d.compareField(fmt.Sprintf("%s/%d", p, of.Number()), of, uf)
-			case updateAll[of.Number()] == nil: // gone altogether, not moved out
-				d.add(fmt.Sprintf("%s/%d", p, of.Number()), "ONEOF_FIELD_REMOVED")
-			}
-		}
-		for j := 0; j < uo.Fields().Len(); j++ {
-			if uf := uo.Fields().Get(j); oo.Fields().ByNumber(uf.Number()) == nil {
-				d.add(fmt.Sprintf("%s/%d", p, uf.Number()), "ONEOF_FIELD_ADDED")
-			}
+	for _, o := range realOneofs(original) {
+		if uo := update.Oneofs().ByName(o.Name()); uo == nil || uo.IsSynthetic() {
+			d.add(path+"/"+string(o.Name()), "ONEOF_REMOVED")
 		}
 	}
-	for i := 0; i < update.Oneofs().Len(); i++ {
-		uo := update.Oneofs().Get(i)
-		if oo := original.Oneofs().ByName(uo.Name()); !uo.IsSynthetic() && (oo == nil || oo.IsSynthetic()) {
-			d.add(path+"/"+string(uo.Name()), "ONEOF_ADDED")
+	for _, o := range realOneofs(update) {
+		if oo := original.Oneofs().ByName(o.Name()); oo == nil || oo.IsSynthetic() {
+			d.add(path+"/"+string(o.Name()), "ONEOF_ADDED")
 		}
 	}
 
-	// Fields outside oneofs, by number.
 	for _, n := range sortedNumbers(originalByTag, updateByTag) {
-		p := fmt.Sprintf("%s/%d", path, n)
 		of, uf := originalByTag[n], updateByTag[n]
+		on, inO := originalOneof[n]
+		un, inU := updateOneof[n]
 		switch {
+		case uf == nil && inO:
+			if !deletedWhole[on] {
+				d.add(fmt.Sprintf("%s/%s/%d", path, on, n), "ONEOF_FIELD_REMOVED")
+			}
 		case uf == nil && of.Cardinality() == protoreflect.Required:
-			d.add(p, "REQUIRED_FIELD_REMOVED")
+			d.add(fmt.Sprintf("%s/%d", path, n), "REQUIRED_FIELD_REMOVED")
 		case uf == nil:
-			d.add(p, "FIELD_REMOVED")
+			d.add(fmt.Sprintf("%s/%d", path, n), "FIELD_REMOVED")
+		case of == nil && inU:
+			d.add(fmt.Sprintf("%s/%s/%d", path, un, n), "ONEOF_FIELD_ADDED")
 		case of == nil && uf.Cardinality() == protoreflect.Required:
-			d.add(p, "REQUIRED_FIELD_ADDED")
+			d.add(fmt.Sprintf("%s/%d", path, n), "REQUIRED_FIELD_ADDED")
 		case of == nil:
-			d.add(p, "FIELD_ADDED")
+			d.add(fmt.Sprintf("%s/%d", path, n), "FIELD_ADDED")
 		default:
+			p := fmt.Sprintf("%s/%d", path, n)
+			if inO && !inU {
+				d.add(p, "ONEOF_FIELD_MOVED_TO_TOP_LEVEL")
+			}
+			if inU {
+				p = fmt.Sprintf("%s/%s/%d", path, un, n)
+			}
 			d.compareField(p, of, uf)
 		}
 	}
-	// Fields whose oneof membership changed: compared by number wherever they are.
-	for _, n := range sortedNumbers(originalAll, updateAll) {
-		of, uf := originalAll[n], updateAll[n]
-		if of == nil || uf == nil {
-			continue
-		}
-		on, un := originalOneof[n], updateOneof[n]
-		if (on == "" && un == "") || (on != "" && on == un) {
-			continue
-		}
-		d.compareField(fmt.Sprintf("%s/%d", path, n), of, uf)
-	}
 
 	d.compareMessages(path+"/", original.Messages(), update.Messages())
+}
+
+// fieldsByNumber indexes a message's fields, and the oneof of each declared in one.
+func fieldsByNumber(m protoreflect.MessageDescriptor) (map[protoreflect.FieldNumber]protoreflect.FieldDescriptor, map[protoreflect.FieldNumber]protoreflect.Name) {
+	byTag := map[protoreflect.FieldNumber]protoreflect.FieldDescriptor{}
+	oneofOf := map[protoreflect.FieldNumber]protoreflect.Name{}
+	for i := 0; i < m.Fields().Len(); i++ {
+		f := m.Fields().Get(i)
+		byTag[f.Number()] = f
+		if o := realOneof(f); o != nil {
+			oneofOf[f.Number()] = o.Name()
+		}
+	}
+	return byTag, oneofOf
+}
+
+// realOneofs are a message's declared oneofs (not the synthetic ones of proto3 optionals).
+func realOneofs(m protoreflect.MessageDescriptor) []protoreflect.OneofDescriptor {
+	var out []protoreflect.OneofDescriptor
+	for i := 0; i < m.Oneofs().Len(); i++ {
+		if o := m.Oneofs().Get(i); !o.IsSynthetic() {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 func sortedNumbers(maps ...map[protoreflect.FieldNumber]protoreflect.FieldDescriptor) []protoreflect.FieldNumber {

@@ -83,8 +83,16 @@ func TestProtobufCompatibilityRules(t *testing.T) {
 			old: p3(`enum E { A = 0; } message M { string a = 1; }`), new: p3(`message M { string a = 1; }`), backward: true, forward: true},
 
 		// Oneofs.
-		{name: "field moved into a new oneof", cite: "ONEOF_ADDED compatible; one field moved into a oneof is no FIELD_REMOVED",
-			old: p3(`message M { string a = 1; }`), new: p3(`message M { oneof o { string a = 1; int32 b = 2; } }`), backward: true, forward: true},
+		{name: "field moved into a new oneof", cite: "ONEOF_ADDED and ONEOF_FIELD_ADDED compatible; reversed, ONEOF_FIELD_REMOVED incompatible (b is dropped, a survives)",
+			old: p3(`message M { string a = 1; }`), new: p3(`message M { oneof o { string a = 1; int32 b = 2; } }`), backward: true, forward: false},
+		{name: "oneof field moved to top level", cite: "ONEOF_FIELD_MOVED_TO_TOP_LEVEL and ONEOF_REMOVED compatible",
+			old: p3(`message M { oneof o { string a = 1; } }`), new: p3(`message M { string a = 1; }`), backward: true, forward: true},
+		{name: "oneof deleted whole", cite: "ONEOF_REMOVED compatible when no member survives: no ONEOF_FIELD_REMOVED",
+			old: p3(`message M { string x = 9; oneof o { string a = 1; int32 b = 2; } }`), new: p3(`message M { string x = 9; }`), backward: true, forward: true},
+		{name: "oneof renamed while dropping a member", cite: "ONEOF_FIELD_REMOVED incompatible (a member survives elsewhere)",
+			old: p3(`message M { oneof g { string a = 1; int32 b = 2; } }`), new: p3(`message M { oneof g2 { string a = 1; } }`), backward: false, forward: true},
+		{name: "field moved between two oneofs", cite: "FIELD_MOVED_TO_EXISTING_ONEOF incompatible (fields of two oneofs made mutually exclusive)",
+			old: p3(`message M { oneof a { string x = 1; } oneof b { string y = 2; } }`), new: p3(`message M { oneof b { string x = 1; string y = 2; } }`), backward: false, forward: true},
 		{name: "two fields moved into one oneof", cite: "MULTIPLE_FIELDS_MOVED_TO_ONEOF incompatible; reversed, ONEOF_REMOVED and FIELD_ADDED compatible",
 			old: p3(`message M { string a = 1; string b = 2; }`), new: p3(`message M { oneof o { string a = 1; string b = 2; } }`), backward: false, forward: true},
 		{name: "field moved into an existing oneof", cite: "FIELD_MOVED_TO_EXISTING_ONEOF incompatible",
