@@ -38,7 +38,8 @@ type Avro struct {
 	encID atomic.Int64 // registered id of the reader schema, 0 until known
 }
 
-// AvroOption configures an Avro codec.
+// AvroOption configures an Avro codec, and the JSONSchema and Protobuf codecs
+// too (subject, lookup, negative cache, stats).
 type AvroOption func(*avroConfig)
 
 type avroConfig struct {
@@ -137,6 +138,17 @@ func (cfg avroConfig) subjectFor(reader avro.Schema) (string, error) {
 		return "", fmt.Errorf("avro codec: unknown subject strategy %d", int(cfg.strategy))
 	}
 	return Subject(cfg.strategy, cfg.topic, cfg.isKey, reader), nil
+}
+
+// subjectNamed is subjectFor for a schema whose record name is name.
+func (cfg avroConfig) subjectNamed(name string) (string, error) {
+	if cfg.topic == "" {
+		return cfg.subject, nil
+	}
+	if cfg.strategy < TopicNameStrategy || cfg.strategy > TopicRecordNameStrategy {
+		return "", fmt.Errorf("unknown subject strategy %d", int(cfg.strategy))
+	}
+	return SubjectNamed(cfg.strategy, cfg.topic, cfg.isKey, name), nil
 }
 
 // Subject returns the subject Encode registers under ("" when none was configured).

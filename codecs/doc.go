@@ -1,6 +1,8 @@
-// Package codecs holds sluice's goka.Codec implementations: Avro in the Confluent wire
-// format through a schema registry (Avro), JSON, String and Bytes, and Schemas, the one
-// place that parses Avro schemas.
+// Package codecs holds sluice's goka.Codec implementations: Avro, JSON Schema
+// (JSONSchema) and Protobuf in the Confluent wire formats through a schema
+// registry, JSON, String and Bytes, and Schemas, the one place that parses
+// Avro schemas. JSON Schema and .proto files are compiled as the registry
+// compiles them (internal/schemafmt): ParseJSONSchema, ParseProto.
 //
 // # Canonical values
 //
@@ -32,6 +34,12 @@
 // Decode normalises hamba/avro's output to this form (see normalise.go for what hamba
 // v2.31.0 does differently); Encode picks a union's branch from the Go value, like Coerce.
 // ToJSON turns canonical values into JSON-friendly ones (times as Unix milliseconds).
+//
+// A JSONSchema codec decodes to the JSON codec's values (objects as
+// map[string]any, integers int64, other numbers float64) after validating
+// them against the writer schema; a Protobuf codec decodes to records as
+// described in protoToMap (proto_values.go): the same Go types as Avro's,
+// enums as their names, google.protobuf.Timestamp as time.Time.
 //
 // # Errors
 //

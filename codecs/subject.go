@@ -43,6 +43,12 @@ func Subject(strategy SubjectStrategy, topic string, isKey bool, schema avro.Sch
 			name = n.FullName()
 		}
 	}
+	return SubjectNamed(strategy, topic, isKey, name)
+}
+
+// SubjectNamed is Subject for a schema whose record name is name (a
+// Protobuf message's full name, a JSON Schema's title; "" when it has none).
+func SubjectNamed(strategy SubjectStrategy, topic string, isKey bool, name string) string {
 	switch {
 	case strategy == RecordNameStrategy && name != "":
 		return name

@@ -5,6 +5,7 @@ import (
 
 	"github.com/hamba/avro/v2"
 
+	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/internal/kafkaconn"
 	"github.com/sluicehq/sluice/internal/partition"
 	"github.com/sluicehq/sluice/internal/tlsconf"
@@ -118,11 +119,64 @@ func (p *Pipeline) Stateful() bool { return p.State != nil }
 // Endpoint is a topic with the codec and schema of its values.
 type Endpoint struct {
 	Topic      string
-	Codec      string // avro, json, string or bytes
+	Codec      string // avro, json_schema, protobuf, json, string or bytes
 	SchemaFile string
 	// Schema is the Avro schema: the reader schema of an input, the writer
 	// schema of an output.
 	Schema avro.Schema
+	// JSONSchema is the schema of a json_schema endpoint: outputs are
+	// validated against it, and expressions checked against its properties.
+	JSONSchema *codecs.JSONSchemaDoc
+	// Proto is the message type of a protobuf endpoint (Message names it
+	// when the .proto file holds several).
+	Proto   *codecs.ProtoMessage
+	Message string
+}
+
+// SchemaName is the record name subjects are derived from under the record
+// subject strategies: the Avro record's full name, the Protobuf message's,
+// the JSON Schema's title ("" when unknown).
+func (e Endpoint) SchemaName() string {
+	switch {
+	case e.Codec == CodecAvro && e.Schema != nil:
+		if n, ok := e.Schema.(avro.NamedSchema); ok {
+			return n.FullName()
+		}
+	case e.Codec == CodecProtobuf && e.Proto != nil:
+		return string(e.Proto.Message.FullName())
+	case e.Codec == CodecJSONSchema && e.JSONSchema != nil:
+		return e.JSONSchema.Name()
+	}
+	return ""
+}
+
+// Registered reports whether the endpoint's values go through the schema
+// registry (avro, json_schema, protobuf).
+func (e Endpoint) Registered() bool {
+	switch e.Codec {
+	case CodecAvro, CodecJSONSchema, CodecProtobuf:
+		return true
+	}
+	return false
+}
+
+// SchemaType is the registry's schemaType of the endpoint's schema (AVRO,
+// JSON, PROTOBUF), "" for an endpoint without a registered schema.
+func (e Endpoint) SchemaType() string {
+	switch e.Codec {
+	case CodecAvro:
+		return "AVRO"
+	case CodecJSONSchema:
+		return "JSON"
+	case CodecProtobuf:
+		return "PROTOBUF"
+	}
+	return ""
+}
+
+// HasSchema reports whether the endpoint's schema file was read.
+func (e Endpoint) HasSchema() bool {
+	return e.Schema != nil || e.JSONSchema != nil || e.Proto != nil
 }
 
 // Input is the topic a pipeline consumes.
@@ -185,10 +239,12 @@ type Step struct {
 
 // Codec names.
 const (
-	CodecAvro   = "avro"
-	CodecJSON   = "json"
-	CodecString = "string"
-	CodecBytes  = "bytes"
+	CodecAvro       = "avro"
+	CodecJSONSchema = "json_schema"
+	CodecProtobuf   = "protobuf"
+	CodecJSON       = "json"
+	CodecString     = "string"
+	CodecBytes      = "bytes"
 )
 
 // Partitioner names.

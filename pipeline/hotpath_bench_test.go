@@ -99,7 +99,7 @@ func hotPathHandler(b *testing.B) (*handler, [][]byte, []string) {
 	run.senderMu.Lock()
 	run.sender = ackSender{}
 	run.senderMu.Unlock()
-	for _, a := range run.avroOutputs {
+	for _, a := range run.registered {
 		if _, err := a.Register(context.Background()); err != nil {
 			b.Fatal(err)
 		}

@@ -145,7 +145,7 @@ func TestLintPositionAfterVariable(t *testing.T) {
 	}
 	// Lines and columns as a person counts them in src; a problem with an
 	// expanded value points at the quote that opens the ${VAR} reference.
-	want := "expand.yaml:7:110: unknown field \"compression\"; known fields: codec, schema, topic\n" +
+	want := "expand.yaml:7:110: unknown field \"compression\"; known fields: codec, message, schema, topic\n" +
 		"expand.yaml:10:20: topic \"big purchases\" may only contain letters, digits, '.', '_' and '-'\n" +
 		"expand.yaml:12:34: expression \"amount >= 100 && county == \\\"FR\\\"\": unknown name county;" +
 		" did you mean \"country\"? known names: amount, country, event_type, key, meta, ts, user_id, value"

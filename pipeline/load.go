@@ -287,10 +287,20 @@ func (l *loader) duration(n *config.Node, def time.Duration) time.Duration {
 	return def
 }
 
-// schemaFile parses a schema file named relative to the configuration.
+// schemaFile parses an Avro schema file named relative to the configuration.
 func (l *loader) schemaFile(path string) (avro.Schema, error) {
+	_, full, err := l.schemaPath(path)
+	if err != nil {
+		return nil, err
+	}
+	return l.schemas.ParseFile(full)
+}
+
+// schemaPath resolves a schema file named relative to the configuration and
+// checks that it exists.
+func (l *loader) schemaPath(path string) (string, string, error) {
 	if path == "" {
-		return nil, fmt.Errorf("empty schema path")
+		return path, "", fmt.Errorf("empty schema path")
 	}
 	full := path
 	if !filepath.IsAbs(full) {
@@ -298,11 +308,11 @@ func (l *loader) schemaFile(path string) (avro.Schema, error) {
 	}
 	if _, err := os.Stat(full); err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("schema file %s does not exist (looked for %s: paths are relative to the pipelines file)", path, full)
+			return path, "", fmt.Errorf("schema file %s does not exist (looked for %s: paths are relative to the pipelines file)", path, full)
 		}
-		return nil, fmt.Errorf("schema file %s: %w", path, err)
+		return path, "", fmt.Errorf("schema file %s: %w", path, err)
 	}
-	return l.schemas.ParseFile(full)
+	return path, full, nil
 }
 
 func (l *loader) schemaAt(n *config.Node) (string, avro.Schema) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/IBM/sarama"
 
+	"github.com/sluicehq/sluice/codecs"
 	"github.com/sluicehq/sluice/processors"
 	"github.com/sluicehq/sluice/processors/config"
 )
@@ -192,19 +193,26 @@ func (l *loader) topicName(n *config.Node) string {
 }
 
 func (l *loader) input(n *config.Node) (in Input, topic *config.Node) {
-	in.Endpoint, topic = l.endpoint(n, "an avro input needs a reader schema (schema: FILE)")
+	in.Endpoint, topic = l.endpoint(n, "input", "reader schema")
 	return in, topic
 }
 
 func (l *loader) output(name string, n *config.Node) (o *Output, topic *config.Node) {
 	o = &Output{Name: name}
-	o.Endpoint, topic = l.endpoint(n, "an avro output needs a schema (schema: FILE)")
+	o.Endpoint, topic = l.endpoint(n, "output", "schema")
 	return o, topic
 }
 
-// endpoint reads {topic, codec, schema}; needSchema is the problem reported
-// for an avro endpoint without a schema.
-func (l *loader) endpoint(n *config.Node, needSchema string) (e Endpoint, topic *config.Node) {
+// schemaFiles are the schema file kinds of the registered codecs.
+var schemaFiles = map[string]string{
+	CodecAvro:       "FILE",
+	CodecJSONSchema: "FILE.json",
+	CodecProtobuf:   "FILE.proto",
+}
+
+// endpoint reads {topic, codec, schema, message}; an avro, json_schema or
+// protobuf endpoint without a schema is reported as lacking its what.
+func (l *loader) endpoint(n *config.Node, role, what string) (e Endpoint, topic *config.Node) {
 	e.Codec = CodecAvro
 	m := n.Map()
 	if m == nil {
@@ -214,14 +222,55 @@ func (l *loader) endpoint(n *config.Node, needSchema string) (e Endpoint, topic 
 		e.Topic = l.topicName(topic)
 	}
 	e.Codec = l.codec(m.Get("codec"), e.Codec)
-	if v := m.Get("schema"); v != nil {
-		e.SchemaFile, e.Schema = l.schemaAt(v)
+	msg := m.Get("message")
+	if msg != nil {
+		e.Message = msg.String()
+		if e.Codec != CodecProtobuf {
+			msg.Errorf("message names the message type of a protobuf %s; codec is %s", role, e.Codec)
+		}
 	}
-	if e.Codec == CodecAvro && e.SchemaFile == "" {
-		m.Node().Errorf("%s", needSchema)
+	if v := m.Get("schema"); v != nil {
+		l.endpointSchema(&e, v)
+	}
+	if kind, ok := schemaFiles[e.Codec]; ok && e.SchemaFile == "" {
+		m.Node().Errorf("a%s %s %s needs a %s (schema: %s)", article(e.Codec), e.Codec, role, what, kind)
 	}
 	m.Done()
 	return e, topic
+}
+
+// article is " n" before a codec name starting with a vowel sound.
+func article(codec string) string {
+	if codec == CodecAvro {
+		return "n"
+	}
+	return ""
+}
+
+// endpointSchema reads the schema file of e's codec at n.
+func (l *loader) endpointSchema(e *Endpoint, n *config.Node) {
+	switch e.Codec {
+	case CodecJSONSchema:
+		path, full, err := l.schemaPath(n.String())
+		e.SchemaFile = path
+		if err == nil {
+			e.JSONSchema, err = codecs.ParseJSONSchemaFile(full)
+		}
+		if err != nil {
+			n.Errorf("%v", err)
+		}
+	case CodecProtobuf:
+		path, full, err := l.schemaPath(n.String())
+		e.SchemaFile = path
+		if err == nil {
+			e.Proto, err = codecs.ParseProtoFile(full, e.Message)
+		}
+		if err != nil {
+			n.Errorf("%v", err)
+		}
+	default:
+		e.SchemaFile, e.Schema = l.schemaAt(n)
+	}
 }
 
 func (l *loader) codec(n *config.Node, def string) string {
@@ -230,10 +279,10 @@ func (l *loader) codec(n *config.Node, def string) string {
 	}
 	c := n.String()
 	switch c {
-	case CodecAvro, CodecJSON, CodecString, CodecBytes:
+	case CodecAvro, CodecJSONSchema, CodecProtobuf, CodecJSON, CodecString, CodecBytes:
 		return c
 	}
-	n.Errorf("unknown codec %q (avro, json, string or bytes)", c)
+	n.Errorf("unknown codec %q (avro, json_schema, protobuf, json, string or bytes)", c)
 	return "" // not def: an unknown codec must not also be told it lacks an avro schema
 }
 
@@ -365,6 +414,14 @@ func inputType(in Input) *processors.Type {
 	case CodecAvro:
 		if in.Schema != nil {
 			return processors.TypeOf(in.Schema)
+		}
+	case CodecJSONSchema:
+		if in.JSONSchema != nil {
+			return processors.TypeOfJSONSchema(in.JSONSchema.Schema)
+		}
+	case CodecProtobuf:
+		if in.Proto != nil {
+			return processors.TypeOfProto(in.Proto.Message)
 		}
 	case CodecJSON:
 		return &processors.Type{Fields: []processors.Field{}, Open: true}

@@ -68,7 +68,7 @@ func (sv *Supervisor) await(ctx context.Context, run *pipelineProcess) error {
 // how loud to say it.
 func (sv *Supervisor) check(ctx context.Context, run *pipelineProcess) (reason string, level slog.Level, err error) {
 	p := run.p
-	needs := p.Input.Codec == CodecAvro || len(run.avroOutputs) > 0
+	needs := p.Input.Registered() || len(run.registered) > 0
 	if probe, ok := sv.client.(registryProbe); ok && needs {
 		if _, err := probe.SchemaTypes(ctx); err != nil && ctx.Err() == nil {
 			if regclient.IsAuthFailure(err) {
@@ -82,8 +82,8 @@ func (sv *Supervisor) check(ctx context.Context, run *pipelineProcess) (reason s
 				return reason, level, nil
 			}
 		}
-		if p.Input.Codec == CodecAvro && p.Input.Schema != nil {
-			subject := codecs.Subject(subjectStrategies[sv.cfg.Registry.SubjectStrategy], p.Input.Topic, false, p.Input.Schema)
+		if p.Input.Registered() && p.Input.HasSchema() {
+			subject := codecs.SubjectNamed(subjectStrategies[sv.cfg.Registry.SubjectStrategy], p.Input.Topic, false, p.Input.SchemaName())
 			if _, err := probe.Versions(ctx, subject); err != nil && ctx.Err() == nil {
 				if regclient.IsAuthFailure(err) {
 					return "", 0, credentialsRefused(probe.URL(), err)
@@ -97,7 +97,7 @@ func (sv *Supervisor) check(ctx context.Context, run *pipelineProcess) (reason s
 			}
 		}
 	}
-	for _, c := range run.avroOutputs {
+	for _, c := range run.registered {
 		if _, err := c.Register(ctx); err != nil && ctx.Err() == nil {
 			url := ""
 			if probe, ok := sv.client.(registryProbe); ok {

@@ -12,10 +12,12 @@ import (
 	"github.com/sluicehq/sluice/registry/regclient"
 )
 
-// CheckRegistry checks, for every Avro input, that its subject exists in the
-// registry at url (registry.url when empty) and that the pipeline's reader
-// schema can read every version registered under it, and for every stateful
-// pipeline that its state schema can read the registered ones (CheckState), asking with the
+// CheckRegistry checks, for every input with a registered schema (avro,
+// json_schema, protobuf), that its subject exists in the registry at url
+// (registry.url when empty) and, for Avro, that the pipeline's reader
+// schema can read every version registered under it, and for every
+// stateful pipeline that its state schema can read the registered ones
+// (CheckState), asking with the
 // credentials and TLS settings of cfg.Registry. It returns the problems
 // found; the error is for a registry that cannot be asked or refuses the
 // credentials.
@@ -27,10 +29,10 @@ func CheckRegistry(ctx context.Context, cfg *Config, url string) ([]string, erro
 	strategy := subjectStrategies[cfg.Registry.SubjectStrategy]
 	var problems []string
 	for _, p := range cfg.Pipelines {
-		if p.Input.Codec != CodecAvro || p.Input.Schema == nil {
+		if !p.Input.Registered() || !p.Input.HasSchema() {
 			continue
 		}
-		subject := codecs.Subject(strategy, p.Input.Topic, false, p.Input.Schema)
+		subject := codecs.SubjectNamed(strategy, p.Input.Topic, false, p.Input.SchemaName())
 		versions, err := client.Versions(ctx, subject)
 		if err != nil {
 			if regclient.IsNotFound(err) {
@@ -41,6 +43,11 @@ func CheckRegistry(ctx context.Context, cfg *Config, url string) ([]string, erro
 				return nil, credentialsRefused(client.URL(), err)
 			}
 			return nil, fmt.Errorf("asking the registry for %s: %w", subject, err)
+		}
+		if p.Input.Codec != CodecAvro {
+			// JSON Schema and Protobuf writers are checked by the
+			// registry's own compatibility rules when they register.
+			continue
 		}
 		for _, v := range versions {
 			s, err := client.SchemaByVersion(ctx, subject, v)
@@ -86,12 +93,12 @@ func SchemaSubjects(cfg *Config) map[string][]string {
 		}
 	}
 	for _, p := range cfg.Pipelines {
-		if p.Input.Codec == CodecAvro && p.Input.Schema != nil {
-			add(p.Input.SchemaFile, codecs.Subject(strategy, p.Input.Topic, false, p.Input.Schema))
+		if p.Input.Registered() && p.Input.HasSchema() {
+			add(p.Input.SchemaFile, codecs.SubjectNamed(strategy, p.Input.Topic, false, p.Input.SchemaName()))
 		}
 		for _, name := range p.OutputList {
-			if o := p.Outputs[name]; o.Codec == CodecAvro && o.Schema != nil {
-				add(o.SchemaFile, codecs.Subject(strategy, o.Topic, false, o.Schema))
+			if o := p.Outputs[name]; o.Registered() && o.HasSchema() {
+				add(o.SchemaFile, codecs.SubjectNamed(strategy, o.Topic, false, o.SchemaName()))
 			}
 		}
 	}

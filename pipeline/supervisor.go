@@ -75,7 +75,9 @@ type Supervisor struct {
 // its messages, and its current goka processor and phase.
 type pipelineProcess struct {
 	*handler
-	avroOutputs []*codecs.Avro
+	// registered are the outputs whose schemas are registered before the
+	// pipeline starts (avro, json_schema, protobuf).
+	registered []registeredOutput
 
 	mu      sync.Mutex
 	proc    *goka.Processor
@@ -220,11 +222,11 @@ func anyStateful(cfg *Config) bool {
 
 func needsRegistry(cfg *Config) bool {
 	for _, p := range cfg.Pipelines {
-		if p.Input.Codec == CodecAvro {
+		if p.Input.Registered() {
 			return true
 		}
 		for _, o := range p.Outputs {
-			if o.Codec == CodecAvro {
+			if o.Registered() {
 				return true
 			}
 		}
@@ -264,8 +266,8 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 			return nil, fmt.Errorf("output %s codec: %w", name, err)
 		}
 		r.outputs[name] = encoder{topic: o.Topic, encode: c.EncodeContext}
-		if a, ok := c.(*codecs.Avro); ok {
-			run.avroOutputs = append(run.avroOutputs, a)
+		if ro, ok := c.(registeredOutput); ok {
+			run.registered = append(run.registered, ro)
 		}
 	}
 	if p.Stateful() {
@@ -287,11 +289,19 @@ func (sv *Supervisor) prepare(p *Pipeline, schemas *codecs.Schemas) (*pipelinePr
 }
 
 // codec reads and writes the values of a pipeline endpoint. Both calls stop
-// waiting when ctx ends (only Avro ever waits, on the schema registry), so
+// waiting when ctx ends (only the registered codecs, Avro, JSON Schema and
+// Protobuf, ever wait, on the schema registry), so
 // a stopping processor never waits on a registry timeout.
 type codec interface {
 	DecodeContext(ctx context.Context, b []byte) (any, error)
 	EncodeContext(ctx context.Context, v any) ([]byte, error)
+}
+
+// registeredOutput is an output codec whose schema is registered under a
+// subject (the Avro, JSONSchema and Protobuf codecs).
+type registeredOutput interface {
+	Register(ctx context.Context) (int, error)
+	Subject() string
 }
 
 // plainCodec adapts a codec that never waits (JSON, string, bytes).
@@ -306,6 +316,24 @@ func (sv *Supervisor) codecFor(e Endpoint, schemas *codecs.Schemas, avroOpts ...
 	switch e.Codec {
 	case CodecAvro:
 		c, err := codecs.NewAvro(sv.client, schemas, e.Schema, append(slices.Clip(avroOpts), codecs.WithStats(sv.metrics))...)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	case CodecJSONSchema, CodecProtobuf:
+		client, ok := sv.client.(codecs.TypedRegistry)
+		if !ok {
+			return nil, fmt.Errorf("the registry client %T cannot register %s schemas", sv.client, e.SchemaType())
+		}
+		opts := append(slices.Clip(avroOpts), codecs.WithStats(sv.metrics))
+		if e.Codec == CodecProtobuf {
+			c, err := codecs.NewProtobuf(client, e.Proto, opts...)
+			if err != nil {
+				return nil, err
+			}
+			return c, nil
+		}
+		c, err := codecs.NewJSONSchema(client, e.JSONSchema, opts...)
 		if err != nil {
 			return nil, err
 		}

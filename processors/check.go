@@ -48,5 +48,8 @@ func schemaName(t *Type) string {
 	if n, ok := deref(t.Schema).(avro.NamedSchema); ok {
 		return n.FullName()
 	}
+	if t.Name != "" {
+		return t.Name
+	}
 	return "the record"
 }

@@ -19,6 +19,9 @@ type Type struct {
 	Fields []Field
 	// Open is true when the record may hold fields beyond Fields (JSON input).
 	Open bool
+	// Name names the record in messages when it has no Avro schema (a
+	// Protobuf message's full name, a JSON Schema's title).
+	Name string
 }
 
 // Field is one field of a record type.

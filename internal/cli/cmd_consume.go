@@ -27,6 +27,7 @@ type consumeOptions struct {
 	fromTime      string
 	untilEnd      bool
 	schema        string
+	message       string
 	codec         string
 	group         string
 
@@ -41,10 +42,12 @@ func (a *app) consumeCmd() *cobra.Command {
 		Long: `Consume prints one JSON object per record on stdout:
 {"topic","partition","offset","timestamp" (Unix ms),"key","headers":{k:v},"value":...}.
 
-Values are decoded by --codec: auto (default) decodes Confluent-framed Avro by its writer
-schema from the registry, embeds JSON as JSON and prints anything else as a string, or as
-base64 under "value_base64" when it is not UTF-8. --schema FILE decodes Avro to that reader
-schema instead. A value the chosen codec cannot decode is printed raw with an "error" field.
+Values are decoded by --codec: auto (default) decodes Confluent-framed values by their
+writer schema from the registry (Avro, JSON Schema, validated, or Protobuf, the message the
+frame names), embeds JSON as JSON and prints anything else as a string, or as base64 under
+"value_base64" when it is not UTF-8. --schema FILE decodes to that schema instead: Avro
+(.avsc) as the reader schema, JSON Schema (.json) or Protobuf (.proto; --message NAME when
+the file holds several) as the reader message. A value the chosen codec cannot decode is printed raw with an "error" field.
 
 Without --group it reads every partition directly, starting in each at --offset, like
 kcat's -o: end (the default: only new records), beginning (--from-beginning), N (the
@@ -68,12 +71,13 @@ after --max records, or when --timeout passes without a new record, or on SIGINT
 	f.StringVar(&o.offset, "offset", "", "start at: beginning, end (default), N (absolute offset) or -N (N before the end) in every partition")
 	f.StringVar(&o.fromTime, "from-time", "", "start at the first record at or after this RFC 3339 time, or this long ago (10m, 2h)")
 	f.BoolVar(&o.untilEnd, "until-end", false, "stop at the end offsets seen at start (like kcat -e); not with --group")
-	f.StringVar(&o.schema, "schema", "", "Avro reader schema file (.avsc) to decode values to")
-	f.StringVar(&o.codec, "codec", codecAuto, "value codec: auto, avro, json, string or bytes")
+	f.StringVar(&o.schema, "schema", "", "reader schema file to decode values to: Avro (.avsc), JSON Schema (.json) or Protobuf (.proto)")
+	f.StringVar(&o.message, "message", "", "Protobuf message type of --schema (default: the file's first message)")
+	f.StringVar(&o.codec, "codec", codecAuto, "value codec: auto, avro, json_schema, protobuf, json, string or bytes")
 	f.StringVar(&o.group, "group", "", "consume in this consumer group and commit what was printed")
 	a.addConnFlags(cmd, &o.conn)
 	registerCompletions(cmd, map[string]cobra.CompletionFunc{
-		"codec":  oneOf(codecAuto, codecAvro, codecJSON, codecString, codecBytes),
+		"codec":  oneOf(codecAuto, codecAvro, codecJSONSchema, codecProtobuf, codecJSON, codecString, codecBytes),
 		"offset": oneOf("beginning", "end"),
 	})
 	return cmd
@@ -90,13 +94,27 @@ func (o *consumeOptions) validate() error {
 		return usagef("--until-end reads partitions directly; it cannot be combined with --group")
 	}
 	switch o.codec {
-	case codecAuto, codecAvro:
+	case codecAuto, codecAvro, codecJSONSchema, codecProtobuf:
 	case codecJSON, codecString, codecBytes:
 		if o.schema != "" {
-			return usagef("--schema decodes Avro; it cannot be combined with --codec %s", o.codec)
+			return usagef("--schema decodes with a registered schema; it cannot be combined with --codec %s", o.codec)
 		}
 	default:
-		return usagef("--codec must be auto, avro, json, string or bytes, got %q", o.codec)
+		return usagef("--codec must be auto, avro, json_schema, protobuf, json, string or bytes, got %q", o.codec)
+	}
+	if o.schema != "" {
+		codec, err := schemaCodec(o.schema, "")
+		if err != nil {
+			return err
+		}
+		if o.codec != codecAuto && o.codec != codec {
+			return usagef("--schema %s decodes %s; it cannot be combined with --codec %s", o.schema, codec, o.codec)
+		}
+		if o.message != "" && codec != codecProtobuf {
+			return usagef("--message names a Protobuf message; %s is not a .proto schema", o.schema)
+		}
+	} else if o.message != "" {
+		return usagef("--message goes with --schema FILE.proto")
 	}
 	return nil
 }
@@ -286,20 +304,89 @@ type valueDecoder struct {
 	conn   *connFlags
 	schema string // --schema file, "" to decode with each writer schema
 
-	reg     *regclient.Client    // created on the first Avro frame
-	reader  *codecs.Avro         // with --schema
-	writers map[int]*codecs.Avro // without --schema, one per writer id
+	reg     *regclient.Client    // created on the first framed value
+	reader  frameDecoder         // with --schema
+	writers map[int]frameDecoder // without --schema, one per writer id
 	failed  map[int]error        // writer ids that will never decode
+}
+
+// frameDecoder decodes a Confluent-framed value and renders it.
+type frameDecoder func(frame []byte) (render.Value, error)
+
+// avroFrames renders what an Avro codec decodes, by its reader schema.
+func avroFrames(c *codecs.Avro) frameDecoder {
+	return func(frame []byte) (render.Value, error) {
+		v, err := c.Decode(frame)
+		if err != nil {
+			return render.Value{}, err
+		}
+		return render.Avro(c.Reader(), v)
+	}
+}
+
+// jsonSchemaFrames renders a validated JSON Schema payload as it was written.
+func jsonSchemaFrames(c *codecs.JSONSchema) frameDecoder {
+	return func(frame []byte) (render.Value, error) {
+		if _, err := c.Decode(frame); err != nil {
+			return render.Value{}, err
+		}
+		return render.JSON(frame[5:]), nil
+	}
+}
+
+// protobufFrames renders a decoded Protobuf message as JSON (codecs.ToJSON).
+func protobufFrames(c *codecs.Protobuf) frameDecoder {
+	return func(frame []byte) (render.Value, error) {
+		v, err := c.Decode(frame)
+		if err != nil {
+			return render.Value{}, err
+		}
+		b, err := json.Marshal(codecs.ToJSON(v))
+		if err != nil {
+			return render.Value{}, fmt.Errorf("rendering: %w", err)
+		}
+		return render.Value{JSON: b}, nil
+	}
 }
 
 func (o *consumeOptions) newValueDecoder() (*valueDecoder, error) {
 	d := &valueDecoder{codec: o.codec, conn: &o.conn, schema: o.schema,
-		writers: map[int]*codecs.Avro{}, failed: map[int]error{}}
+		writers: map[int]frameDecoder{}, failed: map[int]error{}}
 	if o.schema == "" {
 		return d, nil
 	}
-	if o.codec == codecAuto {
-		d.codec = codecAvro
+	codec, err := schemaCodec(o.schema, "")
+	if err != nil {
+		return nil, err
+	}
+	d.codec = codec
+	if codec != codecAvro {
+		reg, err := d.registry()
+		if err != nil {
+			return nil, err
+		}
+		if codec == codecProtobuf {
+			pm, err := codecs.ParseProtoFile(o.schema, o.message)
+			if err != nil {
+				return nil, usagef("--schema: %v", err)
+			}
+			c, err := codecs.NewProtobuf(reg, pm)
+			if err != nil {
+				return nil, err
+			}
+			d.reader = protobufFrames(c)
+			return d, nil
+		}
+		doc, err := codecs.ParseJSONSchemaFile(o.schema)
+		if err != nil {
+			return nil, usagef("--schema: %v", err)
+		}
+		c, err := codecs.NewJSONSchema(reg, doc)
+		if err != nil {
+			return nil, err
+		}
+		d.reader = jsonSchemaFrames(c)
+		return d, nil
 	}
 	schemas := codecs.NewSchemas()
 	sc, err := schemas.ParseFile(o.schema)
@@ -310,9 +397,11 @@ func (o *consumeOptions) newValueDecoder() (*valueDecoder, error) {
 	if err != nil {
 		return nil, err
 	}
-	if d.reader, err = codecs.NewAvro(reg, schemas, sc); err != nil {
+	c, err := codecs.NewAvro(reg, schemas, sc)
+	if err != nil {
 		return nil, fmt.Errorf("creating avro codec: %w", err)
 	}
+	d.reader = avroFrames(c)
 	return d, nil
 }
 
@@ -339,15 +428,15 @@ func (d *valueDecoder) value(value []byte) render.Value {
 		return render.Text(value)
 	case codecJSON:
 		return render.JSON(value)
-	case codecAvro:
-		v, err := d.avroValue(value)
+	case codecAvro, codecJSONSchema, codecProtobuf:
+		v, err := d.framedValue(value)
 		if err != nil {
 			return render.Text(value).WithError(err.Error())
 		}
 		return v
 	default: // auto
 		if _, ok := codecs.FrameSchemaID(value); ok {
-			v, err := d.avroValue(value)
+			v, err := d.framedValue(value)
 			switch {
 			case err == nil:
 				return v
@@ -359,28 +448,25 @@ func (d *valueDecoder) value(value []byte) render.Value {
 	}
 }
 
-// avroValue decodes a Confluent frame and renders it as JSON.
-func (d *valueDecoder) avroValue(frame []byte) (render.Value, error) {
-	c := d.reader
-	if c == nil {
+// framedValue decodes a Confluent frame and renders it as JSON.
+func (d *valueDecoder) framedValue(frame []byte) (render.Value, error) {
+	dec := d.reader
+	if dec == nil {
 		var err error
-		if c, err = d.writerCodec(frame); err != nil {
+		if dec, err = d.writerCodec(frame); err != nil {
 			return render.Value{}, err
 		}
 	}
-	v, err := c.Decode(frame)
-	if err != nil {
-		return render.Value{}, err
-	}
-	return render.Avro(c.Reader(), v)
+	return dec(frame)
 }
 
-// writerCodec returns a codec that decodes frames written with the frame's
-// schema id into that same schema, as Confluent's Avro console consumer does.
-func (d *valueDecoder) writerCodec(frame []byte) (*codecs.Avro, error) {
+// writerCodec returns a decoder of frames written with the frame's schema
+// id into that same schema (for Protobuf, the message the frame names), as
+// Confluent's console consumers do.
+func (d *valueDecoder) writerCodec(frame []byte) (frameDecoder, error) {
 	id, ok := codecs.FrameSchemaID(frame)
 	if !ok {
-		return nil, &codecs.Error{Op: "decode", Err: errors.New("not a Confluent Avro frame")}
+		return nil, &codecs.Error{Op: "decode", Err: errors.New("not a Confluent wire-format frame")}
 	}
 	if c := d.writers[id]; c != nil {
 		return c, nil
@@ -399,7 +485,7 @@ func (d *valueDecoder) writerCodec(frame []byte) (*codecs.Avro, error) {
 	return c, nil
 }
 
-func (d *valueDecoder) newWriterCodec(id int) (*codecs.Avro, error) {
+func (d *valueDecoder) newWriterCodec(id int) (frameDecoder, error) {
 	reg, err := d.registry()
 	if err != nil {
 		return nil, err
@@ -410,8 +496,22 @@ func (d *valueDecoder) newWriterCodec(id int) (*codecs.Avro, error) {
 		return nil, &codecs.Error{Op: "decode", SchemaID: id, Unavailable: !regclient.IsNotFound(err),
 			Err: fmt.Errorf("fetching writer schema: %w", err)}
 	}
-	if s.Type != "AVRO" {
-		return nil, &codecs.Error{Op: "decode", SchemaID: id, Err: fmt.Errorf("schema is %s, not AVRO", s.Type)}
+	switch s.Type {
+	case regclient.TypeJSON:
+		c, err := codecs.NewJSONSchema(reg, nil)
+		if err != nil {
+			return nil, &codecs.Error{Op: "decode", SchemaID: id, Err: err}
+		}
+		return jsonSchemaFrames(c), nil
+	case regclient.TypeProtobuf:
+		c, err := codecs.NewProtobuf(reg, nil)
+		if err != nil {
+			return nil, &codecs.Error{Op: "decode", SchemaID: id, Err: err}
+		}
+		return protobufFrames(c), nil
+	case regclient.TypeAvro, "":
+	default:
+		return nil, &codecs.Error{Op: "decode", SchemaID: id, Err: fmt.Errorf("schema type %s is not one sluice decodes", s.Type)}
 	}
 	schemas := codecs.NewSchemas()
 	sc, err := schemas.Parse(s.Text)
@@ -422,5 +522,5 @@ func (d *valueDecoder) newWriterCodec(id int) (*codecs.Avro, error) {
 	if err != nil {
 		return nil, &codecs.Error{Op: "decode", SchemaID: id, Err: err}
 	}
-	return c, nil
+	return avroFrames(c), nil
 }

@@ -24,11 +24,13 @@ import (
 
 // Codec names of produce and consume.
 const (
-	codecAuto   = "auto"
-	codecAvro   = "avro"
-	codecJSON   = "json"
-	codecString = "string"
-	codecBytes  = "bytes"
+	codecAuto       = "auto"
+	codecAvro       = "avro"
+	codecJSONSchema = "json_schema"
+	codecProtobuf   = "protobuf"
+	codecJSON       = "json"
+	codecString     = "string"
+	codecBytes      = "bytes"
 )
 
 const (
@@ -42,6 +44,8 @@ type produceOptions struct {
 	conn connFlags
 	topicFlags
 	schema      string
+	schemaType  string // --schema-type: avro, json or protobuf; "" infers it from --schema's extension
+	message     string // --message: the Protobuf message type
 	codec       string
 	keyField    string
 	key         string
@@ -59,13 +63,15 @@ type produceOptions struct {
 func (a *app) produceCmd() *cobra.Command {
 	var o produceOptions
 	cmd := &cobra.Command{
-		Use:   "produce --topic T [--schema FILE | --codec json|string | --tombstone] [--key-field F | --key K]",
+		Use:   "produce --topic T [--schema FILE [--schema-type avro|json|protobuf] [--message M] | --codec json|string | --tombstone] [--key-field F | --key K]",
 		Short: "Produce JSON lines read from stdin to a topic",
 		Long: `Produce reads one record per line from stdin and writes it to --topic.
 
-With --schema, each line is a JSON object coerced to the Avro schema and written in the
-Confluent wire format (subject <topic>-value, registered if needed); a field the schema does
-not have is an error naming the field and the line. --codec json writes each line as is
+With --schema, each line is a JSON object written in the Confluent wire format of the
+schema's type (subject <topic>-value, registered if needed): Avro (.avsc), JSON Schema
+(.json: the line is validated against it) or Protobuf (.proto: compiled at run time, the
+first message or --message NAME); --schema-type avro|json|protobuf overrides the file
+extension, and a file of another extension is Avro. A field the schema does not have is an error naming the field and the line. --codec json writes each line as is
 after checking it is JSON; --codec string writes each raw line. Without --schema, produce
 warns when the topic's value subject in the registry holds an Avro schema. The record key is
 the value of --key-field (a dotted path into the JSON object), or --key, or null.
@@ -89,7 +95,9 @@ A bad line stops the command with exit code 1; the lines before it are produced.
 	}
 	addTopicFlag(cmd, &o.topicFlags, "topic to produce to")
 	f := cmd.Flags()
-	f.StringVar(&o.schema, "schema", "", "Avro schema file (.avsc) to encode values with")
+	f.StringVar(&o.schema, "schema", "", "schema file to encode values with: Avro (.avsc), JSON Schema (.json) or Protobuf (.proto)")
+	f.StringVar(&o.schemaType, "schema-type", "", "type of --schema: avro, json or protobuf (default: from the file extension)")
+	f.StringVar(&o.message, "message", "", "Protobuf message type of --schema (default: the file's first message)")
 	f.StringVar(&o.codec, "codec", "", "value codec without --schema: json (default) or string")
 	f.StringVar(&o.keyField, "key-field", "", "take the record key from this field of each JSON line")
 	f.StringVar(&o.key, "key", "", "use this key for every record")
@@ -104,6 +112,7 @@ A bad line stops the command with exit code 1; the lines before it are produced.
 	a.addConnFlags(cmd, &o.conn)
 	registerCompletions(cmd, map[string]cobra.CompletionFunc{
 		"codec":       oneOf(codecJSON, codecString),
+		"schema-type": oneOf(schemaTypeAvro, schemaTypeJSON, schemaTypeProtobuf),
 		"partitioner": oneOf(partition.Murmur2Name, partition.FNV1aName, partition.CRC32Name),
 	})
 	return cmd
@@ -122,15 +131,28 @@ func (o *produceOptions) validate() error {
 	if err := o.topicFlags.validate(); err != nil {
 		return err
 	}
+	if o.schema == "" && (o.schemaType != "" || o.message != "") {
+		return usagef("--schema-type and --message go with --schema FILE")
+	}
+	if o.schema != "" {
+		codec, err := schemaCodec(o.schema, o.schemaType)
+		if err != nil {
+			return err
+		}
+		if o.codec != "" && o.codec != codec {
+			return usagef("--schema %s encodes %s; it cannot be combined with --codec %s", o.schema, codec, o.codec)
+		}
+		o.codec = codec
+		if o.message != "" && codec != codecProtobuf {
+			return usagef("--message names a Protobuf message; %s is not a .proto schema", o.schema)
+		}
+	}
 	switch {
-	case o.schema != "" && o.codec != "" && o.codec != codecAvro:
-		return usagef("--schema encodes Avro; it cannot be combined with --codec %s", o.codec)
 	case o.schema != "":
-		o.codec = codecAvro
 	case o.codec == "":
 		o.codec = codecJSON
-	case o.codec == codecAvro:
-		return usagef("--codec avro needs --schema FILE")
+	case o.codec == codecAvro || o.codec == codecJSONSchema || o.codec == codecProtobuf:
+		return usagef("--codec %s needs --schema FILE", o.codec)
 	case o.codec != codecJSON && o.codec != codecString:
 		return usagef("--codec must be json or string, got %q", o.codec)
 	}
@@ -200,8 +222,8 @@ func (a *app) runProduce(ctx context.Context, o *produceOptions) error {
 		return fmt.Errorf("topic %s does not exist and the broker does not create topics on demand", o.topic)
 	}
 
-	if enc.avro != nil { // register now: a registry problem is not a line's fault
-		if _, err := enc.avro.Register(ctx); err != nil {
+	if enc.registered != nil { // register now: a registry problem is not a line's fault
+		if _, err := enc.registered.Register(ctx); err != nil {
 			return fmt.Errorf("schema %s: %w", o.schema, err)
 		}
 	} else if !o.tombstone {
@@ -301,6 +323,15 @@ type lineEncoder struct {
 	key       []byte   // fixed key, nil when unused
 	schema    avro.Schema
 	avro      *codecs.Avro
+	// registered is the codec of --schema (Avro, JSON Schema or Protobuf).
+	registered registeredEncoder
+}
+
+// registeredEncoder is a codec whose schema is registered (codecs.Avro,
+// codecs.JSONSchema, codecs.Protobuf).
+type registeredEncoder interface {
+	Register(ctx context.Context) (int, error)
+	Encode(v any) ([]byte, error)
 }
 
 func (o *produceOptions) newLineEncoder() (*lineEncoder, error) {
@@ -311,7 +342,13 @@ func (o *produceOptions) newLineEncoder() (*lineEncoder, error) {
 	if o.key != "" {
 		e.key = []byte(o.key)
 	}
-	if o.codec != codecAvro {
+	switch o.codec {
+	case codecJSONSchema, codecProtobuf:
+		var err error
+		e.registered, err = newSchemaEncoder(o.conn, o.schema, o.codec, o.message, o.topic)
+		return e, err
+	case codecAvro:
+	default:
 		return e, nil
 	}
 	schemas := codecs.NewSchemas()
@@ -329,6 +366,7 @@ func (o *produceOptions) newLineEncoder() (*lineEncoder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating avro codec: %w", err)
 	}
+	e.registered = e.avro
 	return e, nil
 }
 
@@ -357,8 +395,16 @@ func (e *lineEncoder) encode(line []byte) (key, value []byte, skip bool, err err
 			return nil, nil, false, err
 		}
 	}
-	if e.codec == codecJSON {
+	switch e.codec {
+	case codecJSON:
 		return key, line, false, nil
+	case codecJSONSchema, codecProtobuf:
+		// The codecs take JSON's values (json.Number included) and say
+		// which field is wrong.
+		if value, err = e.registered.Encode(v); err != nil {
+			return nil, nil, false, err
+		}
+		return key, value, false, nil
 	}
 	canon, err := codecs.CoerceStrict(e.schema, v)
 	if err != nil {

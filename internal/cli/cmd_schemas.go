@@ -26,13 +26,16 @@ func (a *app) schemasCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "schemas",
 		Short: "Register schema files in the registry, or check them for compatibility",
-		Long: `Each *.avsc file in --dir maps to registry subjects through the pipelines
-file: a file used as a pipeline's input schema goes under that input topic's
-value subject (user-topic-value), a file used by an output under the output
-topic's (user-stats-value), following registry.subject_strategy. A file no
-pipeline uses goes under its record's full name (RecordNameStrategy).`,
+		Long: `Each schema file in --dir (Avro *.avsc, JSON Schema *.json, Protobuf *.proto,
+registered as schemaType AVRO, JSON and PROTOBUF) maps to registry subjects
+through the pipelines file: a file used as a pipeline's input schema goes under
+that input topic's value subject (user-topic-value), a file used by an output
+under the output topic's (user-stats-value), following
+registry.subject_strategy. A file no pipeline uses goes under its record's
+full name (RecordNameStrategy): the Avro record's, the JSON Schema's title,
+the first message of the .proto file.`,
 	}
-	cmd.PersistentFlags().StringVar(&f.dir, "dir", "schemas", "folder of *.avsc files")
+	cmd.PersistentFlags().StringVar(&f.dir, "dir", "schemas", "folder of schema files (*.avsc, *.json, *.proto)")
 	cmd.PersistentFlags().StringVarP(&f.file, "file", "f", "pipelines.yaml", "pipelines file that maps schema files to subjects")
 	cmd.PersistentFlags().StringVar(&f.registry, "registry", "", "schema registry URL (default $SLUICE_REGISTRY_URL, then registry.url)")
 	addRegistryAuthFlags(cmd.PersistentFlags(), &f.regAuth)
@@ -111,12 +114,16 @@ func (a *app) schemasClient(f *schemasFlags) (*regclient.Client, []schemaEntry, 
 // schemaEntries maps the files of f.dir to subjects, and returns the
 // registry URL and the pipelines file's registry settings (zero without one).
 func (a *app) schemaEntries(f *schemasFlags) (string, pipeline.Registry, []schemaEntry, error) {
-	files, err := filepath.Glob(filepath.Join(f.dir, "*.avsc"))
-	if err != nil {
-		return "", pipeline.Registry{}, nil, usagef("--dir: %v", err)
+	var files []string
+	for _, pattern := range []string{"*.avsc", "*.json", "*.proto"} {
+		matched, err := filepath.Glob(filepath.Join(f.dir, pattern))
+		if err != nil {
+			return "", pipeline.Registry{}, nil, usagef("--dir: %v", err)
+		}
+		files = append(files, matched...)
 	}
 	if len(files) == 0 {
-		return "", pipeline.Registry{}, nil, usagef("--dir %s: no *.avsc files", f.dir)
+		return "", pipeline.Registry{}, nil, usagef("--dir %s: no schema files (*.avsc, *.json, *.proto)", f.dir)
 	}
 	sort.Strings(files)
 	var cfg *pipeline.Config
@@ -148,17 +155,21 @@ func (a *app) schemaEntries(f *schemasFlags) (string, pipeline.Registry, []schem
 		case err != nil:
 			return "", pipeline.Registry{}, nil, fmt.Errorf("reading %s: %w", file, err)
 		}
+		typ := schemaFileType(file)
+		name, err := schemaRecordName(typ, string(text))
+		if err != nil {
+			return "", pipeline.Registry{}, nil, usagef("%s: %v", file, err)
+		}
 		abs, _ := filepath.Abs(file)
 		subs := subjects[abs]
 		if len(subs) == 0 {
-			s, err := codecs.NewSchemas().Parse(string(text))
-			if err != nil {
-				return "", pipeline.Registry{}, nil, usagef("%s: %v", file, err)
+			if name == "" {
+				return "", pipeline.Registry{}, nil, usagef("%s: no pipeline uses it and it has no record name (a JSON Schema needs a title) to name its subject", file)
 			}
-			subs = []string{codecs.Subject(codecs.RecordNameStrategy, "", false, s)}
+			subs = []string{codecs.SubjectNamed(codecs.RecordNameStrategy, "", false, name)}
 		}
 		for _, sub := range subs {
-			entries = append(entries, schemaEntry{File: file, Subject: sub, Schema: string(text)})
+			entries = append(entries, schemaEntry{File: file, Subject: sub, Type: typ, Schema: string(text)})
 		}
 	}
 	var settings pipeline.Registry
@@ -166,4 +177,28 @@ func (a *app) schemaEntries(f *schemasFlags) (string, pipeline.Registry, []schem
 		settings = cfg.Registry
 	}
 	return url, settings, entries, nil
+}
+
+// schemaRecordName parses a schema file's text of type typ and returns its
+// record name (see codecs.SubjectNamed): "" when it has none.
+func schemaRecordName(typ, text string) (string, error) {
+	switch typ {
+	case regclient.TypeJSON:
+		d, err := codecs.ParseJSONSchema(text)
+		if err != nil {
+			return "", err
+		}
+		return d.Name(), nil
+	case regclient.TypeProtobuf:
+		pm, err := codecs.ParseProto(text, "")
+		if err != nil {
+			return "", err
+		}
+		return string(pm.Message.FullName()), nil
+	}
+	s, err := codecs.NewSchemas().Parse(text)
+	if err != nil {
+		return "", err
+	}
+	return codecs.Subject(codecs.RecordNameStrategy, "", false, s), nil
 }

@@ -15,7 +15,8 @@ import (
 type schemaEntry struct {
 	File    string // shown in output and errors
 	Subject string
-	Schema  string // the Avro schema text
+	Type    string // AVRO, JSON or PROTOBUF
+	Schema  string // the schema text
 }
 
 // newSchemasRegistry returns a client of the open registry at registryURL;
@@ -39,11 +40,11 @@ func pushSchemas(ctx context.Context, reg *regclient.Client, entries []schemaEnt
 	fmt.Fprintln(tw, "SUBJECT\tVERSION\tID\tFILE")
 	defer tw.Flush()
 	for _, e := range entries {
-		id, err := reg.Register(ctx, e.Subject, e.Schema)
+		id, err := reg.RegisterAs(ctx, e.Subject, e.Type, e.Schema)
 		if err != nil {
 			return fmt.Errorf("%s: registering under %s: %w", e.File, e.Subject, err)
 		}
-		_, version, err := reg.Lookup(ctx, e.Subject, e.Schema)
+		_, version, err := reg.LookupAs(ctx, e.Subject, e.Type, e.Schema)
 		if err != nil {
 			return fmt.Errorf("%s: looking up version under %s: %w", e.File, e.Subject, err)
 		}
@@ -72,7 +73,7 @@ func checkSchemas(ctx context.Context, reg *regclient.Client, entries []schemaEn
 		if err != nil {
 			return false, fmt.Errorf("%s: listing versions of %s: %w", e.File, e.Subject, err)
 		}
-		compatible, messages, err := reg.CheckCompatibility(ctx, e.Subject, regclient.Latest, e.Schema)
+		compatible, messages, err := reg.CheckCompatibilityAs(ctx, e.Subject, regclient.Latest, e.Type, e.Schema)
 		if err != nil {
 			return false, fmt.Errorf("%s: checking against %s: %w", e.File, e.Subject, err)
 		}

@@ -82,6 +82,9 @@ type Schema struct {
 	Type string
 	// Text is the schema itself.
 	Text string
+	// References are the schemas Text refers to (JSON Schema $refs,
+	// Protobuf imports, Avro named types), by subject and version.
+	References []Reference
 }
 
 // New checks cfg and returns a client. It does no I/O.
@@ -179,7 +182,7 @@ func (c *Client) SchemaByID(ctx context.Context, id int) (Schema, error) {
 	if s.Schema == "" {
 		return Schema{}, c.notRegistry(fmt.Sprintf("/schemas/ids/%d", id), "no schema")
 	}
-	return Schema{ID: id, Type: s.Type.String(), Text: s.Schema}, nil
+	return Schema{ID: id, Type: s.Type.String(), Text: s.Schema, References: references(s.References)}, nil
 }
 
 // SchemaByVersion returns version (or Latest) of subject (GET
@@ -195,7 +198,7 @@ func (c *Client) SchemaByVersion(ctx context.Context, subject string, version in
 	if s.Schema.Schema == "" || s.ID < 1 {
 		return Schema{}, c.notRegistry("/subjects/"+url.PathEscape(subject)+"/versions", "no schema or id")
 	}
-	return Schema{ID: s.ID, Version: s.Version, Type: s.Type.String(), Text: s.Schema.Schema}, nil
+	return Schema{ID: s.ID, Version: s.Version, Type: s.Type.String(), Text: s.Schema.Schema, References: references(s.References)}, nil
 }
 
 // Register registers the Avro schema under subject and returns its id (POST
