@@ -105,7 +105,53 @@ func decodeSerialized(text string) *descriptorpb.FileDescriptorProto {
 	if err := proto.Unmarshal(b, fdp); err != nil {
 		return nil
 	}
+	for _, f := range fdp.GetExtension() {
+		setJSONName(f)
+	}
+	for _, m := range fdp.GetMessageType() {
+		setJSONNames(m)
+	}
 	return fdp
+}
+
+// setJSONNames gives every field of m (and of its nested messages) the
+// JSON name protoc would where it has none: descriptors serialized by some
+// clients (Python's serialized_pb) leave it out, and the compiler would
+// take every absent one for the same custom name "".
+func setJSONNames(m *descriptorpb.DescriptorProto) {
+	for _, f := range m.GetField() {
+		setJSONName(f)
+	}
+	for _, f := range m.GetExtension() {
+		setJSONName(f)
+	}
+	for _, n := range m.GetNestedType() {
+		setJSONNames(n)
+	}
+}
+
+func setJSONName(f *descriptorpb.FieldDescriptorProto) {
+	if f.JsonName == nil {
+		f.JsonName = proto.String(jsonCamelCase(f.GetName()))
+	}
+}
+
+// jsonCamelCase is protoc's default JSON name of a field: each underscore
+// dropped, and a lower-case letter after one upper-cased.
+func jsonCamelCase(s string) string {
+	b := make([]byte, 0, len(s))
+	underscore := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c != '_' {
+			if underscore && 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			b = append(b, c)
+		}
+		underscore = c == '_'
+	}
+	return string(b)
 }
 
 // confluentImport is a file Confluent's registry resolves without a reference

@@ -1,11 +1,15 @@
 package schemafmt_test
 
 import (
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
 
 	"github.com/sluicehq/sluice/internal/schemafmt"
 )
@@ -94,5 +98,44 @@ func TestCompileJSONSchema(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("CompileJSONSchema(%q) = %v, want an error containing %q", c.text, err, c.want)
 		}
+	}
+}
+
+// TestCompileProtobufWithoutJSONNames: a serialized descriptor whose fields
+// carry no json_name (Python's serialized_pb, what its ProtobufSerializer
+// registers) compiles, with protoc's default JSON names.
+func TestCompileProtobufWithoutJSONNames(t *testing.T) {
+	fd, err := schemafmt.CompileProtobuf(`syntax = "proto3"; package shop;
+message Order { string order_id = 1; int64 seat_count_2 = 2; message Line { string sku_code = 1; } repeated Line lines = 3; }`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fdp := schemafmt.ProtobufFileDescriptorProto(fd)
+	var strip func(ms []*descriptorpb.DescriptorProto)
+	strip = func(ms []*descriptorpb.DescriptorProto) {
+		for _, m := range ms {
+			for _, f := range m.GetField() {
+				f.JsonName = nil
+			}
+			strip(m.GetNestedType())
+		}
+	}
+	strip(fdp.GetMessageType())
+	b, err := proto.Marshal(fdp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := schemafmt.CompileProtobuf(base64.StdEncoding.EncodeToString(b), nil)
+	if err != nil {
+		t.Fatalf("compiling a descriptor without JSON names: %v", err)
+	}
+	order := again.Messages().ByName("Order")
+	for name, want := range map[string]string{"order_id": "orderId", "seat_count_2": "seatCount2"} {
+		if got := order.Fields().ByName(protoreflect.Name(name)).JSONName(); got != want {
+			t.Errorf("JSON name of %s = %q, want %q", name, got, want)
+		}
+	}
+	if got := order.Messages().ByName("Line").Fields().ByName("sku_code").JSONName(); got != "skuCode" {
+		t.Errorf("JSON name of Line.sku_code = %q, want skuCode", got)
 	}
 }
