@@ -252,10 +252,10 @@ func protoValue(fd protoreflect.FieldDescriptor, newMsg func() protoreflect.Valu
 		i, err := protoInt(v, 0, math.MaxInt64, "uint64")
 		return protoreflect.ValueOfUint64(uint64(i)), err
 	case protoreflect.FloatKind:
-		f, err := protoFloat(v)
+		f, err := toFloat64(v)
 		return protoreflect.ValueOfFloat32(float32(f)), err
 	case protoreflect.DoubleKind:
-		f, err := protoFloat(v)
+		f, err := toFloat64(v)
 		return protoreflect.ValueOfFloat64(f), err
 	case protoreflect.StringKind:
 		if s, ok := v.(string); ok {
@@ -361,50 +361,14 @@ func protoMessage(md protoreflect.MessageDescriptor, newMsg func() protoreflect.
 }
 
 // protoInt reads an integer in [lo, hi] from the Go values decoders and
-// Coerce produce.
+// Coerce produce (toInt64's), what naming the type in a range error.
 func protoInt(v any, lo, hi int64, what string) (int64, error) {
-	var i int64
-	switch x := v.(type) {
-	case int:
-		i = int64(x)
-	case int32:
-		i = int64(x)
-	case int64:
-		i = x
-	case float64:
-		if x != math.Trunc(x) || x < -(1<<63) || x >= 1<<63 {
-			return 0, fmt.Errorf("%v is not an integer", x)
-		}
-		i = int64(x)
-	case json.Number:
-		n, err := jsonInt64(x)
-		if err != nil {
-			return 0, err
-		}
-		i = n
-	default:
-		return 0, typeError(what, v)
+	i, err := toInt64(v)
+	if err != nil {
+		return 0, err
 	}
 	if i < lo || i > hi {
 		return 0, rangeError(what, i)
 	}
 	return i, nil
-}
-
-func protoFloat(v any) (float64, error) {
-	switch x := v.(type) {
-	case float64:
-		return x, nil
-	case float32:
-		return float64(x), nil
-	case int:
-		return float64(x), nil
-	case int32:
-		return float64(x), nil
-	case int64:
-		return float64(x), nil
-	case json.Number:
-		return jsonFloat64(x)
-	}
-	return 0, typeError("number", v)
 }

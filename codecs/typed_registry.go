@@ -46,10 +46,9 @@ type writerSchemas[T any] struct {
 	now        func() time.Time
 	stats      Stats
 
-	known    sync.Map // int -> T
-	mu       sync.Mutex
-	negative map[int]negative
-	flight   singleflight.Group
+	known   sync.Map // int -> T
+	poisons poisonMemo
+	flight  singleflight.Group
 }
 
 func (c *writerSchemas[T]) get(ctx context.Context, id int) (T, error) {
@@ -58,7 +57,7 @@ func (c *writerSchemas[T]) get(ctx context.Context, id int) (T, error) {
 		c.stats.SchemaCacheLookup(true)
 		return v.(T), nil
 	}
-	if err := c.negativeFor(id); err != nil {
+	if err := c.poisons.fresh(id, c.now()); err != nil {
 		c.stats.SchemaCacheLookup(true)
 		return zero, err
 	}
@@ -70,7 +69,7 @@ func (c *writerSchemas[T]) get(ctx context.Context, id int) (T, error) {
 		v, err := c.fetch(ctx, id)
 		if err != nil {
 			if errors.Is(err, ErrPoison) && c.negTTL > 0 {
-				c.remember(id, err)
+				c.poisons.remember(id, err, c.now(), c.negTTL)
 			}
 			return nil, err
 		}
@@ -155,40 +154,6 @@ func (c *writerSchemas[T]) fetchReferences(ctx context.Context, id int, refs []r
 		return nil, err
 	}
 	return out, nil
-}
-
-func (c *writerSchemas[T]) negativeFor(id int) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n, ok := c.negative[id]
-	if !ok {
-		return nil
-	}
-	if c.now().Before(n.expires) {
-		return n.err
-	}
-	delete(c.negative, id)
-	return nil
-}
-
-func (c *writerSchemas[T]) remember(id int, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.now()
-	if len(c.negative) >= maxNegatives {
-		for k, n := range c.negative {
-			if !now.Before(n.expires) {
-				delete(c.negative, k)
-			}
-		}
-		if len(c.negative) >= maxNegatives {
-			return
-		}
-	}
-	if c.negative == nil {
-		c.negative = map[int]negative{}
-	}
-	c.negative[id] = negative{err: err, expires: now.Add(c.negTTL)}
 }
 
 // registration registers (or looks up) an output schema once and caches its id.

@@ -70,9 +70,9 @@ type writerCache struct {
 	now     func() time.Time
 	stats   Stats
 
-	mu       sync.Mutex                        // serialises updates of resolved; guards negative
+	mu       sync.Mutex                        // serialises updates of resolved
 	resolved atomic.Pointer[map[int]*resolved] // read without locking
-	negative map[int]negative
+	poisons  poisonMemo
 	flight   singleflight.Group
 }
 
@@ -87,7 +87,7 @@ func (c *writerCache) get(ctx context.Context, id int) (*resolved, error) {
 			return r, nil
 		}
 	}
-	if err := c.negativeFor(id); err != nil {
+	if err := c.poisons.fresh(id, c.now()); err != nil {
 		c.stats.SchemaCacheLookup(true)
 		return nil, err
 	}
@@ -98,13 +98,13 @@ func (c *writerCache) get(ctx context.Context, id int) (*resolved, error) {
 				return r, nil
 			}
 		}
-		if err := c.negativeFor(id); err != nil {
+		if err := c.poisons.fresh(id, c.now()); err != nil {
 			return nil, err
 		}
 		r, err := c.fetch(ctx, id)
 		if err != nil {
 			if errors.Is(err, ErrPoison) && c.negTTL > 0 {
-				c.remember(id, err)
+				c.poisons.remember(id, err, c.now(), c.negTTL)
 			}
 			return nil, err
 		}
@@ -134,40 +134,49 @@ func (c *writerCache) store(id int, r *resolved) {
 	c.resolved.Store(&next)
 }
 
-// negativeFor returns the remembered poison answer for id, if one is still fresh.
-func (c *writerCache) negativeFor(id int) error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	n, ok := c.negative[id]
+// poisonMemo remembers poison answers (an unknown id, a writer schema that
+// does not parse or resolve) by writer schema id until they expire, so that
+// a stream of poison frames does not ask the registry at every one. It is
+// bounded: at the limit it sweeps expired answers, and remembers no more
+// while none has expired.
+type poisonMemo struct {
+	mu sync.Mutex
+	m  map[int]negative
+}
+
+// fresh returns the remembered poison answer for id, if it is still fresh.
+func (p *poisonMemo) fresh(id int, now time.Time) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n, ok := p.m[id]
 	if !ok {
 		return nil
 	}
-	if c.now().Before(n.expires) {
+	if now.Before(n.expires) {
 		return n.err
 	}
-	delete(c.negative, id)
+	delete(p.m, id)
 	return nil
 }
 
-// remember stores a poison answer for id, first sweeping expired ones when at the limit.
-func (c *writerCache) remember(id int, err error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := c.now()
-	if len(c.negative) >= maxNegatives {
-		for k, n := range c.negative {
+// remember stores err for id until now+ttl.
+func (p *poisonMemo) remember(id int, err error, now time.Time, ttl time.Duration) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.m) >= maxNegatives {
+		for k, n := range p.m {
 			if !now.Before(n.expires) {
-				delete(c.negative, k)
+				delete(p.m, k)
 			}
 		}
-		if len(c.negative) >= maxNegatives {
+		if len(p.m) >= maxNegatives {
 			return
 		}
 	}
-	if c.negative == nil {
-		c.negative = map[int]negative{}
+	if p.m == nil {
+		p.m = map[int]negative{}
 	}
-	c.negative[id] = negative{err: err, expires: now.Add(c.negTTL)}
+	p.m[id] = negative{err: err, expires: now.Add(ttl)}
 }
 
 func (c *writerCache) fetch(ctx context.Context, id int) (*resolved, error) {
