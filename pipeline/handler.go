@@ -378,11 +378,11 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 			break
 		}
 	}
-	emits, fail := r.encodeEmits(ctx, m.Emits(), in.key, outputHeaders(r.p.Headers, in.headers))
+	emits, fail := r.encodeEmits(ctx, res.emits, m.Emits(), in.key, outputHeaders(r.p.Headers, in.headers))
 	if fail != nil {
 		return nil, fail
 	}
-	res.emits = append(append(res.emits, emits...), windowed...)
+	res.emits = append(emits, windowed...)
 	if r.p.Stateful() {
 		var entry *TableEntry
 		switch {
@@ -407,10 +407,10 @@ func (r *handler) attempt(ctx goka.Context, inb *inbound) (*attemptResult, *atte
 	return res, nil
 }
 
-// encodeEmits encodes the records steps emitted; inputKey and headers are
-// the input record's key and the headers outputs carry.
-func (r *handler) encodeEmits(ctx goka.Context, emits []processors.Emit, inputKey []byte, headers []sarama.RecordHeader) ([]outRecord, *attemptFailure) {
-	var recs []outRecord
+// encodeEmits appends the records steps emitted, encoded, to recs (so a
+// message's one output lands in its result's own array); inputKey and
+// headers are the input record's key and the headers outputs carry.
+func (r *handler) encodeEmits(ctx goka.Context, recs []outRecord, emits []processors.Emit, inputKey []byte, headers []sarama.RecordHeader) ([]outRecord, *attemptFailure) {
 	for _, e := range emits {
 		enc, ok := r.outputs[e.Output]
 		if !ok {

@@ -385,11 +385,10 @@ func (r *handler) windowTail(ctx goka.Context, m *processors.Message, ws []proce
 		} else {
 			inKey = []byte(m.Key())
 		}
-		out, fail := r.encodeEmits(ctx, sub.Emits(), inKey, headers)
-		if fail != nil {
+		var fail *attemptFailure
+		if recs, fail = r.encodeEmits(ctx, recs, sub.Emits(), inKey, headers); fail != nil {
 			return nil, fail
 		}
-		recs = append(recs, out...)
 	}
 	return recs, nil
 }
