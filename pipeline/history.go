@@ -113,8 +113,11 @@ func readHistory(ctx context.Context, adm *kadm.Client, group, topic string) (in
 		return h, fmt.Errorf("reading the id of topic %s: %w", topic, err)
 	}
 	td, ok := topics[topic]
-	if !ok || td.Err != nil {
-		return h, fmt.Errorf("reading the id of topic %s: %w", topic, errors.Join(td.Err, errors.New("no metadata")))
+	switch {
+	case !ok:
+		return h, fmt.Errorf("reading the id of topic %s: the brokers' metadata does not name it", topic)
+	case td.Err != nil:
+		return h, fmt.Errorf("reading the id of topic %s: %w", topic, td.Err)
 	}
 	h.TopicID = topicID(td.ID)
 	committed, err := fetchCommitted(ctx, adm, group, topic)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/hamba/avro/v2"
@@ -79,7 +81,7 @@ func stateIncompatibility(reader, writer avro.Schema) string {
 	for _, rf := range rrec.Fields() {
 		var wf *avro.Field
 		for _, f := range wrec.Fields() {
-			if f.Name() == rf.Name() || containsName(rf.Aliases(), f.Name()) {
+			if f.Name() == rf.Name() || slices.Contains(rf.Aliases(), f.Name()) {
 				wf = f
 			}
 		}
@@ -93,15 +95,6 @@ func stateIncompatibility(reader, writer avro.Schema) string {
 		}
 	}
 	return fmt.Sprintf("the state cannot be read: %v", err)
-}
-
-func containsName(names []string, name string) bool {
-	for _, n := range names {
-		if n == name {
-			return true
-		}
-	}
-	return false
 }
 
 // EntrySchema returns the entry schema registered under StateSubject for
@@ -172,7 +165,7 @@ func (sv *Supervisor) registerState(ctx context.Context, run *pipelineProcess) (
 	id, err := reg.Register(ctx, subject, text)
 	if err != nil {
 		var re *regclient.Error
-		if errors.As(err, &re) && (re.StatusCode == 409 || re.StatusCode == 422) {
+		if errors.As(err, &re) && (re.StatusCode == http.StatusConflict || re.StatusCode == http.StatusUnprocessableEntity) {
 			return "", 0, fmt.Errorf("the schema registry refuses the state schema %s under subject %s: %w", p.State.SchemaFile, subject, err)
 		}
 		return wait(err)
